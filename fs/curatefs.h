@@ -1,0 +1,101 @@
+#pragma once
+/* The daemon's state: which files exist, the per-cgroup records (render
+ * caches, /proc/stat counters, load averages) and the sampler. Nothing here
+ * knows about FUSE, so the unit tests drive it on fixture trees. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "cgroup.h"
+#include "views.h"
+
+enum view_id {
+        VIEW_MEMINFO,
+        VIEW_CPUINFO,
+        VIEW_STAT,
+        VIEW_UPTIME,
+        VIEW_LOADAVG,
+        VIEW_SWAPS,
+        VIEW_DISKSTATS,
+        VIEW_CPU_ONLINE,
+        _VIEW_MAX,
+};
+
+struct view_desc {
+        const char *path;     /* below the mount point, and of the host file */
+        unsigned controllers; /* bitmask: reader is "limited" if non-root in any */
+};
+extern const struct view_desc view_table[_VIEW_MAX];
+
+/* An immutable rendered file, shared by the cache and open handles. */
+struct snap {
+        atomic_int refs;
+        size_t len;
+        char data[];
+};
+struct snap *snap_new(const char *data, size_t len);
+struct snap *snap_ref(struct snap *s);
+void snap_unref(struct snap *s);
+
+#define CACHE_TTL_NS (100 * 1000 * 1000ULL)         /* figures at most 100 ms old */
+#define RECORD_IDLE_NS (15 * 60 * 1000000000ULL)    /* forget cgroups unread for 15 min */
+#define SAMPLE_PERIOD_NS (LOAD_FREQ_SEC * 1000000000ULL)
+
+struct cg_record {
+        char *key;                 /* the /proc/PID/cgroup text that leads here */
+        bool limited[_VIEW_MAX];   /* non-root in a controller the view depends on */
+        struct cg_reader reader;   /* owned copy of the paths */
+        struct snap *snap[_VIEW_MAX];
+        uint64_t rendered_at[_VIEW_MAX];
+        uint64_t last_read;        /* monotonic ns */
+        struct stat_state stat;
+        struct loadavg_state load;
+        uint64_t load_sampled_at;  /* 0: never sampled */
+        unsigned running, blocked, total;
+        pid_t last_pid;
+        uint64_t uptime_ns_ino;    /* pid namespace the cached uptime was made for */
+        struct cg_record *next;    /* hash chain */
+};
+
+typedef void (*curate_log_fn)(const char *msg);
+
+struct curate {
+        int root_fd;               /* host root (CURATE_HOST_ROOT or /) */
+        struct cg_layout layout;
+        uint64_t self_pidns;       /* inode of the daemon's pid namespace */
+        pthread_mutex_t lock;
+        struct cg_record **buckets;
+        size_t nbuckets, nrecords;
+        struct snap *host_snap[_VIEW_MAX];
+        uint64_t host_rendered_at[_VIEW_MAX];
+        curate_log_fn log;
+        char **logged;             /* messages already logged (log once) */
+        size_t nlogged;
+        /* sampler thread */
+        pthread_t sampler;
+        bool sampler_running;
+        pthread_mutex_t stop_lock;
+        pthread_cond_t stop_cond;
+        bool stopping;
+        uint64_t (*now)(void);     /* monotonic ns; replaceable by tests */
+};
+
+int curate_init(struct curate *c, const char *host_root, curate_log_fn log);
+void curate_done(struct curate *c);
+int curate_start_sampler(struct curate *c);
+
+/* Render VIEW for the reader PID. Returns 0 and a referenced snapshot, or
+ * -errno (-EIO when a limited reader's figure cannot be computed). */
+int curate_render(struct curate *c, enum view_id v, pid_t pid, struct snap **ret);
+
+/* One sampler pass (load averages, forgetting idle/vanished cgroups). */
+void curate_sample(struct curate *c);
+size_t curate_nrecords(struct curate *c);
+
+/* gather.c: gather the inputs of VIEW for a limited reader and render. */
+int gather_render(struct curate *c, struct cg_record *rec, enum view_id v, pid_t pid, struct buf *out);
+/* Count runnable (R) and uninterruptible (D) tasks of the record's cgroup. */
+int gather_tasks(struct curate *c, const struct cg_reader *r, unsigned *ret_running,
+                 unsigned *ret_blocked, unsigned *ret_total, pid_t *ret_last);
+uint64_t now_monotonic_ns(void);

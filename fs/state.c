@@ -1,0 +1,406 @@
+#include "config.h"
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "curatefs.h"
+
+#define B(c) (1u << (c))
+const struct view_desc view_table[_VIEW_MAX] = {
+        [VIEW_MEMINFO]    = { "proc/meminfo",   B(CG_MEMORY) },
+        [VIEW_SWAPS]      = { "proc/swaps",     B(CG_MEMORY) },
+        [VIEW_CPUINFO]    = { "proc/cpuinfo",   B(CG_CPUSET) | B(CG_CPU) },
+        [VIEW_CPU_ONLINE] = { "sys/devices/system/cpu/online", B(CG_CPUSET) | B(CG_CPU) },
+        [VIEW_STAT]       = { "proc/stat",      B(CG_CPUSET) | B(CG_CPU) | B(CG_CPUACCT) },
+        [VIEW_UPTIME]     = { "proc/uptime",    B(CG_CPU) },
+        [VIEW_LOADAVG]    = { "proc/loadavg",   B(CG_CPU) },
+        [VIEW_DISKSTATS]  = { "proc/diskstats", B(CG_BLKIO) },
+};
+
+#define LOGGED_MAX 1024
+
+uint64_t now_monotonic_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+struct snap *snap_new(const char *data, size_t len) {
+        struct snap *s = malloc(sizeof(*s) + len + 1);
+        if (!s)
+                return NULL;
+        atomic_init(&s->refs, 1);
+        s->len = len;
+        memcpy(s->data, data, len);
+        s->data[len] = 0;
+        return s;
+}
+
+struct snap *snap_ref(struct snap *s) {
+        atomic_fetch_add(&s->refs, 1);
+        return s;
+}
+
+void snap_unref(struct snap *s) {
+        if (s && atomic_fetch_sub(&s->refs, 1) == 1)
+                free(s);
+}
+
+static void log_once(struct curate *c, const char *msg) {
+        for (size_t i = 0; i < c->nlogged; i++)
+                if (streq(c->logged[i], msg))
+                        return;
+        if (c->nlogged < LOGGED_MAX) {
+                char *d = strdup(msg);
+                char **l = d ? realloc(c->logged, (c->nlogged + 1) * sizeof(char *)) : NULL;
+                if (l) {
+                        c->logged = l;
+                        c->logged[c->nlogged++] = d;
+                } else
+                        free(d);
+        }
+        if (c->log)
+                c->log(msg);
+}
+
+/* inode of PID's pid namespace (0: the daemon's own); 0 when unknown */
+static uint64_t pidns_inode(int root_fd, pid_t pid) {
+        char p[64];
+        struct stat st;
+        if (pid)
+                snprintf(p, sizeof(p), "proc/%d/ns/pid", (int)pid);
+        else
+                snprintf(p, sizeof(p), "proc/self/ns/pid");
+        /* stat follows the magic link to the nsfs inode */
+        if (fstatat(root_fd, p, &st, 0) < 0)
+                return 0;
+        return st.st_ino;
+}
+
+int curate_init(struct curate *c, const char *host_root, curate_log_fn log) {
+        int r;
+
+        *c = (struct curate){ .root_fd = -EBADF, .log = log, .now = now_monotonic_ns };
+        c->root_fd = open(host_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (c->root_fd < 0)
+                return -errno;
+        r = cg_layout_discover(c->root_fd, &c->layout);
+        if (r < 0) {
+                close(TAKE_FD(c->root_fd));
+                return r;
+        }
+        c->self_pidns = pidns_inode(c->root_fd, 0);
+        c->nbuckets = 1024;
+        c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
+        if (!c->buckets) {
+                curate_done(c);
+                return -ENOMEM;
+        }
+        pthread_mutex_init(&c->lock, NULL);
+        pthread_mutex_init(&c->stop_lock, NULL);
+        pthread_cond_init(&c->stop_cond, NULL);
+        return 0;
+}
+
+static void record_free(struct cg_record *rec) {
+        if (!rec)
+                return;
+        for (int v = 0; v < _VIEW_MAX; v++)
+                snap_unref(rec->snap[v]);
+        stat_state_done(&rec->stat);
+        cg_reader_done(&rec->reader);
+        free(rec->key);
+        free(rec);
+}
+
+void curate_done(struct curate *c) {
+        if (c->sampler_running) {
+                pthread_mutex_lock(&c->stop_lock);
+                c->stopping = true;
+                pthread_cond_signal(&c->stop_cond);
+                pthread_mutex_unlock(&c->stop_lock);
+                pthread_join(c->sampler, NULL);
+                c->sampler_running = false;
+        }
+        for (size_t i = 0; c->buckets && i < c->nbuckets; i++)
+                while (c->buckets[i]) {
+                        struct cg_record *n = c->buckets[i]->next;
+                        record_free(c->buckets[i]);
+                        c->buckets[i] = n;
+                }
+        free(c->buckets);
+        c->buckets = NULL;
+        for (int v = 0; v < _VIEW_MAX; v++)
+                snap_unref(TAKE_PTR(c->host_snap[v]));
+        for (size_t i = 0; i < c->nlogged; i++)
+                free(c->logged[i]);
+        free(c->logged);
+        c->logged = NULL;
+        c->nlogged = 0;
+        cg_layout_done(&c->layout);
+        if (c->root_fd >= 0)
+                close(TAKE_FD(c->root_fd));
+}
+
+static uint64_t hash_str(const char *s) {
+        uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+        for (; *s; s++)
+                h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+        return h;
+}
+
+static bool reader_limited(const struct cg_reader *r, unsigned controllers) {
+        for (int i = 0; i < _CG_CONTROLLER_MAX; i++)
+                if ((controllers & (1u << i)) && !cg_reader_is_root(r, i))
+                        return true;
+        return false;
+}
+
+/* Create the record for READER in bucket B; takes ownership of *reader. */
+static struct cg_record *record_get(struct curate *c, struct cg_reader *reader, const char *key, size_t b) {
+        struct cg_record *rec = calloc(1, sizeof(*rec));
+        if (!rec)
+                return NULL;
+        rec->key = strdup(key);
+        if (!rec->key) {
+                free(rec);
+                return NULL;
+        }
+        rec->reader = *reader;
+        *reader = (struct cg_reader){ 0 };
+        rec->next = c->buckets[b];
+        c->buckets[b] = rec;
+        c->nrecords++;
+        return rec;
+}
+
+static int host_snapshot(struct curate *c, enum view_id v, uint64_t now, struct snap **ret) {
+        if (!c->host_snap[v] || now - c->host_rendered_at[v] > CACHE_TTL_NS) {
+                _cleanup_free_ char *text = NULL;
+                size_t len;
+                int r = read_file_at(c->root_fd, view_table[v].path, &text, &len);
+                if (r < 0)
+                        return r;
+                struct snap *s = snap_new(text, len);
+                if (!s)
+                        return -ENOMEM;
+                snap_unref(c->host_snap[v]);
+                c->host_snap[v] = s;
+                c->host_rendered_at[v] = now;
+        }
+        *ret = snap_ref(c->host_snap[v]);
+        return 0;
+}
+
+static int record_snapshot(struct curate *c, struct cg_record *rec, enum view_id v, pid_t pid,
+                           uint64_t now, struct snap **ret) {
+        uint64_t ns_ino = 0;
+
+        if (v == VIEW_UPTIME) {
+                ns_ino = pidns_inode(c->root_fd, pid);
+        }
+        rec->last_read = now;
+        if (rec->snap[v] && now - rec->rendered_at[v] <= CACHE_TTL_NS &&
+            (v != VIEW_UPTIME || ns_ino == rec->uptime_ns_ino)) {
+                *ret = snap_ref(rec->snap[v]);
+                return 0;
+        }
+        _cleanup_buf_ struct buf out = { 0 };
+        int r = gather_render(c, rec, v, pid, &out);
+        if (r < 0) {
+                char msg[512];
+                snprintf(msg, sizeof(msg), "cannot render %s for cgroup %s: %s; failing reads with EIO",
+                         view_table[v].path, rec->reader.path[CG_MEMORY] ? rec->reader.path[CG_MEMORY] : "?",
+                         strerror(-r));
+                log_once(c, msg);
+                return -EIO;
+        }
+        struct snap *s = snap_new(out.data ? out.data : "", out.len);
+        if (!s)
+                return -ENOMEM;
+        snap_unref(rec->snap[v]);
+        rec->snap[v] = s;
+        rec->rendered_at[v] = now;
+        rec->uptime_ns_ino = ns_ino;
+        *ret = snap_ref(s);
+        return 0;
+}
+
+/* Read /proc/PID/cgroup in one read(): it is a single seq_file record, so a
+ * read with room to spare returns all of it. Returns length or -errno. */
+static int read_pid_cgroup(struct curate *c, pid_t pid, char *buf, size_t size) {
+        char path[32];
+        snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
+        _cleanup_close_ int fd = open_beneath(c->root_fd, path, O_RDONLY);
+        if (fd < 0)
+                return fd;
+        ssize_t n;
+        do
+                n = read(fd, buf, size - 1);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        if ((size_t)n >= size - 1)
+                return -EFBIG;
+        buf[n] = 0;
+        return (int)n;
+}
+
+/* The record of the cgroups described by TEXT (a /proc/PID/cgroup), created
+ * on first sight. Records are keyed by that raw text: no parsing per read. */
+static int record_lookup(struct curate *c, const char *text, struct cg_record **ret) {
+        size_t b = hash_str(text) % c->nbuckets;
+        for (struct cg_record *rec = c->buckets[b]; rec; rec = rec->next)
+                if (streq(rec->key, text)) {
+                        *ret = rec;
+                        return 0;
+                }
+        _cleanup_(cg_reader_done) struct cg_reader reader = { 0 };
+        int r = cg_reader_parse(&c->layout, text, &reader);
+        if (r < 0)
+                return r;
+        struct cg_record *rec = record_get(c, &reader, text, b);
+        if (!rec)
+                return -ENOMEM;
+        for (int v = 0; v < _VIEW_MAX; v++)
+                rec->limited[v] = reader_limited(&rec->reader, view_table[v].controllers);
+        *ret = rec;
+        return 0;
+}
+
+int curate_render(struct curate *c, enum view_id v, pid_t pid, struct snap **ret) {
+        char text[4096];
+        _cleanup_free_ char *big = NULL;
+        struct cg_record *rec;
+        uint64_t now = c->now();
+        int r;
+
+        if (v < 0 || v >= _VIEW_MAX)
+                return -EINVAL;
+        if (pid <= 0)
+                /* The reader is outside the daemon's pid namespace: we cannot
+                 * tell its cgroup, and must not fall back to host figures. */
+                return -EIO;
+        const char *cg = text;
+        r = read_pid_cgroup(c, pid, text, sizeof(text));
+        if (r == -EFBIG) {
+                char path[32];
+                snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
+                r = read_file_at(c->root_fd, path, &big, NULL);
+                cg = big;
+        }
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : -EIO;
+        pthread_mutex_lock(&c->lock);
+        r = record_lookup(c, cg, &rec);
+        if (r < 0) {
+                pthread_mutex_unlock(&c->lock);
+                return -EIO;
+        }
+        bool limited = rec->limited[v];
+        if (v == VIEW_UPTIME && !limited) {
+                limited = pidns_inode(c->root_fd, pid) != c->self_pidns;
+        }
+        if (limited)
+                r = record_snapshot(c, rec, v, pid, now, ret);
+        else {
+                rec->last_read = now;
+                r = host_snapshot(c, v, now, ret);
+        }
+        pthread_mutex_unlock(&c->lock);
+        return r;
+}
+
+size_t curate_nrecords(struct curate *c) {
+        pthread_mutex_lock(&c->lock);
+        size_t n = c->nrecords;
+        pthread_mutex_unlock(&c->lock);
+        return n;
+}
+
+static bool record_vanished(struct curate *c, const struct cg_record *rec) {
+        for (int i = 0; i < _CG_CONTROLLER_MAX; i++) {
+                const struct cg_hier *h = cg_layout_hier(&c->layout, i);
+                if (!h || cg_reader_is_root(&rec->reader, i))
+                        continue;
+                int fd = cg_open_dir(h, rec->reader.path[i]);
+                if (fd == -ENOENT)
+                        return true;
+                if (fd >= 0)
+                        close(fd);
+        }
+        return false;
+}
+
+/* Sample one record's load. Called with the lock held; the per-task reads
+ * are cheap (one pread of /proc/TID/stat each) and bounded by the tasks of
+ * cgroups that were read recently. */
+static void record_sample(struct curate *c, struct cg_record *rec, uint64_t now) {
+        unsigned running, blocked, total;
+        pid_t last;
+
+        if (gather_tasks(c, &rec->reader, &running, &blocked, &total, &last) < 0)
+                return;
+        loadavg_sample(&rec->load, running + blocked);
+        rec->running = running;
+        rec->blocked = blocked;
+        rec->total = total;
+        rec->last_pid = last;
+        rec->load_sampled_at = now;
+}
+
+void curate_sample(struct curate *c) {
+        uint64_t now = c->now();
+
+        pthread_mutex_lock(&c->lock);
+        for (size_t b = 0; b < c->nbuckets; b++) {
+                struct cg_record **pp = &c->buckets[b];
+                while (*pp) {
+                        struct cg_record *rec = *pp;
+                        if (now - rec->last_read > RECORD_IDLE_NS || record_vanished(c, rec)) {
+                                *pp = rec->next;
+                                record_free(rec);
+                                c->nrecords--;
+                                continue;
+                        }
+                        if (!cg_reader_is_root(&rec->reader, CG_CPU))
+                                record_sample(c, rec, now);
+                        pp = &rec->next;
+                }
+        }
+        pthread_mutex_unlock(&c->lock);
+}
+
+static void *sampler_main(void *arg) {
+        struct curate *c = arg;
+        struct timespec deadline;
+
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        pthread_mutex_lock(&c->stop_lock);
+        while (!c->stopping) {
+                deadline.tv_sec += LOAD_FREQ_SEC;
+                while (!c->stopping &&
+                       pthread_cond_timedwait(&c->stop_cond, &c->stop_lock, &deadline) != ETIMEDOUT)
+                        ;
+                if (c->stopping)
+                        break;
+                pthread_mutex_unlock(&c->stop_lock);
+                curate_sample(c);
+                pthread_mutex_lock(&c->stop_lock);
+        }
+        pthread_mutex_unlock(&c->stop_lock);
+        return NULL;
+}
+
+int curate_start_sampler(struct curate *c) {
+        pthread_condattr_t a;
+        pthread_condattr_init(&a);
+        pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+        pthread_cond_destroy(&c->stop_cond);
+        pthread_cond_init(&c->stop_cond, &a);
+        pthread_condattr_destroy(&a);
+        int r = pthread_create(&c->sampler, NULL, sampler_main, c);
+        if (r)
+                return -r;
+        c->sampler_running = true;
+        return 0;
+}

@@ -1,0 +1,61 @@
+#pragma once
+/* Pure renderers: cgroup and host figures in, file text out. The FUSE layer
+ * only finds the reader, gathers inputs (fs/gather.c) and calls these. Each
+ * returns 0 or -errno; -EINVAL for malformed input (never host figures). */
+#include <stdint.h>
+#include <sys/types.h>
+#include "cgroup.h"
+#include "fileio.h"
+
+#define USER_HZ 100
+
+/* meminfo/swaps: host /proc/meminfo text + the cgroup's memory figures. */
+struct mem_view {
+        uint64_t mem_total, mem_free, mem_available; /* bytes */
+        uint64_t swap_total, swap_free;
+};
+int mem_view_compute(const char *host_meminfo, const struct cg_memory *m, struct mem_view *ret);
+int render_meminfo(const char *host_meminfo, const struct cg_memory *m, struct buf *out);
+int render_swaps(const char *host_meminfo, const struct cg_memory *m, struct buf *out);
+
+/* The CPUs a reader sees: effective cpuset cut to ceil(quota/period). */
+struct cpu_view {
+        unsigned n;                /* visible CPUs, >= 1 */
+        unsigned phys[CPU_LIST_MAX]; /* physical id of visible CPU i */
+};
+int cpu_view_compute(const struct cpu_set_bits *effective, uint64_t quota, uint64_t period, struct cpu_view *ret);
+int render_cpuinfo(const char *host_cpuinfo, const struct cpu_view *v, struct buf *out);
+int render_cpu_online(const struct cpu_view *v, struct buf *out);
+
+/* /proc/stat: per-cgroup monotonic state, advanced on each render. */
+struct stat_cpu {
+        uint64_t user, system, idle; /* USER_HZ ticks */
+};
+struct stat_state {
+        unsigned n;                  /* visible CPUs the counters describe */
+        struct stat_cpu *cpu;        /* malloc'd, n entries */
+        uint64_t last_uptime_ticks;  /* container uptime at the last update */
+        uint64_t last_busy_ns[2];    /* unused by renderers; backend bookkeeping */
+        int initialized;
+};
+void stat_state_done(struct stat_state *s);
+/* Fold the cgroup's usage onto the visible CPUs and advance the counters:
+ * never backwards; per CPU busy+idle advances by the wall time elapsed. */
+int stat_state_update(struct stat_state *s, const struct cpu_view *v, const struct cg_cpu_usage *u, uint64_t uptime_ticks);
+int render_stat(const char *host_stat, const struct stat_state *s, unsigned procs_running, unsigned procs_blocked, struct buf *out);
+
+/* uptime: container uptime and idle (sum of the stat idle counters, capped). */
+int render_uptime(uint64_t uptime_ticks, const struct stat_state *s, struct buf *out);
+
+/* loadavg: kernel fixed-point averages (kernel/sched/loadavg.c constants). */
+#define LOAD_FSHIFT 11
+#define LOAD_FIXED_1 (1UL << LOAD_FSHIFT)
+#define LOAD_FREQ_SEC 5
+struct loadavg_state {
+        unsigned long avenrun[3];
+};
+void loadavg_sample(struct loadavg_state *s, unsigned active);
+int render_loadavg(const struct loadavg_state *s, unsigned running, unsigned total, pid_t last_pid, struct buf *out);
+
+/* diskstats: host lines for devices the cgroup has touched, cgroup figures. */
+int render_diskstats(const char *host_diskstats, const struct cg_io *io, struct buf *out);

@@ -1,0 +1,29 @@
+#!/bin/bash
+# Install what curate needs from Debian's packages (only what is missing) and
+# build it into ./build. Idempotent; run as root on Debian 12.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(gcc meson ninja-build pkg-config libfuse3-dev fuse3 libcap-dev libcmocka-dev
+          procps util-linux psmisc busybox-static lxcfs bubblewrap xz-utils zstd)
+# qemu is pulled without its recommends (no GUI stack)
+QEMU_PACKAGES=(qemu-system-x86)
+
+missing=()
+for p in "${PACKAGES[@]}" "${QEMU_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+        if [ "$(id -u)" != 0 ]; then
+                echo "setup: missing packages ${missing[*]}; run as root" >&2
+                exit 1
+        fi
+        echo "setup: installing ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f build/build.ninja ]; then
+        meson setup build -Dwerror=true >/dev/null
+fi
+ninja -C build >/dev/null

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Run every test: unit (cmocka), integration (real FUSE, cgroups, namespaces,
+# clients; root), the same checks on a cgroup v2 kernel under qemu, and the
+# unit tests again under AddressSanitizer + UBSan. Ends with
+# "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+# the cgroup v2 kernel for the qemu suite (skipped with a message if absent)
+if [ "$(id -u)" = 0 ]; then
+        ./tests/qemu/setup.sh >/dev/null 2>&1 || echo "note: qemu kernel set-up failed; the qemu suite will skip"
+fi
+
+if [ ! -f build-asan/build.ninja ]; then
+        meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+fi
+ninja -C build-asan >/dev/null
+
+passed=0 failed=0 skipped=0
+tally() { # tally BUILD_DIR
+        local j=$1/meson-logs/testlog.json
+        [ -f "$j" ] || return
+        passed=$((passed + $(grep -c '"result": "OK"' "$j")))
+        failed=$((failed + $(grep -Ec '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$j")))
+        skipped=$((skipped + $(grep -c '"result": "SKIP"' "$j")))
+}
+meson test -C build --print-errorlogs --num-processes 1 "$@"
+tally build
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C build-asan --suite unit --print-errorlogs
+tally build-asan
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

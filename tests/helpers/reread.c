@@ -1,0 +1,59 @@
+/* Test helper: reads FILE the ways real clients do.
+ *   reread seek FILE N   - open once, N times lseek(0)+read, print each read
+ *   reread chunk FILE K  - read to EOF in K-byte reads, print the whole text
+ *   reread write FILE    - try to open for writing, print the errno name */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int main(int argc, char **argv) {
+        if (argc < 3)
+                return 2;
+        if (strcmp(argv[1], "write") == 0) {
+                int fd = open(argv[2], O_WRONLY | O_CLOEXEC);
+                printf("%s\n", fd < 0 ? strerrorname_np(errno) : "OPENED");
+                return 0;
+        }
+        int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                printf("open: %s\n", strerrorname_np(errno));
+                return 1;
+        }
+        long n = argc > 3 ? atol(argv[3]) : 1;
+        char buf[65536];
+        if (strcmp(argv[1], "seek") == 0) {
+                for (long i = 0; i < n; i++) {
+                        if (lseek(fd, 0, SEEK_SET) != 0)
+                                return 1;
+                        ssize_t r = read(fd, buf, sizeof(buf) - 1);
+                        if (r < 0) {
+                                printf("read: %s\n", strerrorname_np(errno));
+                                return 1;
+                        }
+                        fwrite(buf, 1, r, stdout);
+                        printf("--\n");
+                        fflush(stdout);
+                        if (i + 1 < n)
+                                usleep(200000);
+                }
+                return 0;
+        }
+        size_t len = 0;
+        for (;;) {
+                size_t k = n > 0 && n < (long)sizeof(buf) ? (size_t)n : sizeof(buf);
+                ssize_t r = read(fd, buf, k);
+                if (r < 0) {
+                        printf("read: %s\n", strerrorname_np(errno));
+                        return 1;
+                }
+                if (r == 0)
+                        break;
+                fwrite(buf, 1, r, stdout);
+                len += r;
+                usleep(1000);
+        }
+        return 0;
+}

@@ -1,0 +1,307 @@
+/* The whole path a read takes, minus FUSE: reader pid -> its cgroups ->
+ * gathered figures -> rendered file, on the v1, v2 and hybrid fixture trees
+ * (tests/fixtures/README.md describes every pid and cgroup). */
+#include "config.h"
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include "curatefs.h"
+
+static int nlogs;
+static char last_log[512];
+static void count_log(const char *msg) {
+        nlogs++;
+        snprintf(last_log, sizeof(last_log), "%s", msg);
+}
+
+static uint64_t fake_now;
+static uint64_t fake_clock(void) { return fake_now; }
+
+static int setup(void **state, const char *tree) {
+        struct curate *c = calloc(1, sizeof(*c));
+        char root[512];
+        snprintf(root, sizeof(root), "%s/%s", FIXTURES, tree);
+        assert_int_equal(curate_init(c, root, count_log), 0);
+        fake_now = 1000000000000ULL;
+        c->now = fake_clock;
+        nlogs = 0;
+        *state = c;
+        return 0;
+}
+static int setup_v1(void **state) { return setup(state, "v1"); }
+static int setup_v2(void **state) { return setup(state, "v2"); }
+static int setup_hybrid(void **state) { return setup(state, "hybrid"); }
+static int teardown(void **state) {
+        curate_done(*state);
+        free(*state);
+        return 0;
+}
+
+static char *render(struct curate *c, enum view_id v, pid_t pid) {
+        struct snap *s = NULL;
+        assert_int_equal(curate_render(c, v, pid, &s), 0);
+        char *text = strdup(s->data);
+        snap_unref(s);
+        return text;
+}
+
+static uint64_t kb(const char *text, const char *key) {
+        uint64_t v = UINT64_MAX;
+        assert_int_equal(keyed_u64(text, key, &v), 0);
+        return v;
+}
+
+static char *fixture(const char *tree, const char *file) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", FIXTURES, tree);
+        int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        char *text = NULL;
+        assert_true(fd >= 0);
+        assert_int_equal(read_file_at(fd, file, &text, NULL), 0);
+        close(fd);
+        return text;
+}
+
+static int count_lines_starting(const char *text, const char *prefix) {
+        int n = 0;
+        size_t l = strlen(prefix);
+        for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+                n += strncmp(p, prefix, l) == 0;
+        return n;
+}
+
+/* every kB figure of a limited reader's meminfo is at most its MemTotal,
+ * except swap (a container may have more swap than memory) and CommitLimit
+ * (MemTotal + SwapTotal) */
+static void assert_no_line_above_total(const char *mi) {
+        uint64_t total = kb(mi, "MemTotal");
+        for (const char *p = mi; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+                const char *colon = strchr(p, ':');
+                unsigned long long v;
+                char unit[4] = "";
+                if (strncmp(p, "Swap", 4) == 0 || strncmp(p, "CommitLimit", 11) == 0)
+                        continue;
+                if (colon && sscanf(colon + 1, "%llu %3s", &v, unit) == 2 && streq(unit, "kB"))
+                        assert_true(v <= total);
+        }
+}
+
+static void test_meminfo_limited(void **state) {
+        struct curate *c = *state;
+        char *mi = render(c, VIEW_MEMINFO, 200);
+        assert_int_equal(kb(mi, "MemTotal"), 262144);
+        assert_true(kb(mi, "MemFree") <= 262144);
+        assert_true(kb(mi, "MemAvailable") >= kb(mi, "MemFree"));
+        assert_no_line_above_total(mi);
+        char *host = fixture(".", "v1/proc/meminfo");
+        /* the same lines, in the same order */
+        int nl_host = count_lines_starting(host, ""), nl = count_lines_starting(mi, "");
+        assert_int_equal(nl, nl_host);
+        free(host);
+        free(mi);
+}
+
+static void test_meminfo_root_is_host(void **state) {
+        struct curate *c = *state;
+        char *mi = render(c, VIEW_MEMINFO, 100);
+        char *host = fixture(".", "v1/proc/meminfo");
+        assert_string_equal(mi, host);
+        free(host);
+        free(mi);
+}
+
+static void test_nested_lowest_wins(void **state) {
+        char *mi = render(*state, VIEW_MEMINFO, 300);
+        assert_int_equal(kb(mi, "MemTotal"), 131072);
+        free(mi);
+}
+
+static void test_malformed_gives_eio_and_logs_once(void **state) {
+        struct curate *c = *state;
+        struct snap *s = NULL;
+        assert_int_equal(curate_render(c, VIEW_MEMINFO, 600, &s), -EIO);
+        fake_now += CACHE_TTL_NS * 3;
+        assert_int_equal(curate_render(c, VIEW_MEMINFO, 600, &s), -EIO);
+        assert_int_equal(curate_render(c, VIEW_CPUINFO, 600, &s), -EIO);
+        assert_null(s);
+        assert_int_equal(nlogs, 2); /* once per (view, cgroup) */
+        assert_non_null(strstr(last_log, "proc/cpuinfo"));
+        /* overflowing figures are refused the same way, never wrapped */
+        assert_int_equal(curate_render(c, VIEW_MEMINFO, 710, &s), -EIO);
+}
+
+static void test_unknown_reader(void **state) {
+        struct snap *s = NULL;
+        assert_int_equal(curate_render(*state, VIEW_MEMINFO, 99999, &s), -ESRCH);
+        assert_int_equal(curate_render(*state, VIEW_MEMINFO, 0, &s), -EIO);
+        assert_null(s);
+}
+
+static void test_cpus(void **state) {
+        struct curate *c = *state;
+        /* cpuset 0-3,8,10-11 cut by quota 50000/100000 to one CPU */
+        char *ci = render(c, VIEW_CPUINFO, 200);
+        assert_int_equal(count_lines_starting(ci, "processor"), 1);
+        assert_non_null(strstr(ci, "processor\t: 0\n"));
+        assert_non_null(strstr(ci, "siblings\t: 1\n"));
+        free(ci);
+        char *on = render(c, VIEW_CPU_ONLINE, 200);
+        assert_string_equal(on, "0\n");
+        free(on);
+        on = render(c, VIEW_CPU_ONLINE, 100);
+        assert_string_equal(on, "0-15\n");
+        free(on);
+}
+
+static void test_cpus_no_quota(void **state) {
+        /* /noswap: no quota, cpuset of the root: every host CPU */
+        char *on = render(*state, VIEW_CPU_ONLINE, 500);
+        char *ci = render(*state, VIEW_CPUINFO, 500);
+        assert_int_equal(count_lines_starting(ci, "processor"), 16);
+        assert_string_equal(on, "0-15\n");
+        free(on);
+        free(ci);
+}
+
+static void test_stat(void **state) {
+        struct curate *c = *state;
+        char *st = render(c, VIEW_STAT, 200);
+        unsigned long long u, n, s, i, u0, n0, s0, i0;
+        assert_int_equal(sscanf(st, "cpu %llu %llu %llu %llu", &u, &n, &s, &i), 4);
+        const char *l0 = strstr(st, "\ncpu0 ");
+        assert_non_null(l0);
+        assert_int_equal(sscanf(l0 + 1, "cpu0 %llu %llu %llu %llu", &u0, &n0, &s0, &i0), 4);
+        assert_int_equal(count_lines_starting(st, "cpu"), 2);
+        assert_true(u == u0 && s == s0 && i == i0);
+        assert_non_null(strstr(st, "\nbtime "));
+        assert_non_null(strstr(st, "\nintr 0\n"));
+        free(st);
+}
+
+static void test_uptime(void **state) {
+        /* host uptime 123456.78 s; /box's oldest process started at tick 200000 */
+        char *up = render(*state, VIEW_UPTIME, 200);
+        double u, idle;
+        assert_int_equal(sscanf(up, "%lf %lf", &u, &idle), 2);
+        assert_true(u > 121456.7 && u < 121456.9);
+        assert_true(idle <= u * 1 + 0.01);
+        free(up);
+}
+
+static void test_loadavg(void **state) {
+        struct curate *c = *state;
+        char *la = render(c, VIEW_LOADAVG, 200);
+        unsigned long a1, a2, b1, b2, c1, c2;
+        unsigned run, tot;
+        int last;
+        assert_int_equal(sscanf(la, "%lu.%lu %lu.%lu %lu.%lu %u/%u %d", &a1, &a2, &b1, &b2, &c1, &c2, &run, &tot, &last), 9);
+        assert_true(tot >= 1 && tot <= 6); /* /box's tasks, not the host's */
+        assert_true(run <= tot);
+        free(la);
+}
+
+static void test_cache_and_freshness(void **state) {
+        struct curate *c = *state;
+        struct snap *a, *b, *d;
+        assert_int_equal(curate_render(c, VIEW_MEMINFO, 200, &a), 0);
+        fake_now += CACHE_TTL_NS / 2;
+        assert_int_equal(curate_render(c, VIEW_MEMINFO, 200, &b), 0);
+        assert_ptr_equal(a, b); /* within 100 ms: the same snapshot */
+        fake_now += CACHE_TTL_NS;
+        assert_int_equal(curate_render(c, VIEW_MEMINFO, 200, &d), 0);
+        assert_ptr_not_equal(a, d); /* older than 100 ms: rendered again */
+        assert_string_equal(a->data, d->data);
+        snap_unref(a);
+        snap_unref(b);
+        snap_unref(d);
+}
+
+static void test_forgets_idle_cgroups(void **state) {
+        struct curate *c = *state;
+        char *mi = render(c, VIEW_MEMINFO, 200);
+        free(mi);
+        mi = render(c, VIEW_MEMINFO, 300);
+        free(mi);
+        assert_int_equal(curate_nrecords(c), 2);
+        curate_sample(c);
+        assert_int_equal(curate_nrecords(c), 2);
+        fake_now += RECORD_IDLE_NS + 1;
+        curate_sample(c);
+        assert_int_equal(curate_nrecords(c), 0);
+}
+
+static void test_v2_meminfo_and_swap(void **state) {
+        struct curate *c = *state;
+        char *mi = render(c, VIEW_MEMINFO, 200);
+        assert_int_equal(kb(mi, "MemTotal"), 262144);
+        assert_no_line_above_total(mi);
+        free(mi);
+        /* /unl: memory.max is "max" everywhere: the host's total, cgroup figures */
+        mi = render(c, VIEW_MEMINFO, 400);
+        char *host = fixture(".", "v2/proc/meminfo");
+        assert_int_equal(kb(mi, "MemTotal"), kb(host, "MemTotal"));
+        free(host);
+        free(mi);
+        /* swap accounting off: no swap, whatever the host has */
+        mi = render(c, VIEW_MEMINFO, 500);
+        assert_int_equal(kb(mi, "SwapTotal"), 0);
+        free(mi);
+        char *sw = render(c, VIEW_SWAPS, 500);
+        assert_int_equal(count_lines_starting(sw, ""), 1);
+        free(sw);
+}
+
+static void test_v2_stat_even_split(void **state) {
+        char *st = render(*state, VIEW_STAT, 500);
+        assert_int_equal(count_lines_starting(st, "cpu"), 17);
+        free(st);
+}
+
+static void test_v2_diskstats(void **state) {
+        char *ds = render(*state, VIEW_DISKSTATS, 200);
+        char *host = fixture(".", "v2/proc/diskstats");
+        assert_true(count_lines_starting(ds, "") < count_lines_starting(host, ""));
+        assert_true(count_lines_starting(ds, "") >= 1);
+        free(host);
+        free(ds);
+}
+
+static void test_hybrid(void **state) {
+        struct curate *c = *state;
+        char *mi = render(c, VIEW_MEMINFO, 200);
+        assert_int_equal(kb(mi, "MemTotal"), 262144);
+        free(mi);
+        char *on = render(c, VIEW_CPU_ONLINE, 200);
+        assert_string_equal(on, "0\n");
+        free(on);
+}
+
+int main(void) {
+        const struct CMUnitTest v1[] = {
+                cmocka_unit_test_setup_teardown(test_meminfo_limited, setup_v1, teardown),
+                cmocka_unit_test_setup_teardown(test_meminfo_root_is_host, setup_v1, teardown),
+                cmocka_unit_test_setup_teardown(test_nested_lowest_wins, setup_v1, teardown),
+                cmocka_unit_test_setup_teardown(test_malformed_gives_eio_and_logs_once, setup_v1, teardown),
+                cmocka_unit_test_setup_teardown(test_unknown_reader, setup_v1, teardown),
+                cmocka_unit_test_setup_teardown(test_cpus, setup_v1, teardown),
+                cmocka_unit_test_setup_teardown(test_cpus_no_quota, setup_v1, teardown),
+                cmocka_unit_test_setup_teardown(test_stat, setup_v1, teardown),
+                cmocka_unit_test_setup_teardown(test_uptime, setup_v1, teardown),
+                cmocka_unit_test_setup_teardown(test_loadavg, setup_v1, teardown),
+                cmocka_unit_test_setup_teardown(test_cache_and_freshness, setup_v1, teardown),
+                cmocka_unit_test_setup_teardown(test_forgets_idle_cgroups, setup_v1, teardown),
+                cmocka_unit_test_setup_teardown(test_v2_meminfo_and_swap, setup_v2, teardown),
+                cmocka_unit_test_setup_teardown(test_meminfo_limited, setup_v2, teardown),
+                cmocka_unit_test_setup_teardown(test_malformed_gives_eio_and_logs_once, setup_v2, teardown),
+                cmocka_unit_test_setup_teardown(test_cpus, setup_v2, teardown),
+                cmocka_unit_test_setup_teardown(test_stat, setup_v2, teardown),
+                cmocka_unit_test_setup_teardown(test_v2_stat_even_split, setup_v2, teardown),
+                cmocka_unit_test_setup_teardown(test_v2_diskstats, setup_v2, teardown),
+                cmocka_unit_test_setup_teardown(test_loadavg, setup_v2, teardown),
+                cmocka_unit_test_setup_teardown(test_hybrid, setup_hybrid, teardown),
+        };
+        return cmocka_run_group_tests(v1, NULL, NULL);
+}
