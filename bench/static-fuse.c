@@ -223,6 +223,7 @@ int main(int argc, char *argv[]) {
         se = fuse_session_new(&args, &sf_ops, sizeof(sf_ops), NULL);
         if (!se) {
                 fprintf(stderr, "static-fuse: cannot create a FUSE session\n");
+                fuse_opt_free_args(&args);
                 return 1;
         }
         if (fuse_set_signal_handlers(se) != 0) {
@@ -242,5 +243,6 @@ out_signals:
         fuse_remove_signal_handlers(se);
 out_destroy:
         fuse_session_destroy(se);
+        fuse_opt_free_args(&args);
         return r;
 }

@@ -76,26 +76,29 @@ cg_create() {
         return 0
 }
 
+_cg_dirs() { # the cgroup directories of NAME ("" for the root), one line
+        local name=$1 c dirs=""
+        if cg_is_v2; then echo "/sys/fs/cgroup/$name"; return; fi
+        for c in $(cg_v1_controllers); do dirs="$dirs /sys/fs/cgroup/$c/$name"; done
+        echo "$dirs"
+}
+_CG_ENTER='for d in $CG_DIRS; do echo $$ > $d/cgroup.procs || exit 125; done; exec "$@"'
+
 # cg_exec NAME CMD...: run CMD inside cgroup NAME (every hierarchy)
 cg_exec() {
-        local name=$1; shift
-        if cg_is_v2; then
-                CG_DIRS="/sys/fs/cgroup/$name" "$BASH" -c 'for d in $CG_DIRS; do echo $$ > $d/cgroup.procs; done; exec "$@"' cg_exec "$@"
-        else
-                local dirs="" c
-                for c in $(cg_v1_controllers); do dirs="$dirs /sys/fs/cgroup/$c/$name"; done
-                CG_DIRS="$dirs" "$BASH" -c 'for d in $CG_DIRS; do echo $$ > $d/cgroup.procs; done; exec "$@"' cg_exec "$@"
-        fi
+        local dirs; dirs=$(_cg_dirs "$1"); shift
+        CG_DIRS="$dirs" "$BASH" -c "$_CG_ENTER" cg_exec "$@"
 }
-
+# cg_spawn NAME CMD...: the same in the background; its pid is recorded (and
+# killed at exit) and left in SPAWNED
+cg_spawn() {
+        local dirs; dirs=$(_cg_dirs "$1"); shift
+        CG_DIRS="$dirs" "$BASH" -c "$_CG_ENTER" cg_exec "$@" &
+        SPAWNED=$!
+        OUR_PIDS+=("$SPAWNED")
+}
 # cg_exec_root CMD...: run CMD in the root cgroup of every hierarchy
-cg_exec_root() {
-        local dirs="" c
-        if cg_is_v2; then dirs=/sys/fs/cgroup; else
-                for c in $(cg_v1_controllers); do dirs="$dirs /sys/fs/cgroup/$c"; done
-        fi
-        CG_DIRS="$dirs" "$BASH" -c 'for d in $CG_DIRS; do echo $$ > $d/cgroup.procs; done; exec "$@"' cg_exec "$@"
-}
+cg_exec_root() { cg_exec "" "$@"; }
 
 mount_curatefs() { # sets MNT
         MNT=$(mktemp -d /tmp/curatefs-test.XXXXXX)

@@ -15,7 +15,7 @@ cg_create "$CG_PREFIX-b" memory=536870912
 cg_create "$CG_PREFIX-outer" memory=402653184
 cg_create "$CG_PREFIX-outer/inner" memory=1073741824
 # a container has a long-lived process: its start is the container's start
-cg_exec "$CG_PREFIX-a" sleep 600 & OUR_PIDS+=($!)
+cg_spawn "$CG_PREFIX-a" sleep 600
 
 # --- meminfo -----------------------------------------------------------------
 mi=$(cg_exec "$CG_PREFIX-a" cat "$MNT/proc/meminfo")
@@ -85,8 +85,8 @@ check "loadavg task total is the cgroup's, not the host's ($tot)" test "$tot" -l
 lastpid=$(awk '{ print $5 }' <<<"$la")
 check "loadavg last pid is one of the cgroup's, not the host's newest ($lastpid)" test "$lastpid" -le "$(cat /proc/sys/kernel/ns_last_pid)"
 cg_create "$CG_PREFIX-busy"
-cg_exec "$CG_PREFIX-busy" sh -c 'while :; do :; done' & OUR_PIDS+=($!)
-cg_exec "$CG_PREFIX-busy" sh -c 'while :; do :; done' & OUR_PIDS+=($!)
+cg_spawn "$CG_PREFIX-busy" sh -c 'while :; do :; done'; busy1=$SPAWNED
+cg_spawn "$CG_PREFIX-busy" sh -c 'while :; do :; done'; busy2=$SPAWNED
 sleep 0.3
 cg_exec "$CG_PREFIX-busy" cat "$MNT/proc/loadavg" >/dev/null   # first look starts sampling
 sleep 11
@@ -94,7 +94,7 @@ la=$(cg_exec "$CG_PREFIX-busy" cat "$MNT/proc/loadavg")
 check "two busy tasks raise the cgroup's 1-min load ($la)" awk -v l="${la%% *}" 'BEGIN { exit !(l >= 0.25) }'
 la_idle=$(cg_exec "$CG_PREFIX-b" cat "$MNT/proc/loadavg")
 check "an idle cgroup's load stays low meanwhile ($la_idle)" awk -v l="${la_idle%% *}" 'BEGIN { exit !(l < 0.25) }'
-kill "${OUR_PIDS[-1]}" "${OUR_PIDS[-2]}" 2>/dev/null
+kill "$busy1" "$busy2" 2>/dev/null
 
 # --- swaps, diskstats ----------------------------------------------------------
 sw=$(cg_exec "$CG_PREFIX-a" cat "$MNT/proc/swaps")
@@ -130,8 +130,8 @@ f1=$(awk '/^--/ { n++ } /^MemFree/ && n == 0 { print $2 }' <<<"$seeks"); f2=$(aw
 check "lseek(0)+read renders fresh figures ($f1 -> $f2)" test $((f1 - f2)) -ge 30000
 
 # --- two cgroups at once -------------------------------------------------------
-cg_exec "$CG_PREFIX-a" sh -c 'for i in $(seq 300); do grep MemTotal '"$MNT"'/proc/meminfo; done' > "$MNT.a" & pa=$!
-cg_exec "$CG_PREFIX-b" sh -c 'for i in $(seq 300); do grep MemTotal '"$MNT"'/proc/meminfo; done' > "$MNT.b" & pb=$!
+cg_spawn "$CG_PREFIX-a" sh -c 'for i in $(seq 300); do grep MemTotal '"$MNT"'/proc/meminfo; done' > "$MNT.a"; pa=$SPAWNED
+cg_spawn "$CG_PREFIX-b" sh -c 'for i in $(seq 300); do grep MemTotal '"$MNT"'/proc/meminfo; done' > "$MNT.b"; pb=$SPAWNED
 OUR_DIRS+=("$MNT.a" "$MNT.b")
 wait $pa $pb
 check_eq "concurrent reader in a sees only its 256 MiB" "262144" "$(awk '{ print $2 }' "$MNT.a" | sort -u | tr '\n' ' ' | sed 's/ $//')"
