@@ -25,7 +25,7 @@ check_eq() { # check_eq DESCRIPTION EXPECTED ACTUAL
         if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1: expected '$2', got '$3'"; fi
 }
 
-cg_is_v2() { [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; }
+cg_is_v2() { [ -f /sys/fs/cgroup/cgroup.controllers ]; }
 
 # v1 controllers we use, where the host mounts them
 cg_v1_controllers() {

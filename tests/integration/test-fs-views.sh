@@ -105,7 +105,11 @@ if [ "$host_swap" = 0 ]; then
 fi
 ds_before=$(cg_exec "$CG_PREFIX-b" cat "$MNT/proc/diskstats" | wc -l)
 ds_host=$(wc -l < /proc/diskstats)
-check "diskstats leaves out devices the cgroup did not touch ($ds_before of $ds_host)" test "$ds_before" -lt "$ds_host"
+if [ "$ds_host" -gt 0 ]; then
+        check "diskstats leaves out devices the cgroup did not touch ($ds_before of $ds_host)" test "$ds_before" -lt "$ds_host"
+else
+        echo "# no block devices on this machine: the diskstats filter check does not apply"
+fi
 if [ -z "${CURATE_TEST_NO_BLOCK:-}" ]; then
         tmpf=$(mktemp /var/tmp/curate-io.XXXXXX); OUR_DIRS+=("$tmpf")
         # Since Linux 6.10 blk-throttle keeps no statistics for a disk until

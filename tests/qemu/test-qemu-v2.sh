@@ -18,7 +18,7 @@ export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin TERM=dumb
 export CURATEFS=/usr/local/bin/curatefs READ=/usr/local/bin/reread BUILD_ROOT=/build
 # the guest's root is an initramfs: no block device to do direct I/O on
 export CURATE_TEST_NO_BLOCK=1
-echo "guest kernel: $(uname -r); /sys/fs/cgroup is $(stat -fc %T /sys/fs/cgroup): $(cat /sys/fs/cgroup/cgroup.controllers)"
+echo "guest kernel: $(uname -r); cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
 rc=0
 for t in test-fs-views.sh test-fs-clients.sh; do
         echo "=== $t (cgroup v2) ==="
@@ -29,6 +29,8 @@ GUEST
 
 items=("$CURATEFS" "$BUILD_ROOT/tests/reread"
        "$src/tests/integration:/tests")
+# procps top needs a terminfo entry even in batch mode
+[ -f /lib/terminfo/d/dumb ] && items+=("/lib/terminfo/d/dumb:/lib/terminfo/d/dumb")
 for b in bash free uptime top getconf unshare mount umount mountpoint; do
         p=$(command -v $b) && items+=("$p")
 done
