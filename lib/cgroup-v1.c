@@ -137,35 +137,9 @@ static int read_quota(const struct cg_hier *h, const char *path, uint64_t *ret_q
         return 0;
 }
 
-static bool ratio_lower(uint64_t q1, uint64_t p1, uint64_t q2, uint64_t p2) {
-        return (unsigned __int128)q1 * p2 < (unsigned __int128)q2 * p1;
-}
 
 static int v1_cpu_quota(const struct cg_hier *h, const char *path, uint64_t *ret_quota, uint64_t *ret_period) {
-        uint64_t best_q = CG_NONE, best_p = 100000;
-        _cleanup_free_ char *p = strdup(path);
-
-        if (!p)
-                return -ENOMEM;
-        /* the walk skips levels lacking the file, but the cgroup itself must exist */
-        _cleanup_close_ int fd = cg_open_dir(h, path);
-        if (fd < 0)
-                return fd;
-        do {
-                uint64_t q, per;
-                int r = read_quota(h, p, &q, &per);
-                if (r == -ENOENT)
-                        continue; /* no CFS bandwidth control at this level */
-                if (r < 0)
-                        return r;
-                if (q != CG_NONE && (best_q == CG_NONE || ratio_lower(q, per, best_q, best_p))) {
-                        best_q = q;
-                        best_p = per;
-                }
-        } while (cg_path_up(p));
-        *ret_quota = best_q;
-        *ret_period = best_p;
-        return 0;
+        return cg_lowest_quota(h, path, read_quota, ret_quota, ret_period);
 }
 
 static int v1_cpuset(const struct cg_hier *h, const char *path, struct cpu_set_bits *ret) {

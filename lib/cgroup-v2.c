@@ -142,43 +142,22 @@ static int parse_cpu_max(const char *text, uint64_t *ret_quota, uint64_t *ret_pe
         return 0;
 }
 
-static bool ratio_lower(uint64_t q1, uint64_t p1, uint64_t q2, uint64_t p2) {
-        return (unsigned __int128)q1 * p2 < (unsigned __int128)q2 * p1;
-}
-
-static int v2_cpu_quota(const struct cg_hier *h, const char *path, uint64_t *ret_quota, uint64_t *ret_period) {
-        uint64_t best_q = CG_NONE, best_p = 100000;
-        _cleanup_free_ char *p = strdup(path);
-
-        if (!p)
-                return -ENOMEM;
-        /* the walk skips levels lacking the file, but the cgroup itself must exist */
-        _cleanup_close_ int fd = cg_open_dir(h, path);
-        if (fd < 0)
-                return fd;
-        do {
-                _cleanup_free_ char *text = NULL;
-                uint64_t q, per;
-                int r = cg_read(h, p, "cpu.max", &text);
-                if (r == -ENOENT)
-                        continue; /* the root, or cpu not enabled at this level */
-                if (r < 0)
-                        return r;
-                r = parse_cpu_max(text, &q, &per);
-                if (r < 0)
-                        return r;
-                if (q != CG_NONE && (best_q == CG_NONE || ratio_lower(q, per, best_q, best_p))) {
-                        best_q = q;
-                        best_p = per;
-                }
-        } while (cg_path_up(p));
-        *ret_quota = best_q;
-        *ret_period = best_p;
-        return 0;
-}
 
 /* cpuset.cpus.effective exists only where the cpuset controller is enabled;
  * below that the nearest ancestor's set applies. */
+/* cpu.max of one level; -ENOENT at the root or where cpu is not enabled */
+static int read_cpu_max(const struct cg_hier *h, const char *path, uint64_t *ret_quota, uint64_t *ret_period) {
+        _cleanup_free_ char *text = NULL;
+        int r = cg_read(h, path, "cpu.max", &text);
+        if (r < 0)
+                return r;
+        return parse_cpu_max(text, ret_quota, ret_period);
+}
+
+static int v2_cpu_quota(const struct cg_hier *h, const char *path, uint64_t *ret_quota, uint64_t *ret_period) {
+        return cg_lowest_quota(h, path, read_cpu_max, ret_quota, ret_period);
+}
+
 static int v2_cpuset(const struct cg_hier *h, const char *path, struct cpu_set_bits *ret) {
         _cleanup_free_ char *p = strdup(path);
 

@@ -113,6 +113,11 @@ int cg_open_dir(const struct cg_hier *h, const char *path); /* O_DIRECTORY fd or
 int cg_read(const struct cg_hier *h, const char *path, const char *file, char **ret);
 /* Truncate PATH to its parent ("/a/b" -> "/a" -> "/"); false at the root. */
 bool cg_path_up(char *path);
+/* Walk from PATH up to the root and return the lowest quota/period ratio;
+ * READ_LEVEL reads one level (-ENOENT: no limit there). */
+typedef int (*cg_level_quota_fn)(const struct cg_hier *h, const char *path, uint64_t *ret_quota, uint64_t *ret_period);
+int cg_lowest_quota(const struct cg_hier *h, const char *path, cg_level_quota_fn read_level,
+                    uint64_t *ret_quota, uint64_t *ret_period);
 /* Tokens of flat cgroup files: the next blank-separated decimal, a
  * "MAJ:MIN" device number (both advance *p), and "only blanks remain
  * before the end of line". */
