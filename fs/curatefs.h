@@ -89,6 +89,17 @@ int curate_start_sampler(struct curate *c);
  * -errno (-EIO when a limited reader's figure cannot be computed). */
 int curate_render(struct curate *c, enum view_id v, pid_t pid, struct snap **ret);
 
+/* What an open file remembers of its last reader: the same pid reading again
+ * within CACHE_TTL_NS (the age figures may have anyway) is taken to be in
+ * the same cgroups without reading /proc/PID/cgroup again. */
+struct reader_hint {
+        pid_t pid;
+        uint64_t checked_at;
+        char *cgroup_text;
+};
+void reader_hint_done(struct reader_hint *h);
+int curate_render_hinted(struct curate *c, enum view_id v, pid_t pid, struct reader_hint *hint, struct snap **ret);
+
 /* One sampler pass (load averages, forgetting idle/vanished cgroups). */
 void curate_sample(struct curate *c);
 size_t curate_nrecords(struct curate *c);

@@ -110,6 +110,7 @@ static const struct cg_hier *task_hier(struct curate *c, const struct cg_reader 
 
 int gather_tasks(struct curate *c, const struct cg_reader *r, unsigned *ret_running,
                  unsigned *ret_blocked, unsigned *ret_total, pid_t *ret_last) {
+        /* ret_last NULL: the sampler, which needs no last pid */
         enum cg_controller ctl;
         const struct cg_hier *h = task_hier(c, r, &ctl);
         _cleanup_free_ pid_t *tids = NULL;
@@ -134,12 +135,13 @@ int gather_tasks(struct curate *c, const struct cg_reader *r, unsigned *ret_runn
         }
         /* The last-pid field shows the newest task's pid in its own pid
          * namespace: never a host pid the container could not see. */
-        if (max > 0 && proc_status_nspid(c->root_fd, max, &last, &ppid) < 0)
+        if (ret_last && max > 0 && proc_status_nspid(c->root_fd, max, &last, &ppid) < 0)
                 last = 0;
         *ret_running = running;
         *ret_blocked = blocked;
         *ret_total = total;
-        *ret_last = last;
+        if (ret_last)
+                *ret_last = last;
         return 0;
 }
 

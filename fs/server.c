@@ -128,6 +128,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
 
 struct handle {
         struct snap *snap;
+        struct reader_hint hint;
         enum view_id view;
         bool fresh; /* rendered at open and not yet read at offset 0 */
 };
@@ -152,8 +153,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
                 return;
         }
         h->view = n->view;
-        r = curate_render(ctx_of(req), n->view, fc->pid, &h->snap);
+        r = curate_render_hinted(ctx_of(req), n->view, fc->pid, &h->hint, &h->snap);
         if (r < 0) {
+                reader_hint_done(&h->hint);
                 free(h);
                 fuse_reply_err(req, r == -ESRCH ? ESRCH : EIO);
                 return;
@@ -167,6 +169,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         if (fuse_reply_open(req, fi) == -ENOENT) {
                 /* the opener was interrupted: the kernel will send no RELEASE */
                 snap_unref(h->snap);
+                reader_hint_done(&h->hint);
                 free(h);
         }
 }
@@ -177,7 +180,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
         if (off == 0 && !h->fresh) {
                 /* lseek(0) + read, as top and procps do: fresh figures */
                 struct snap *s;
-                int r = curate_render(ctx_of(req), h->view, fuse_req_ctx(req)->pid, &s);
+                int r = curate_render_hinted(ctx_of(req), h->view, fuse_req_ctx(req)->pid, &h->hint, &s);
                 if (r < 0) {
                         fuse_reply_err(req, r == -ESRCH ? ESRCH : EIO);
                         return;
@@ -199,6 +202,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         struct handle *h = (struct handle *)(uintptr_t)fi->fh;
         if (h) {
                 snap_unref(h->snap);
+                reader_hint_done(&h->hint);
                 free(h);
         }
         fuse_reply_err(req, 0);

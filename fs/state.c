@@ -267,9 +267,44 @@ static int record_lookup(struct curate *c, const char *text, struct cg_record **
         return 0;
 }
 
-int curate_render(struct curate *c, enum view_id v, pid_t pid, struct snap **ret) {
+void reader_hint_done(struct reader_hint *h) {
+        free(h->cgroup_text);
+        *h = (struct reader_hint){ 0 };
+}
+
+/* The /proc/PID/cgroup text of the reader: from the hint when fresh, else
+ * read (into BUF, or *BIG when it does not fit) and remembered in the hint. */
+static int reader_cgroup_text(struct curate *c, pid_t pid, struct reader_hint *hint, uint64_t now,
+                              char *buf, size_t size, char **big, const char **ret) {
+        if (hint && hint->cgroup_text && hint->pid == pid && now - hint->checked_at <= CACHE_TTL_NS) {
+                *ret = hint->cgroup_text;
+                return 0;
+        }
+        const char *text = buf;
+        int r = read_pid_cgroup(c, pid, buf, size);
+        if (r == -EFBIG) {
+                char path[32];
+                snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
+                r = read_file_at(c->root_fd, path, big, NULL);
+                text = *big;
+        }
+        if (r < 0)
+                return r;
+        if (hint) {
+                char *d = strdup(text);
+                if (d) {
+                        free(hint->cgroup_text);
+                        *hint = (struct reader_hint){ .pid = pid, .checked_at = now, .cgroup_text = d };
+                }
+        }
+        *ret = text;
+        return 0;
+}
+
+int curate_render_hinted(struct curate *c, enum view_id v, pid_t pid, struct reader_hint *hint, struct snap **ret) {
         char text[4096];
         _cleanup_free_ char *big = NULL;
+        const char *cg;
         struct cg_record *rec;
         uint64_t now = c->now();
         int r;
@@ -280,14 +315,7 @@ int curate_render(struct curate *c, enum view_id v, pid_t pid, struct snap **ret
                 /* The reader is outside the daemon's pid namespace: we cannot
                  * tell its cgroup, and must not fall back to host figures. */
                 return -EIO;
-        const char *cg = text;
-        r = read_pid_cgroup(c, pid, text, sizeof(text));
-        if (r == -EFBIG) {
-                char path[32];
-                snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
-                r = read_file_at(c->root_fd, path, &big, NULL);
-                cg = big;
-        }
+        r = reader_cgroup_text(c, pid, hint, now, text, sizeof(text), &big, &cg);
         if (r < 0)
                 return r == -ENOENT ? -ESRCH : -EIO;
         pthread_mutex_lock(&c->lock);
@@ -297,9 +325,8 @@ int curate_render(struct curate *c, enum view_id v, pid_t pid, struct snap **ret
                 return -EIO;
         }
         bool limited = rec->limited[v];
-        if (v == VIEW_UPTIME && !limited) {
+        if (v == VIEW_UPTIME && !limited)
                 limited = pidns_inode(c->root_fd, pid) != c->self_pidns;
-        }
         if (limited)
                 r = record_snapshot(c, rec, v, pid, now, ret);
         else {
@@ -308,6 +335,10 @@ int curate_render(struct curate *c, enum view_id v, pid_t pid, struct snap **ret
         }
         pthread_mutex_unlock(&c->lock);
         return r;
+}
+
+int curate_render(struct curate *c, enum view_id v, pid_t pid, struct snap **ret) {
+        return curate_render_hinted(c, v, pid, NULL, ret);
 }
 
 size_t curate_nrecords(struct curate *c) {
@@ -334,18 +365,18 @@ static bool record_vanished(struct curate *c, const struct cg_record *rec) {
 /* Sample one record's load. Called with the lock held; the per-task reads
  * are cheap (one pread of /proc/TID/stat each) and bounded by the tasks of
  * cgroups that were read recently. */
-static void record_sample(struct curate *c, struct cg_record *rec, uint64_t now) {
+static int record_sample(struct curate *c, struct cg_record *rec, uint64_t now) {
         unsigned running, blocked, total;
-        pid_t last;
 
-        if (gather_tasks(c, &rec->reader, &running, &blocked, &total, &last) < 0)
-                return;
+        int r = gather_tasks(c, &rec->reader, &running, &blocked, &total, NULL);
+        if (r < 0)
+                return r;
         loadavg_sample(&rec->load, running + blocked);
         rec->running = running;
         rec->blocked = blocked;
         rec->total = total;
-        rec->last_pid = last;
         rec->load_sampled_at = now;
+        return 0;
 }
 
 void curate_sample(struct curate *c) {
@@ -356,14 +387,17 @@ void curate_sample(struct curate *c) {
                 struct cg_record **pp = &c->buckets[b];
                 while (*pp) {
                         struct cg_record *rec = *pp;
-                        if (now - rec->last_read > RECORD_IDLE_NS || record_vanished(c, rec)) {
+                        /* a sampled cgroup that vanished shows as -ENOENT from
+                         * its task walk; the others are probed directly */
+                        bool sampled = !cg_reader_is_root(&rec->reader, CG_CPU);
+                        bool gone = now - rec->last_read > RECORD_IDLE_NS ||
+                                    (sampled ? record_sample(c, rec, now) == -ENOENT : record_vanished(c, rec));
+                        if (gone) {
                                 *pp = rec->next;
                                 record_free(rec);
                                 c->nrecords--;
                                 continue;
                         }
-                        if (!cg_reader_is_root(&rec->reader, CG_CPU))
-                                record_sample(c, rec, now);
                         pp = &rec->next;
                 }
         }
