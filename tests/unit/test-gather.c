@@ -233,6 +233,33 @@ static void test_forgets_idle_cgroups(void **state) {
         assert_int_equal(curate_nrecords(c), 0);
 }
 
+/* A cgroup whose directory disappears is forgotten at the next sampling
+ * pass, on a private copy of the v2 tree (rmdir on the fixture itself would
+ * change the source tree). */
+static void test_forgets_vanished_cgroups(void **state) {
+        char dir[] = "/tmp/curate-gather-XXXXXX", cmd[1024], root[512];
+        struct curate c;
+        assert_non_null(mkdtemp(dir));
+        snprintf(cmd, sizeof(cmd), "cp -a '%s/v2/.' '%s/'", FIXTURES, dir);
+        assert_int_equal(system(cmd), 0);
+        snprintf(root, sizeof(root), "%s", dir);
+        assert_int_equal(curate_init(&c, root, count_log), 0);
+        c.now = fake_clock;
+        struct snap *s = NULL;
+        assert_int_equal(curate_render(&c, VIEW_MEMINFO, 200, &s), 0);
+        snap_unref(s);
+        assert_int_equal(curate_render(&c, VIEW_MEMINFO, 500, &s), 0);
+        snap_unref(s);
+        assert_int_equal(curate_nrecords(&c), 2);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s/sys/fs/cgroup/noswap'", dir);
+        assert_int_equal(system(cmd), 0);
+        curate_sample(&c);
+        assert_int_equal(curate_nrecords(&c), 1); /* /box stays, /noswap is gone */
+        curate_done(&c);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
 static void test_v2_meminfo_and_swap(void **state) {
         struct curate *c = *state;
         char *mi = render(c, VIEW_MEMINFO, 200);
@@ -294,6 +321,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_cache_and_freshness, setup_v1, teardown),
                 cmocka_unit_test_setup_teardown(test_forgets_idle_cgroups, setup_v1, teardown),
                 cmocka_unit_test_setup_teardown(test_v2_meminfo_and_swap, setup_v2, teardown),
+                cmocka_unit_test(test_forgets_vanished_cgroups),
                 cmocka_unit_test_setup_teardown(test_meminfo_limited, setup_v2, teardown),
                 cmocka_unit_test_setup_teardown(test_malformed_gives_eio_and_logs_once, setup_v2, teardown),
                 cmocka_unit_test_setup_teardown(test_cpus, setup_v2, teardown),
