@@ -17,11 +17,21 @@ set -eu
 cache=${CURATE_QEMU_CACHE:-/var/cache/curate-qemu}
 mkdir -p "$cache"
 
-pkg=${CURATE_QEMU_KERNEL:-}
-if [ -z "$pkg" ]; then
+find_kernel() {
 	# The 6.1 series is what the platform notes measured; pick its newest ABI.
-	pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$' 2>/dev/null |
-		awk '{print $1}' | sort -V | tail -n 1)
+	apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$' 2>/dev/null |
+		awk '{print $1}' | sort -V | tail -n 1
+}
+pkg=${CURATE_QEMU_KERNEL:-}
+if [ -z "$pkg" ] && [ -z "$(ls "$cache"/*/.unpacked 2>/dev/null)" ]; then
+	pkg=$(find_kernel)
+	# a fresh machine may have no package lists yet
+	if [ -z "$pkg" ] && [ "$(id -u)" -eq 0 ]; then
+		apt-get update -qq >&2 || true
+		pkg=$(find_kernel)
+	fi
+elif [ -z "$pkg" ]; then
+	pkg=$(basename "$(dirname "$(ls -d "$cache"/*/.unpacked | sort -V | tail -n 1)")")
 fi
 if [ -z "$pkg" ]; then
 	echo "setup.sh: no linux-image-6.1.0-*-cloud-amd64-unsigned in apt's lists (run apt-get update?)" >&2
