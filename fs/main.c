@@ -147,6 +147,8 @@ int main(int argc, char **argv) {
                           o.debug ? "-d" : NULL, NULL };
         struct fuse_args args = FUSE_ARGS_INIT(o.debug ? 4 : 3, fargv);
         struct fuse_session *se = fuse_session_new(&args, &curatefs_ops, sizeof(curatefs_ops), &c);
+        /* libfuse copies what it keeps; the parsed argument vector is ours */
+        fuse_opt_free_args(&args);
         if (!se) {
                 fprintf(stderr, "curatefs: cannot create the FUSE session\n");
                 curate_done(&c);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Run every test: unit (cmocka), integration (real FUSE, cgroups, namespaces,
 # clients; root), the same checks on a cgroup v2 kernel under qemu, and the
-# unit tests again under AddressSanitizer + UBSan. Ends with
+# unit and integration tests again with everything (the daemon included) built
+# with AddressSanitizer + UBSan. Ends with
 # "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,8 @@ tally() { # tally BUILD_DIR
 }
 meson test -C build --print-errorlogs --num-processes 1 "$@"
 tally build
-UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C build-asan --suite unit --print-errorlogs
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C build-asan --suite unit --suite integration \
+        --print-errorlogs --num-processes 1
 tally build-asan
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
