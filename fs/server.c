@@ -127,11 +127,21 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
 }
 
 struct handle {
+        /* Two threads of a reader may read one fd at once, and their READs
+         * reach different workers: the snapshot swap must not race. */
+        pthread_mutex_t lock;
         struct snap *snap;
         struct reader_hint hint;
         enum view_id view;
         bool fresh; /* rendered at open and not yet read at offset 0 */
 };
+
+static void handle_free(struct handle *h) {
+        snap_unref(h->snap);
+        reader_hint_done(&h->hint);
+        pthread_mutex_destroy(&h->lock);
+        free(h);
+}
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         const struct node *n = node_get(ino);
@@ -153,10 +163,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
                 return;
         }
         h->view = n->view;
+        pthread_mutex_init(&h->lock, NULL);
         r = curate_render_hinted(ctx_of(req), n->view, fc->pid, &h->hint, &h->snap);
         if (r < 0) {
-                reader_hint_done(&h->hint);
-                free(h);
+                handle_free(h);
                 fuse_reply_err(req, r == -ESRCH ? ESRCH : EIO);
                 return;
         }
@@ -168,20 +178,20 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         fi->nonseekable = 0;
         if (fuse_reply_open(req, fi) == -ENOENT) {
                 /* the opener was interrupted: the kernel will send no RELEASE */
-                snap_unref(h->snap);
-                reader_hint_done(&h->hint);
-                free(h);
+                handle_free(h);
         }
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
         struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 
+        pthread_mutex_lock(&h->lock);
         if (off == 0 && !h->fresh) {
                 /* lseek(0) + read, as top and procps do: fresh figures */
                 struct snap *s;
                 int r = curate_render_hinted(ctx_of(req), h->view, fuse_req_ctx(req)->pid, &h->hint, &s);
                 if (r < 0) {
+                        pthread_mutex_unlock(&h->lock);
                         fuse_reply_err(req, r == -ESRCH ? ESRCH : EIO);
                         return;
                 }
@@ -190,21 +200,19 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
         }
         if (off == 0)
                 h->fresh = false;
-        if (off < 0 || (size_t)off >= h->snap->len) {
+        if (off < 0 || (size_t)off >= h->snap->len)
                 fuse_reply_buf(req, NULL, 0);
-                return;
+        else {
+                size_t n = h->snap->len - off;
+                fuse_reply_buf(req, h->snap->data + off, n < size ? n : size);
         }
-        size_t n = h->snap->len - off;
-        fuse_reply_buf(req, h->snap->data + off, n < size ? n : size);
+        pthread_mutex_unlock(&h->lock);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         struct handle *h = (struct handle *)(uintptr_t)fi->fh;
-        if (h) {
-                snap_unref(h->snap);
-                reader_hint_done(&h->hint);
-                free(h);
-        }
+        if (h)
+                handle_free(h);
         fuse_reply_err(req, 0);
 }
 

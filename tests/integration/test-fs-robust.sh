@@ -27,6 +27,11 @@ out=$(cg_exec "$CG_PREFIX-gone" cat "$MNT/proc/meminfo" | kb_of MemTotal)
 check_eq "limited reader sees 128 MiB" 131072 "$out"
 check "daemon still alive after many opens" kill -0 "$CURATEFS_PID"
 
+# threads of one reader sharing one fd: their READs reach different workers
+shared=$(cg_exec "$CG_PREFIX-gone" "$READ" shared "$MNT/proc/meminfo" 2000)
+check_eq "4 threads x 2000 pread(0) on one shared fd: every read complete" "8000 0" "$shared"
+check "daemon alive after the shared-fd storm" kill -0 "$CURATEFS_PID"
+
 # help, version, bad options
 check "--help names the files" bash -c "'$CURATEFS' --help | grep -q 'proc/{meminfo'"
 check "--version prints the version" bash -c "'$CURATEFS' --version | grep -q '^curatefs [0-9]'"
