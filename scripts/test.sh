@@ -18,12 +18,21 @@ fi
 ninja -C build-asan >/dev/null
 
 passed=0 failed=0 skipped=0
+# Count individual checks, not meson suites: cmocka's "[  PASSED  ] N test(s)"
+# and "[  FAILED  ] N test(s)" lines, and the shell tests' "# N passed, N
+# failed" lines (the qemu guest's included). A suite that failed without
+# printing a count (a crash, a timeout) still counts as one failure.
 tally() { # tally BUILD_DIR
-        local j=$1/meson-logs/testlog.json
-        [ -f "$j" ] || return
-        passed=$((passed + $(grep -c '"result": "OK"' "$j")))
-        failed=$((failed + $(grep -Ec '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$j")))
-        skipped=$((skipped + $(grep -c '"result": "SKIP"' "$j")))
+        local log=$1/meson-logs/testlog.txt json=$1/meson-logs/testlog.json p f s m
+        [ -f "$log" ] || return
+        p=$(grep -hE '^\[  PASSED  \] [0-9]+ test' "$log" | awk '{ n += $4 } END { print n + 0 }')
+        f=$(grep -hE '^\[  FAILED  \] [0-9]+ test' "$log" | awk '{ n += $4 } END { print n + 0 }')
+        p=$((p + $(grep -haE '^# [0-9]+ passed, [0-9]+ failed' "$log" | tr -d '\r' | awk '{ n += $2 } END { print n + 0 }')))
+        f=$((f + $(grep -haE '^# [0-9]+ passed, [0-9]+ failed' "$log" | tr -d '\r' | awk '{ n += $4 } END { print n + 0 }')))
+        m=$(grep -Ec '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$json")
+        [ "$m" -gt "$f" ] && f=$m
+        s=$(grep -c '"result": "SKIP"' "$json")
+        passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 meson test -C build --print-errorlogs --num-processes 1 "$@"
 tally build
