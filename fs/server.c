@@ -184,11 +184,11 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
         struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+        struct snap *s;
 
         pthread_mutex_lock(&h->lock);
         if (off == 0 && !h->fresh) {
                 /* lseek(0) + read, as top and procps do: fresh figures */
-                struct snap *s;
                 int r = curate_render_hinted(ctx_of(req), h->view, fuse_req_ctx(req)->pid, &h->hint, &s);
                 if (r < 0) {
                         pthread_mutex_unlock(&h->lock);
@@ -200,13 +200,17 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
         }
         if (off == 0)
                 h->fresh = false;
-        if (off < 0 || (size_t)off >= h->snap->len)
+        s = snap_ref(h->snap);
+        /* Unlock before replying: the reply completes the reader's read(),
+         * after which its close() may make another worker free the handle. */
+        pthread_mutex_unlock(&h->lock);
+        if (off < 0 || (size_t)off >= s->len)
                 fuse_reply_buf(req, NULL, 0);
         else {
-                size_t n = h->snap->len - off;
-                fuse_reply_buf(req, h->snap->data + off, n < size ? n : size);
+                size_t n = s->len - off;
+                fuse_reply_buf(req, s->data + off, n < size ? n : size);
         }
-        pthread_mutex_unlock(&h->lock);
+        snap_unref(s);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
