@@ -52,8 +52,8 @@ struct cg_record {
         struct stat_state stat;
         struct loadavg_state load;
         uint64_t load_sampled_at;  /* 0: never sampled */
-        unsigned running, blocked, total;
-        pid_t last_pid;
+        pid_t start_pid;           /* the oldest process seen, and its start */
+        uint64_t start_ticks;
         uint64_t uptime_ns_ino;    /* pid namespace the cached uptime was made for */
         struct cg_record *next;    /* hash chain */
 };

@@ -145,47 +145,72 @@ int gather_tasks(struct curate *c, const struct cg_reader *r, unsigned *ret_runn
         return 0;
 }
 
+/* Start of the init of PID's pid namespace: walk up the parents while they
+ * are still inside that namespace (NSpid has the pid there last). */
+static int pidns_init_start(struct curate *c, pid_t pid, uint64_t *ret) {
+        pid_t cur = pid;
+        struct proc_stat ps;
+
+        for (int depth = 0; depth < 4096; depth++) {
+                pid_t inner, ppid;
+                if (proc_status_nspid(c->root_fd, cur, &inner, &ppid) < 0 || inner == 1 || ppid <= 0)
+                        break;
+                cur = ppid;
+        }
+        int r = proc_stat_read(c->root_fd, cur, &ps);
+        if (r < 0)
+                return r;
+        *ret = ps.starttime;
+        return 0;
+}
+
+/* Start of the oldest process of the record's cgroup. The oldest stays the
+ * oldest until it exits (a process that joins later started later, barring
+ * one moved in from outside), so it is remembered and re-checked with one
+ * read rather than reading every process's stat on every render. */
+static int cgroup_oldest_start(struct curate *c, struct cg_record *rec, pid_t pid, uint64_t *ret) {
+        struct proc_stat ps;
+        enum cg_controller ctl;
+        const struct cg_hier *h = task_hier(c, &rec->reader, &ctl);
+        _cleanup_free_ pid_t *procs = NULL;
+        size_t n = 0;
+        int r;
+
+        if (rec->start_pid > 0 && proc_stat_read(c->root_fd, rec->start_pid, &ps) == 0 &&
+            ps.starttime == rec->start_ticks) {
+                *ret = rec->start_ticks;
+                return 0;
+        }
+        if (h && (r = h->ops->procs(h, rec->reader.path[ctl], &procs, &n)) < 0)
+                return r;
+        rec->start_pid = 0;
+        rec->start_ticks = UINT64_MAX;
+        for (size_t i = 0; i < n; i++)
+                if (proc_stat_read(c->root_fd, procs[i], &ps) == 0 && ps.starttime < rec->start_ticks) {
+                        rec->start_pid = procs[i];
+                        rec->start_ticks = ps.starttime;
+                }
+        if (!rec->start_pid) {
+                /* nothing listed (the reader raced its own move): the reader */
+                if ((r = proc_stat_read(c->root_fd, pid, &ps)) < 0)
+                        return r;
+                *ret = ps.starttime;
+                return 0;
+        }
+        *ret = rec->start_ticks;
+        return 0;
+}
+
 /* Start of the container in ticks after boot: the init of the reader's pid
  * namespace when it has its own, else the oldest process of its cgroup. */
 static int container_start(struct curate *c, struct cg_record *rec, pid_t pid, uint64_t *ret) {
         char p[64];
         struct stat st;
+
         snprintf(p, sizeof(p), "proc/%d/ns/pid", (int)pid);
-        if (fstatat(c->root_fd, p, &st, 0) == 0 && st.st_ino != c->self_pidns) {
-                pid_t cur = pid;
-                for (int depth = 0; depth < 4096; depth++) {
-                        pid_t inner, ppid;
-                        if (proc_status_nspid(c->root_fd, cur, &inner, &ppid) < 0 || inner == 1 || ppid <= 0)
-                                break;
-                        cur = ppid;
-                }
-                struct proc_stat ps;
-                int r = proc_stat_read(c->root_fd, cur, &ps);
-                if (r < 0)
-                        return r;
-                *ret = ps.starttime;
-                return 0;
-        }
-        enum cg_controller ctl;
-        const struct cg_hier *h = task_hier(c, &rec->reader, &ctl);
-        _cleanup_free_ pid_t *procs = NULL;
-        size_t n = 0;
-        uint64_t oldest = UINT64_MAX;
-        if (h && h->ops->procs(h, rec->reader.path[ctl], &procs, &n) >= 0)
-                for (size_t i = 0; i < n; i++) {
-                        struct proc_stat ps;
-                        if (proc_stat_read(c->root_fd, procs[i], &ps) == 0 && ps.starttime < oldest)
-                                oldest = ps.starttime;
-                }
-        if (oldest == UINT64_MAX) {
-                struct proc_stat ps;
-                int r = proc_stat_read(c->root_fd, pid, &ps);
-                if (r < 0)
-                        return r;
-                oldest = ps.starttime;
-        }
-        *ret = oldest;
-        return 0;
+        if (fstatat(c->root_fd, p, &st, 0) == 0 && st.st_ino != c->self_pidns)
+                return pidns_init_start(c, pid, ret);
+        return cgroup_oldest_start(c, rec, pid, ret);
 }
 
 static int container_uptime(struct curate *c, struct cg_record *rec, pid_t pid, uint64_t *ret) {
@@ -227,11 +252,11 @@ static int gather_cpu_view(struct curate *c, const struct cg_reader *r, struct c
         return cpu_view_compute(&eff, quota, period, ret);
 }
 
-static int update_stat(struct curate *c, struct cg_record *rec, pid_t pid) {
+/* Advance the record's /proc/stat counters to container uptime UP. */
+static int update_stat(struct curate *c, struct cg_record *rec, uint64_t up) {
         const struct cg_hier *h = cg_layout_hier(&c->layout, CG_CPUACCT);
         _cleanup_free_ struct cpu_view *v = malloc(sizeof(*v));
         _cleanup_(cg_cpu_usage_done) struct cg_cpu_usage u = { 0 };
-        uint64_t up;
         int r;
 
         if (!v)
@@ -239,8 +264,7 @@ static int update_stat(struct curate *c, struct cg_record *rec, pid_t pid) {
         if (!h || !rec->reader.path[CG_CPUACCT])
                 return -ENOENT;
         if ((r = gather_cpu_view(c, &rec->reader, v)) < 0 ||
-            (r = h->ops->cpu_usage(h, rec->reader.path[CG_CPUACCT], &u)) < 0 ||
-            (r = container_uptime(c, rec, pid, &up)) < 0)
+            (r = h->ops->cpu_usage(h, rec->reader.path[CG_CPUACCT], &u)) < 0)
                 return r;
         return stat_state_update(&rec->stat, v, &u, up);
 }
@@ -282,11 +306,12 @@ static int render_cpus(struct curate *c, struct cg_record *rec, enum view_id v, 
 static int render_proc_stat(struct curate *c, struct cg_record *rec, pid_t pid, struct buf *out) {
         _cleanup_free_ char *host = NULL;
         unsigned running, blocked, total;
-        pid_t last;
+        uint64_t up;
         int r;
 
-        if ((r = update_stat(c, rec, pid)) < 0 ||
-            (r = gather_tasks(c, &rec->reader, &running, &blocked, &total, &last)) < 0 ||
+        if ((r = container_uptime(c, rec, pid, &up)) < 0 ||
+            (r = update_stat(c, rec, up)) < 0 ||
+            (r = gather_tasks(c, &rec->reader, &running, &blocked, &total, NULL)) < 0 ||
             (r = host_text(c, "proc/stat", &host)) < 0)
                 return r;
         return render_stat(host, &rec->stat, running, blocked, out);
@@ -298,8 +323,11 @@ static int render_up(struct curate *c, struct cg_record *rec, pid_t pid, struct 
         if (r < 0)
                 return r;
         /* idle comes from the /proc/stat counters; without cpuacct it is 0 */
-        if (update_stat(c, rec, pid) < 0)
+        r = update_stat(c, rec, up);
+        if (r == -ENOENT)
                 return render_uptime(up, NULL, out);
+        if (r < 0)
+                return r;
         return render_uptime(up, &rec->stat, out);
 }
 

@@ -372,9 +372,6 @@ static int record_sample(struct curate *c, struct cg_record *rec, uint64_t now) 
         if (r < 0)
                 return r;
         loadavg_sample(&rec->load, running + blocked);
-        rec->running = running;
-        rec->blocked = blocked;
-        rec->total = total;
         rec->load_sampled_at = now;
         return 0;
 }

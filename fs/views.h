@@ -35,7 +35,6 @@ struct stat_state {
         unsigned n;                  /* visible CPUs the counters describe */
         struct stat_cpu *cpu;        /* malloc'd, n entries */
         uint64_t last_uptime_ticks;  /* container uptime at the last update */
-        uint64_t last_busy_ns[2];    /* unused by renderers; backend bookkeeping */
         int initialized;
 };
 void stat_state_done(struct stat_state *s);
