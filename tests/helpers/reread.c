@@ -1,6 +1,7 @@
 /* Test helper: reads FILE the ways real clients do.
  *   reread seek FILE N   - open once, N times lseek(0)+read, print each read
- *   reread chunk FILE K  - read to EOF in K-byte reads, print the whole text
+ *   reread chunk FILE K [US] - read to EOF in K-byte reads US microseconds
+ *                          apart (default 1000), print the whole text
  *   reread write FILE    - try to open for writing, print the errno name
  *   reread shared FILE N - 4 threads pread(offset 0) one shared fd N times
  *                          each; prints "good BAD" counts of complete reads */
@@ -92,7 +93,7 @@ int main(int argc, char **argv) {
                         break;
                 fwrite(buf, 1, r, stdout);
                 len += r;
-                usleep(1000);
+                usleep(argc > 4 ? atoi(argv[4]) : 1000);
         }
         return 0;
 }

@@ -105,7 +105,7 @@ mount_curatefs() { # sets MNT
         OUR_DIRS+=("$MNT")
         CURATEFS_LOG=$(mktemp /tmp/curatefs-log.XXXXXX)
         OUR_DIRS+=("$CURATEFS_LOG")
-        "$CURATEFS" -f "$@" "$MNT" 2>"$CURATEFS_LOG" &
+        "$CURATEFS" -f "$@" "$MNT" 2>"${CURATEFS_LOG_KEEP:-$CURATEFS_LOG}" &
         CURATEFS_PID=$!
         OUR_PIDS+=("$CURATEFS_PID")
         OUR_MOUNTS+=("$MNT")

@@ -15,7 +15,7 @@ cg_create "$CG_PREFIX-b" memory=536870912
 cg_create "$CG_PREFIX-outer" memory=402653184
 cg_create "$CG_PREFIX-outer/inner" memory=1073741824
 # a container has a long-lived process: its start is the container's start
-cg_spawn "$CG_PREFIX-a" sleep 600
+cg_spawn "$CG_PREFIX-a" sleep 600; sleeper=$SPAWNED
 
 # --- meminfo -----------------------------------------------------------------
 mi=$(cg_exec "$CG_PREFIX-a" cat "$MNT/proc/meminfo")
@@ -66,10 +66,15 @@ check "stat counters never go backwards" test "$u2" -ge "$u1" -a "$y2" -ge "$y1"
 check "busy+idle advances with wall time (1.2 s: $((t2 - t1)) ticks)" test $((t2 - t1)) -ge 100 -a $((t2 - t1)) -le 200
 
 # --- uptime ------------------------------------------------------------------
-up=$(cg_exec "$CG_PREFIX-a" sh -c 'sleep 1.5; cat '"$MNT"'/proc/uptime')
+# the container's start is its oldest process (the sleeper, started seconds
+# ago), not the reader: expected = host uptime - the sleeper's start time
+up=$(cg_exec "$CG_PREFIX-a" cat "$MNT/proc/uptime")
 host_up=$(cut -d' ' -f1 /proc/uptime)
+start_ticks=$(sed 's/.*) //' /proc/$sleeper/stat | cut -d' ' -f20)
+expected=$(awk -v h="$host_up" -v s="$start_ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", h - s / hz }')
 cu=${up%% *}; ci=${up##* }
-check "container uptime is since its oldest process (got $cu)" awk -v u="$cu" 'BEGIN { exit !(u >= 1.0 && u < 30) }'
+check "container uptime is the age of its oldest process ($cu, expected $expected)" \
+        awk -v u="$cu" -v e="$expected" 'BEGIN { exit !(e >= 1.0 && u >= e - 0.3 && u <= e + 0.3) }'
 check "host uptime is far larger ($host_up)" awk -v u="$cu" -v h="$host_up" 'BEGIN { exit !(h > u) }'
 check "idle <= uptime x visible CPUs" awk -v u="$cu" -v i="$ci" 'BEGIN { exit !(i <= u * 1 + 0.01) }'
 if unshare --help 2>&1 | grep -q -- --mount-proc; then
@@ -78,12 +83,12 @@ if unshare --help 2>&1 | grep -q -- --mount-proc; then
 fi
 
 # --- loadavg -----------------------------------------------------------------
-la=$(cg_exec "$CG_PREFIX-b" cat "$MNT/proc/loadavg")
+# the reader is the only task of b: the total is 1 and the last pid is its own
+la=$(cg_exec "$CG_PREFIX-b" sh -c 'echo $$; exec cat "$0"' "$MNT/proc/loadavg")
+reader=$(head -1 <<<"$la"); la=$(tail -1 <<<"$la")
 check "loadavg has the kernel's format ($la)" grep -Eq '^[0-9]+\.[0-9]{2} [0-9]+\.[0-9]{2} [0-9]+\.[0-9]{2} [0-9]+/[0-9]+ [0-9]+$' <<<"$la"
-tot=$(awk '{ split($4, a, "/"); print a[2] }' <<<"$la")
-check "loadavg task total is the cgroup's, not the host's ($tot)" test "$tot" -le 3
-lastpid=$(awk '{ print $5 }' <<<"$la")
-check "loadavg last pid is one of the cgroup's, not the host's newest ($lastpid)" test "$lastpid" -le "$(cat /proc/sys/kernel/ns_last_pid)"
+check_eq "loadavg task total is the cgroup's, not the host's" 1 "$(awk '{ split($4, a, "/"); print a[2] }' <<<"$la")"
+check_eq "loadavg last pid is the cgroup's newest task, not the host's" "$reader" "$(awk '{ print $5 }' <<<"$la")"
 cg_create "$CG_PREFIX-busy"
 cg_spawn "$CG_PREFIX-busy" sh -c 'while :; do :; done'; busy1=$SPAWNED
 cg_spawn "$CG_PREFIX-busy" sh -c 'while :; do :; done'; busy2=$SPAWNED
@@ -126,9 +131,14 @@ if [ -z "${CURATE_TEST_NO_BLOCK:-}" ]; then
 fi
 
 # --- open-file semantics -------------------------------------------------------
-chunks=$(cg_exec "$CG_PREFIX-a" "$READ" chunk "$MNT/proc/meminfo" 7)
-check_eq "reads in 7-byte chunks give one consistent snapshot" "$(kb_of MemTotal <<<"$chunks")" 262144
+# 7-byte reads 4 ms apart take ~0.9 s, far past the 100 ms render cache;
+# 64 MiB of shmem is written meanwhile. One snapshot
+# keeps MemTotal - MemFree >= Shmem (shmem is charged to the cgroup); reads
+# rendered afresh would pair the early MemFree with the later Shmem.
+chunks=$(cg_exec "$CG_PREFIX-b" sh -c '"$0" chunk "$1" 7 4000 & sleep 0.03; dd if=/dev/zero of=/dev/shm/curate-chunk-$$ bs=1M count=64 2>/dev/null; wait; rm -f /dev/shm/curate-chunk-$$' "$READ" "$MNT/proc/meminfo")
 check_eq "chunked read is a complete meminfo" "$(wc -l < /proc/meminfo)" "$(wc -l <<<"$chunks")"
+used=$(( $(kb_of MemTotal <<<"$chunks") - $(kb_of MemFree <<<"$chunks") )); shm=$(kb_of Shmem <<<"$chunks")
+check "reads in 7-byte chunks give one consistent snapshot (used $used kB >= shmem $shm kB)" test "$used" -ge "$shm"
 seeks=$(cg_exec "$CG_PREFIX-b" sh -c '"$0" seek "$1" 2 & sleep 0.05; dd if=/dev/zero of=/dev/shm/curate-seek-$$ bs=1M count=32 2>/dev/null; wait; rm -f /dev/shm/curate-seek-$$' "$READ" "$MNT/proc/meminfo")
 f1=$(awk '/^--/ { n++ } /^MemFree/ && n == 0 { print $2 }' <<<"$seeks"); f2=$(awk '/^--/ { n++ } /^MemFree/ && n == 1 { print $2 }' <<<"$seeks")
 check "lseek(0)+read renders fresh figures ($f1 -> $f2)" test $((f1 - f2)) -ge 30000
