@@ -117,6 +117,36 @@ static int mkdir_p(const char *path) {
         return 0;
 }
 
+/* Undo mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape_octal(char *s) {
+        char *w = s;
+        for (char *r = s; *r; r++, w++) {
+                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
+                        *w = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+                        r += 3;
+                } else
+                        *w = *r;
+        }
+        *w = 0;
+}
+
+/* Is a curatefs already mounted on PATH? (A second one would stack on top.) */
+static bool curatefs_mounted_at(const char *path) {
+        char real[PATH_MAX], line[8192], mp[PATH_MAX];
+        _cleanup_fclose_ FILE *f = NULL;
+
+        if (!realpath(path, real) || !(f = fopen("/proc/self/mountinfo", "re")))
+                return false;
+        while (fgets(line, sizeof(line), f)) {
+                if (!strstr(line, " - fuse.curatefs ") || sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+                        continue;
+                unescape_octal(mp);
+                if (streq(mp, real))
+                        return true;
+        }
+        return false;
+}
+
 static void sigusr1_noop(int sig) {
         /* only interrupts a worker's read() so it sees the session end */
 }
@@ -135,6 +165,11 @@ int main(int argc, char **argv) {
         r = mkdir_p(o.mountpoint);
         if (r < 0) {
                 fprintf(stderr, "curatefs: cannot create mount point %s: %s\n", o.mountpoint, strerror(-r));
+                return 1;
+        }
+        if (curatefs_mounted_at(o.mountpoint)) {
+                fprintf(stderr, "curatefs: a curatefs is already mounted on %s (stop it with 'umount %s')\n",
+                        o.mountpoint, o.mountpoint);
                 return 1;
         }
         r = curate_init(&c, root, log_message);

@@ -38,6 +38,13 @@ check "--version prints the version" bash -c "'$CURATEFS' --version | grep -q '^
 err=$("$CURATEFS" --threads 0 /tmp/x 2>&1); rc=$?
 check "bad --threads is refused with exit 2 and a clear error ($err)" test $rc = 2 -a -n "$(grep -- '--threads' <<<"$err")"
 
+# a second daemon on the same mount point is refused, and changes nothing
+mounts_before=$(grep -c " $MNT " /proc/self/mountinfo)
+err=$("$CURATEFS" -f "$MNT" 2>&1); rc=$?
+check "a second curatefs on $MNT is refused with exit 1 ($err)" test $rc = 1 -a -n "$(grep 'already mounted' <<<"$err")"
+check_eq "and nothing was stacked on the mount point" "$mounts_before" "$(grep -c " $MNT " /proc/self/mountinfo)"
+check "the first daemon still serves" grep -q MemTotal "$MNT/proc/meminfo"
+
 # SIGTERM unmounts cleanly
 kill -TERM "$CURATEFS_PID"; wait "$CURATEFS_PID"; rc=$?
 check_eq "SIGTERM: daemon exits 0" 0 "$rc"
