@@ -176,40 +176,33 @@ wait_readable() { # FILE PID: until FILE reads non-empty, while PID lives (10 s)
 	return 1
 }
 
-mkdir -p "$TMP/floor" "$TMP/curatefs" "$TMP/lxcfs"
+# start_fs NAME FILE CMD...: start a FUSE server in the background on
+# $TMP/NAME and wait until FILE below it reads; sets STARTED_PID. On failure
+# says why (its log's tail) and returns 1, leaving its column empty.
+start_fs() {
+	local name=$1 file=$2
+	shift 2
+	mkdir -p "$TMP/$name"
+	"$@" >"$TMP/$name.log" 2>&1 &
+	STARTED_PID=$!
+	PIDS+=($STARTED_PID)
+	wait_readable "$TMP/$name/$file" $STARTED_PID && return 0
+	note "$name did not start: $(tail -n 3 "$TMP/$name.log")"
+	return 1
+}
+
 FLOOR="" CUR="" LXC="" CUR_PID="" LXC_PID=""
-
-"$STATIC_FUSE" "$TMP/floor" >"$TMP/floor.log" 2>&1 &
-PIDS+=($!)
-if wait_readable "$TMP/floor/meminfo" $!; then
-	FLOOR=$TMP/floor
-else
-	note "static-fuse did not start: $(tail -n 3 "$TMP/floor.log")"
-fi
-
+start_fs floor meminfo "$STATIC_FUSE" "$TMP/floor" && FLOOR=$TMP/floor
 if [ -x "$CURATEFS" ]; then
-	"$CURATEFS" -f "$TMP/curatefs" >"$TMP/curatefs.log" 2>&1 &
-	CUR_PID=$!
-	PIDS+=($CUR_PID)
-	if wait_readable "$TMP/curatefs/proc/meminfo" $CUR_PID; then
-		CUR=$TMP/curatefs
-	else
-		note "curatefs did not start: $(tail -n 3 "$TMP/curatefs.log")"
-	fi
+	start_fs curatefs proc/meminfo "$CURATEFS" -f "$TMP/curatefs" && CUR=$TMP/curatefs
+	CUR_PID=$STARTED_PID
 else
 	note "curatefs not found at $CURATEFS: its column stays empty"
 fi
-
 if command -v "$LXCFS" >/dev/null 2>&1; then
 	# A private pidfile so a system lxcfs (pidfile /run/lxcfs.pid) is left alone.
-	"$LXCFS" -f -l -p "$TMP/lxcfs.pid" "$TMP/lxcfs" >"$TMP/lxcfs.log" 2>&1 &
-	LXC_PID=$!
-	PIDS+=($LXC_PID)
-	if wait_readable "$TMP/lxcfs/proc/meminfo" $LXC_PID; then
-		LXC=$TMP/lxcfs
-	else
-		note "lxcfs did not start: $(tail -n 3 "$TMP/lxcfs.log")"
-	fi
+	start_fs lxcfs proc/meminfo "$LXCFS" -f -l -p "$TMP/lxcfs.pid" "$TMP/lxcfs" && LXC=$TMP/lxcfs
+	LXC_PID=$STARTED_PID
 else
 	note "lxcfs not installed: its column stays empty"
 fi
