@@ -164,7 +164,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         }
         h->view = n->view;
         pthread_mutex_init(&h->lock, NULL);
-        r = curate_render_hinted(ctx_of(req), n->view, fc->pid, &h->hint, &h->snap);
+        /* no hint yet: only a later lseek(0)+read needs one, and most opens
+         * (cat, free) never do, so the open pays no copy for it */
+        r = curate_render_hinted(ctx_of(req), n->view, fc->pid, NULL, &h->snap);
         if (r < 0) {
                 handle_free(h);
                 fuse_reply_err(req, r == -ESRCH ? ESRCH : EIO);
