@@ -3,6 +3,7 @@
 #include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/stat.h>
 #include "curatefs.h"
 #include "server.h"
@@ -296,6 +297,24 @@ static void *worker_main(void *arg) {
         return NULL;
 }
 
+/* Wake a worker blocked in read() on /dev/fuse and wait for it. A signal that
+ * lands between its "session exited?" check and its read() is lost, so it is
+ * sent again until the worker is gone. */
+static void join_worker(pthread_t t) {
+        for (;;) {
+                struct timespec deadline;
+                pthread_kill(t, SIGUSR1);
+                clock_gettime(CLOCK_REALTIME, &deadline);
+                deadline.tv_nsec += 50 * 1000 * 1000;
+                if (deadline.tv_nsec >= 1000000000) {
+                        deadline.tv_sec++;
+                        deadline.tv_nsec -= 1000000000;
+                }
+                if (pthread_timedjoin_np(t, NULL, &deadline) == 0)
+                        return;
+        }
+}
+
 int curatefs_serve(struct fuse_session *se, unsigned nthreads) {
         struct worker *w = calloc(nthreads ? nthreads : 1, sizeof(*w));
         unsigned started = 1;
@@ -323,9 +342,7 @@ int curatefs_serve(struct fuse_session *se, unsigned nthreads) {
         /* worker 0 stopped (signal or unmount): end the session, wake the rest */
         fuse_session_exit(se);
         for (unsigned i = 1; i < started; i++)
-                pthread_kill(w[i].thread, SIGUSR1);
-        for (unsigned i = 1; i < started; i++)
-                pthread_join(w[i].thread, NULL);
+                join_worker(w[i].thread);
         int r = w[0].result == -ENODEV ? 0 : w[0].result;
         free(w);
         return r;
