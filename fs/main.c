@@ -3,6 +3,7 @@
 #include <fuse_lowlevel.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -189,7 +190,7 @@ int main(int argc, char **argv) {
                 curate_done(&c);
                 return 1;
         }
-        if (fuse_set_signal_handlers(se) < 0 || fuse_session_mount(se, o.mountpoint) < 0) {
+        if (fuse_session_mount(se, o.mountpoint) < 0) {
                 fprintf(stderr, "curatefs: cannot mount on %s (is /dev/fuse there and are we root?)\n", o.mountpoint);
                 fuse_session_destroy(se);
                 curate_done(&c);
@@ -203,14 +204,25 @@ int main(int argc, char **argv) {
                 return 1;
         }
         log_to_stderr = o.foreground;
+        /* SIGUSR1 only interrupts a worker's read(); SIGTERM, SIGINT and
+         * SIGHUP are taken by curatefs_serve with sigwait; a reader gone
+         * before its reply must not kill us with SIGPIPE */
         struct sigaction sa = { .sa_handler = sigusr1_noop };
         sigaction(SIGUSR1, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        /* before any thread starts, so that none takes them by default action */
+        sigset_t term;
+        sigemptyset(&term);
+        sigaddset(&term, SIGTERM);
+        sigaddset(&term, SIGINT);
+        sigaddset(&term, SIGHUP);
+        sigaddset(&term, SIGUSR2);
+        pthread_sigmask(SIG_BLOCK, &term, NULL);
         r = curate_start_sampler(&c);
         if (r < 0)
                 log_message("cannot start the load average sampler; loadavg will not advance");
         r = curatefs_serve(se, o.threads);
         fuse_session_unmount(se);
-        fuse_remove_signal_handlers(se);
         fuse_session_destroy(se);
         curate_done(&c);
         return r < 0 ? 1 : 0;

@@ -273,7 +273,7 @@ const struct fuse_lowlevel_ops curatefs_ops = {
 
 struct worker {
         struct fuse_session *se;
-        pthread_t thread;
+        pthread_t thread, main;
         int result;
 };
 
@@ -294,6 +294,9 @@ static void *worker_main(void *arg) {
                 fuse_session_process_buf(w->se, &fbuf);
         }
         free(fbuf.mem);
+        /* ended by itself (unmounted, or an error): tell the main thread */
+        if (!fuse_session_exited(w->se))
+                pthread_kill(w->main, SIGUSR2);
         return NULL;
 }
 
@@ -315,35 +318,42 @@ static void join_worker(pthread_t t) {
         }
 }
 
+/* Serve with NTHREADS workers while this thread waits for a termination
+ * signal (or a worker ending by itself). Signals are taken with sigwait, not
+ * a handler that sets a flag: a flag set just before a worker enters read()
+ * would leave it blocked there for good. */
 int curatefs_serve(struct fuse_session *se, unsigned nthreads) {
         struct worker *w = calloc(nthreads ? nthreads : 1, sizeof(*w));
-        unsigned started = 1;
+        sigset_t wait_set, old;
+        unsigned started = 0;
+        int sig, r = 0;
 
         if (!w)
                 return -ENOMEM;
         if (nthreads == 0)
                 nthreads = 1;
-        for (unsigned i = 0; i < nthreads; i++)
-                w[i].se = se;
-        /* Termination signals must reach worker 0 (this thread), which then
-         * ends the session and wakes the others: a signal taken by another
-         * worker would leave this one blocked in read(). */
-        sigset_t block, old;
-        sigemptyset(&block);
-        sigaddset(&block, SIGTERM);
-        sigaddset(&block, SIGINT);
-        sigaddset(&block, SIGHUP);
-        pthread_sigmask(SIG_BLOCK, &block, &old);
-        for (; started < nthreads; started++)
+        sigemptyset(&wait_set);
+        sigaddset(&wait_set, SIGTERM);
+        sigaddset(&wait_set, SIGINT);
+        sigaddset(&wait_set, SIGHUP);
+        sigaddset(&wait_set, SIGUSR2);
+        /* blocked here and so in every worker, which inherit the mask */
+        pthread_sigmask(SIG_BLOCK, &wait_set, &old);
+        for (; started < nthreads; started++) {
+                w[started] = (struct worker){ .se = se, .main = pthread_self() };
                 if (pthread_create(&w[started].thread, NULL, worker_main, &w[started]) != 0)
                         break;
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        worker_main(&w[0]);
-        /* worker 0 stopped (signal or unmount): end the session, wake the rest */
+        }
+        if (started > 0)
+                while (sigwait(&wait_set, &sig) != 0)
+                        ;
         fuse_session_exit(se);
-        for (unsigned i = 1; i < started; i++)
+        for (unsigned i = 0; i < started; i++) {
                 join_worker(w[i].thread);
-        int r = w[0].result == -ENODEV ? 0 : w[0].result;
+                if (w[i].result < 0 && w[i].result != -ENODEV && r == 0)
+                        r = w[i].result;
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         free(w);
-        return r;
+        return started > 0 ? r : -EAGAIN;
 }
