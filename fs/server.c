@@ -3,6 +3,7 @@
 #include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <time.h>
 #include <sys/stat.h>
 #include "curatefs.h"
@@ -274,6 +275,7 @@ const struct fuse_lowlevel_ops curatefs_ops = {
 struct worker {
         struct fuse_session *se;
         pthread_t thread, main;
+        atomic_bool *stopping; /* set by the main thread before it stops us */
         int result;
 };
 
@@ -294,8 +296,10 @@ static void *worker_main(void *arg) {
                 fuse_session_process_buf(w->se, &fbuf);
         }
         free(fbuf.mem);
-        /* ended by itself (unmounted, or an error): tell the main thread */
-        if (!fuse_session_exited(w->se))
+        /* Ended by itself (unmounted, or an error): tell the main thread.
+         * The session's own exited flag cannot tell: libfuse sets it on
+         * ENODEV (unmount) too. */
+        if (!atomic_load(w->stopping))
                 pthread_kill(w->main, SIGUSR2);
         return NULL;
 }
@@ -325,6 +329,7 @@ static void join_worker(pthread_t t) {
 int curatefs_serve(struct fuse_session *se, unsigned nthreads) {
         struct worker *w = calloc(nthreads ? nthreads : 1, sizeof(*w));
         sigset_t wait_set, old;
+        atomic_bool stopping = false;
         unsigned started = 0;
         int sig, r = 0;
 
@@ -340,13 +345,14 @@ int curatefs_serve(struct fuse_session *se, unsigned nthreads) {
         /* blocked here and so in every worker, which inherit the mask */
         pthread_sigmask(SIG_BLOCK, &wait_set, &old);
         for (; started < nthreads; started++) {
-                w[started] = (struct worker){ .se = se, .main = pthread_self() };
+                w[started] = (struct worker){ .se = se, .main = pthread_self(), .stopping = &stopping };
                 if (pthread_create(&w[started].thread, NULL, worker_main, &w[started]) != 0)
                         break;
         }
         if (started > 0)
                 while (sigwait(&wait_set, &sig) != 0)
                         ;
+        atomic_store(&stopping, true);
         fuse_session_exit(se);
         for (unsigned i = 0; i < started; i++) {
                 join_worker(w[i].thread);

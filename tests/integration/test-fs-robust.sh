@@ -57,4 +57,6 @@ check_eq "detaching start exits 0" 0 "$rc"
 check "files are readable as soon as it returns" grep -q MemTotal "$MNT2/proc/meminfo"
 pid2=$(pgrep -f "curatefs $MNT2\$" | head -1); [ -n "$pid2" ] && OUR_PIDS+=("$pid2")
 umount "$MNT2"
+for i in $(seq 100); do kill -0 "$pid2" 2>/dev/null || break; sleep 0.1; done
+check "umount of its mount point ends the daemon" bash -c "! kill -0 '$pid2' 2>/dev/null"
 finish
