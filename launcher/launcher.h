@@ -1,0 +1,57 @@
+#pragma once
+/* curate, the launcher: shared declarations of its parts.
+ *   main.c          command line (curate run / daemon / --help / --version)
+ *   run.c           namespaces, process supervision, exit status
+ *   mounts.c        the container's mount table (views, /dev, masks, binds)
+ *   cgroup-setup.c  the command's cgroup, transient or joined
+ *   daemon.c        the shared curatefs daemon: ensure / start / stop / status */
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include "cgroup.h"
+#include "policy.h"
+
+/* Exit statuses of curate itself (as docker and env use them); otherwise
+ * curate exits with the command's status, 128+N when signal N killed it. */
+#define EXIT_CURATE 125      /* curate failed before or while setting up */
+#define EXIT_CANNOT_EXEC 126 /* the command exists but cannot be executed */
+#define EXIT_NOT_FOUND 127   /* the command was not found */
+
+/* ---- cgroup-setup.c ---- */
+struct run_cgroup {
+        int n;                    /* hierarchies the command is placed in */
+        int dir_fd[CG_HIER_MAX];  /* O_DIRECTORY|O_CLOEXEC fd of the cgroup in each */
+        char *path[CG_HIER_MAX];  /* for messages: "/sys/fs/cgroup/memory/curate/run-123" */
+        bool transient;           /* created here: emptied and removed by run_cgroup_destroy */
+};
+/* Create "curate/NAME" in every cgroup hierarchy of L (v1: each controller's
+ * mount, devices included; v2: the unified mount, enabling the controllers
+ * needed on the way down) and write P's limits (memory, memory_swap,
+ * cpus_milli, cpuset, pids). On failure nothing is left behind and
+ * *ret_error (malloc'd) names the file and reason. */
+int run_cgroup_create(const struct cg_layout *l, const struct policy *p, const char *name,
+                      struct run_cgroup *ret, char **ret_error);
+/* Use the existing cgroup PATH ("/a/b", relative to each hierarchy's root)
+ * in every hierarchy where it exists; -ENOENT when it exists in none. */
+int run_cgroup_join(const struct cg_layout *l, const char *path, struct run_cgroup *ret, char **ret_error);
+/* Move PID into the cgroup in every hierarchy. */
+int run_cgroup_attach(const struct run_cgroup *cg, pid_t pid);
+/* Transient: kill what is left inside (v2 cgroup.kill, else SIGKILL the
+ * listed pids until empty) and remove the directories (and "curate/" when
+ * it became empty is left alone: other runs share it). Always closes fds. */
+void run_cgroup_destroy(struct run_cgroup *cg);
+
+/* ---- daemon.c ---- */
+/* The curatefs binary: $CURATEFS, else "curatefs" next to this executable,
+ * else ../fs/curatefs relative to it (an uninstalled build), else PATH. */
+const char *curatefs_binary(void);
+/* true when a live curatefs (fstype fuse.curatefs) serves MOUNTPOINT */
+bool daemon_serving(const char *mountpoint);
+/* Make sure a curatefs serves MOUNTPOINT: if none does, take the lock
+ * CURATE_RUN_DIR/daemon.lock, check again, detach a dead daemon's stale
+ * mount, start curatefs (it detaches once mounted) and wait for it. Two
+ * concurrent callers start one daemon. *ret_started (may be NULL) tells
+ * whether this call started it. */
+int daemon_ensure(const char *mountpoint, bool *ret_started, char **ret_error);
+/* `curate daemon start|stop|status [--mountpoint DIR]`; returns the exit status. */
+int daemon_main(int argc, char **argv);

@@ -1,0 +1,105 @@
+#pragma once
+/* The policy model: what `curate run` builds for a command. Built-in
+ * defaults come from tables (policy-defaults.c); policy files (systemd-style
+ * INI, parsed with libinih) and command-line options are applied on top.
+ * Library code: nothing here prints; errors come back as text. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#define POLICY_UNSET UINT64_MAX   /* a limit that was not given */
+#define POLICY_MAX (UINT64_MAX - 1) /* a limit given as "max": explicitly unlimited */
+
+/* The curatefs views a container can get, in the order they are mounted. */
+enum policy_view {
+        POLICY_VIEW_MEMINFO,
+        POLICY_VIEW_CPUINFO,
+        POLICY_VIEW_STAT,
+        POLICY_VIEW_UPTIME,
+        POLICY_VIEW_LOADAVG,
+        POLICY_VIEW_SWAPS,
+        POLICY_VIEW_DISKSTATS,
+        POLICY_VIEW_CPU_ONLINE,
+        _POLICY_VIEW_MAX,
+};
+struct policy_view_info {
+        const char *name;   /* as written in policies and --views: "meminfo", "cpu-online" */
+        const char *source; /* beneath the curatefs mount point: "proc/meminfo" */
+        const char *target; /* inside the container: "/proc/meminfo" */
+};
+extern const struct policy_view_info policy_views[_POLICY_VIEW_MAX];
+#define POLICY_VIEWS_ALL ((1u << _POLICY_VIEW_MAX) - 1)
+
+enum policy_mount_kind { POLICY_BIND, POLICY_RO_BIND, POLICY_TMPFS };
+struct policy_mount {
+        enum policy_mount_kind kind;
+        char *src; /* host path; NULL for tmpfs */
+        char *dst; /* absolute path inside the container */
+};
+
+enum policy_propagation { POLICY_PROPAGATION_PRIVATE, POLICY_PROPAGATION_SLAVE };
+
+struct policy {
+        /* [Resources] */
+        uint64_t memory;      /* bytes; POLICY_UNSET, POLICY_MAX */
+        uint64_t memory_swap; /* memory + swap, bytes (as docker's --memory-swap) */
+        uint64_t cpus_milli;  /* CPU quota in thousandths of a CPU ("1.5" -> 1500) */
+        char *cpuset;         /* a validated CPU list ("0-3,8"); NULL: unset */
+        uint64_t pids;        /* POLICY_UNSET, POLICY_MAX */
+        char *cgroup;         /* join this existing cgroup instead; NULL */
+        /* [Namespaces] */
+        bool pid_ns;
+        bool user_ns;
+        enum policy_propagation propagation;
+        char *rootfs; /* NULL: stay in the host's root */
+        /* [Views] */
+        unsigned views;   /* bitmask of 1u << enum policy_view */
+        bool curated_dev; /* /dev from curatefs (true) or the host's (false) */
+        /* [Filesystem] */
+        char **masks;     /* paths hidden (file: /dev/null over it; dir: empty ro tmpfs) */
+        size_t n_masks;
+        char **read_only; /* paths remounted read-only */
+        size_t n_read_only;
+        struct policy_mount *mounts; /* in the order given */
+        size_t n_mounts;
+        bool private_tmp;
+        /* [Security] */
+        uint64_t caps; /* capability bounding set kept: bit 1ULL << CAP_X */
+};
+
+/* The built-in defaults (equal to the shipped policies/default.conf). */
+int policy_init_default(struct policy *ret);
+/* An empty policy: no views, no masks, no capabilities, nothing set. */
+void policy_init_empty(struct policy *ret);
+void policy_done(struct policy *p);
+int policy_copy(const struct policy *p, struct policy *ret);
+bool policy_equal(const struct policy *a, const struct policy *b);
+
+/* Apply the policy file PATH over *p: scalar keys replace, list keys append
+ * (an empty value, as in systemd, clears the list first). On failure *p is
+ * unchanged, the return is -errno (-EINVAL for bad content) and *ret_error
+ * (malloc'd) reads "PATH:LINE: what was wrong" (or "PATH: reason"). */
+int policy_load_file(struct policy *p, const char *path, char **ret_error);
+/* The same for text in memory; NAME stands for the path in messages. */
+int policy_load_string(struct policy *p, const char *name, const char *text, char **ret_error);
+/* Resolve --policy NAME|FILE: a value containing '/' or ending in ".conf" is a
+ * path; otherwise NAME.conf is looked up in $CURATE_POLICY_PATH (colon list),
+ * /etc/curate/policies, CURATE_POLICY_DIR (installed) and the source tree's
+ * policies/ (uninstalled builds). -ENOENT when not found. */
+int policy_find(const char *name, char **ret_path);
+
+/* Value parsers shared by policy files and the command line. Each returns 0
+ * or -EINVAL and writes *ret only on success. */
+int policy_parse_size(const char *s, uint64_t *ret);       /* "4096", "512K", "256M", "1G", "1T", "max" */
+int policy_parse_count(const char *s, uint64_t *ret);      /* "100", "max" */
+int policy_parse_cpus(const char *s, uint64_t *ret_milli); /* "0.5", "1", "1.25", > 0, up to 3 decimals */
+int policy_parse_cpuset(const char *s, char **ret);        /* "0-3,8" -> normalized copy */
+int policy_parse_views(const char *s, unsigned *ret);      /* "meminfo,stat" / "meminfo stat" / "all" / "none" */
+int policy_parse_capability(const char *s, int *ret_cap);  /* "CAP_SYS_ADMIN", "sys_admin", case-insensitive */
+int policy_parse_bool(const char *s, bool *ret);           /* yes/no, true/false, on/off, 1/0 */
+
+/* Edits used by the command line (the policy loader uses them too). A path
+ * must be absolute; lists stay free of duplicates. -EINVAL / -ENOMEM. */
+int policy_add_mask(struct policy *p, const char *path);
+int policy_add_read_only(struct policy *p, const char *path);
+int policy_add_mount(struct policy *p, enum policy_mount_kind kind, const char *src, const char *dst);
