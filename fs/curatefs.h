@@ -28,6 +28,33 @@ struct view_desc {
 };
 extern const struct view_desc view_table[_VIEW_MAX];
 
+/* The device nodes MOUNTPOINT/dev may serve. Each is the host's own node,
+ * found by name beneath the host root's dev/ at startup; its mode and device
+ * number are served as they are, and the kernel opens it itself (a FUSE
+ * inode of a device type gets the driver's file operations through
+ * init_special_inode, so no FUSE request follows). Per-container device sets
+ * will filter by these ids. */
+enum dev_id {
+        DEV_NULL,
+        DEV_ZERO,
+        DEV_FULL,
+        DEV_RANDOM,
+        DEV_URANDOM,
+        DEV_TTY,
+        _DEV_MAX,
+};
+
+struct dev_desc {
+        const char *name; /* beneath the host root's dev/ */
+};
+extern const struct dev_desc dev_table[_DEV_MAX];
+
+struct dev_node {
+        bool present;      /* a character device on the host */
+        mode_t mode;       /* S_IFCHR | permissions, the host's */
+        dev_t rdev;
+};
+
 /* An immutable rendered file, shared by the cache and open handles. */
 struct snap {
         atomic_int refs;
@@ -79,11 +106,17 @@ struct curate {
         pthread_cond_t stop_cond;
         bool stopping;
         uint64_t (*now)(void);     /* monotonic ns; replaceable by tests */
+        struct dev_node dev[_DEV_MAX]; /* filled by curate_probe_devices */
 };
 
 int curate_init(struct curate *c, const char *host_root, curate_log_fn log);
 void curate_done(struct curate *c);
 int curate_start_sampler(struct curate *c);
+
+/* Look up every dev_table node beneath the host root's dev/ and record the
+ * character devices among them; each one left out is logged once, with why.
+ * Returns how many were found, or -errno when dev/ cannot be opened. */
+int curate_probe_devices(struct curate *c);
 
 /* Render VIEW for the reader PID. Returns 0 and a referenced snapshot, or
  * -errno (-EIO when a limited reader's figure cannot be computed). */

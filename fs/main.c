@@ -1,5 +1,6 @@
 #include "config.h"
 #define FUSE_USE_VERSION 35
+#include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <getopt.h>
 #include <limits.h>
@@ -30,15 +31,22 @@ static void help(void) {
                "Bind-mount them over the real paths inside a container (the layout is\n"
                "LXCFS's). Readers in the host's root cgroup see the host's files unchanged.\n"
                "\n"
+               "MOUNTPOINT/dev is a container's /dev: the host's null, zero, full, random,\n"
+               "urandom and tty nodes (those it has), the links fd, stdin, stdout, stderr\n"
+               "and ptmx -> pts/ptmx, and empty pts, shm and mqueue to mount on. The mount\n"
+               "allows device nodes (dev,nosuid).\n"
+               "\n"
                "Options:\n"
                "  -f, --foreground     stay in the foreground (default: detach once mounted)\n"
+               "  -p, --pidfile FILE   write the daemon's pid to FILE once it serves;\n"
+               "                       removed when it exits cleanly\n"
                "  -t, --threads N      request-serving threads (default 2, at most 64)\n"
                "  -d, --debug          print every FUSE request (implies --foreground)\n"
                "  -h, --help           show this help and exit\n"
                "  -V, --version        show the version and exit\n"
                "\n"
                "Environment:\n"
-               "  CURATE_HOST_ROOT     read host /proc, /sys and cgroup files beneath this\n"
+               "  CURATE_HOST_ROOT     read host /proc, /sys, /dev and cgroup files beneath this\n"
                "                       directory instead of / (a testing aid)\n",
                CURATEFS_DEFAULT_MOUNTPOINT);
 }
@@ -47,12 +55,14 @@ struct options {
         bool foreground, debug;
         unsigned threads;
         const char *mountpoint;
+        const char *pidfile;
 };
 
 static int parse_options(int argc, char **argv, struct options *ret) {
         static const struct option longopts[] = {
                 { "foreground", no_argument, NULL, 'f' },
                 { "threads", required_argument, NULL, 't' },
+                { "pidfile", required_argument, NULL, 'p' },
                 { "debug", no_argument, NULL, 'd' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
@@ -61,13 +71,16 @@ static int parse_options(int argc, char **argv, struct options *ret) {
         struct options o = { .threads = 2, .mountpoint = CURATEFS_DEFAULT_MOUNTPOINT };
         int c;
 
-        while ((c = getopt_long(argc, argv, "ft:dhV", longopts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "ft:p:dhV", longopts, NULL)) >= 0) {
                 switch (c) {
                 case 'f':
                         o.foreground = true;
                         break;
                 case 'd':
                         o.debug = o.foreground = true;
+                        break;
+                case 'p':
+                        o.pidfile = optarg;
                         break;
                 case 't': {
                         char *e;
@@ -152,9 +165,257 @@ static void sigusr1_noop(int sig) {
         /* only interrupts a worker's read() so it sees the session end */
 }
 
+/* The pid file lives in a directory opened at startup: the daemon moves to
+ * "/" before serving, and a relative FILE must still mean what it meant. */
+struct pidfile {
+        const char *path;  /* as given, for messages */
+        int dir_fd;
+        char *name;        /* its name in dir_fd */
+        pid_t written;     /* 0: nothing written yet */
+};
+#define PIDFILE_NULL { .dir_fd = -EBADF }
+
+static int pidfile_prepare(const char *path, struct pidfile *ret) {
+        _cleanup_free_ char *dir = strdup(path);
+        char *slash;
+        int fd;
+
+        if (!dir)
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        const char *base = slash ? slash + 1 : dir;
+        if (!*base || streq(base, ".") || streq(base, ".."))
+                return -EISDIR;
+        char *name = strdup(base);
+        if (!name)
+                return -ENOMEM;
+        if (slash)
+                slash[slash == dir ? 1 : 0] = 0;
+        fd = open(slash ? dir : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                free(name);
+                return -errno;
+        }
+        *ret = (struct pidfile){ .path = path, .dir_fd = fd, .name = name };
+        return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+        while (n > 0) {
+                ssize_t w = write(fd, p, n);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0)
+                        return -errno;
+                p += w;
+                n -= w;
+        }
+        return 0;
+}
+
+/* Write our pid under a temporary name beside it, then rename: a reader sees
+ * either no file or the whole pid, never a half-written one. */
+static int pidfile_write(struct pidfile *pf) {
+        char tmp[NAME_MAX + 1], text[32];
+        pid_t pid = getpid();
+        int r, len = snprintf(text, sizeof(text), "%d\n", (int)pid);
+
+        if (snprintf(tmp, sizeof(tmp), ".%s.%d.tmp", pf->name, (int)pid) >= (int)sizeof(tmp))
+                return -ENAMETOOLONG;
+        /* a leftover of an earlier process that had our pid */
+        (void)unlinkat(pf->dir_fd, tmp, 0);
+        _cleanup_close_ int fd = openat(pf->dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        r = write_all(fd, text, len);
+        if (r == 0 && renameat(pf->dir_fd, tmp, pf->dir_fd, pf->name) < 0)
+                r = -errno;
+        if (r < 0) {
+                (void)unlinkat(pf->dir_fd, tmp, 0);
+                return r;
+        }
+        pf->written = pid;
+        return 0;
+}
+
+/* Remove the file only while it still holds our pid: a daemon started after
+ * us with the same FILE owns it now. */
+static void pidfile_remove(struct pidfile *pf) {
+        char text[32];
+        uint64_t pid;
+
+        if (!pf->written)
+                return;
+        _cleanup_close_ int fd = openat(pf->dir_fd, pf->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || read_fd_into(fd, text, sizeof(text)) < 0 || parse_u64(text, &pid) < 0 ||
+            pid != (uint64_t)pf->written)
+                return;
+        (void)unlinkat(pf->dir_fd, pf->name, 0);
+        pf->written = 0;
+}
+
+static void pidfile_done(struct pidfile *pf) {
+        if (pf->dir_fd >= 0)
+                close(TAKE_FD(pf->dir_fd));
+        free(TAKE_PTR(pf->name));
+}
+
+/* Fork and start a session as fuse_daemonize does, but the parent exits only
+ * when the child reports, through the returned pipe, that it is ready (or
+ * with 1 once the child exits without saying so): whoever started us then
+ * finds the mount served and the pid file written. The parent never returns. */
+static int detach(int *ret_ready) {
+        int p[2];
+        pid_t pid;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                close(p[0]);
+                close(p[1]);
+                return r;
+        }
+        if (pid > 0) {
+                unsigned char status = 1;
+                ssize_t n;
+                close(p[1]);
+                while ((n = read(p[0], &status, 1)) < 0 && errno == EINTR)
+                        ;
+                /* _exit: the child owns the session, the mount and the state */
+                _exit(n == 1 ? status : 1);
+        }
+        close(p[0]);
+        if (setsid() < 0) {
+                int r = -errno;
+                close(p[1]);
+                return r;
+        }
+        *ret_ready = p[1];
+        return 0;
+}
+
+static int stdio_to_null(void) {
+        _cleanup_close_ int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (int i = 0; i <= 2; i++)
+                if (dup2(fd, i) < 0)
+                        return -errno;
+        if (fd <= 2)
+                TAKE_FD(fd); /* it is one of 0-2 now */
+        return 0;
+}
+
+/* Detach unless FOREGROUND, write the pid file (the pid is the final one
+ * now), leave the terminal and the working directory. On failure the mount
+ * is still up: the caller unmounts, and the parent learns of it by the ready
+ * pipe (*ready_fd) closing when we exit. */
+static int go_background(bool foreground, struct pidfile *pf, int *ready_fd) {
+        int r;
+
+        if (!foreground) {
+                r = detach(ready_fd);
+                if (r < 0) {
+                        fprintf(stderr, "curatefs: cannot detach: %s\n", strerror(-r));
+                        return r;
+                }
+        }
+        if (pf->dir_fd >= 0) {
+                r = pidfile_write(pf);
+                if (r < 0) {
+                        fprintf(stderr, "curatefs: cannot write the pid file %s: %s\n", pf->path, strerror(-r));
+                        return r;
+                }
+        }
+        if (!foreground) {
+                r = stdio_to_null();
+                if (r < 0) {
+                        fprintf(stderr, "curatefs: cannot put stdio on /dev/null: %s\n", strerror(-r));
+                        return r;
+                }
+        }
+        /* hold no directory busy (fuse_daemonize does the same) */
+        (void)chdir("/");
+        if (*ready_fd >= 0) {
+                unsigned char ok = 0;
+                (void)write_all(*ready_fd, (const char *)&ok, 1);
+                close(TAKE_FD(*ready_fd));
+        }
+        return 0;
+}
+
+/* Create the mount point, make it absolute (the daemon leaves for "/" and
+ * unmounts by this path at exit) and refuse one that has a curatefs. */
+static int prepare_mountpoint(const char *path, char ret[static PATH_MAX]) {
+        int r = mkdir_p(path);
+        if (r < 0) {
+                fprintf(stderr, "curatefs: cannot create mount point %s: %s\n", path, strerror(-r));
+                return r;
+        }
+        if (!realpath(path, ret)) {
+                r = -errno;
+                fprintf(stderr, "curatefs: cannot resolve mount point %s: %s\n", path, strerror(-r));
+                return r;
+        }
+        if (curatefs_mounted_at(ret)) {
+                fprintf(stderr, "curatefs: a curatefs is already mounted on %s (stop it with 'umount %s')\n",
+                        path, path);
+                return -EBUSY;
+        }
+        return 0;
+}
+
+/* nodev is libfuse's default for every mount (mount.c sets MS_NODEV unless
+ * "dev" is given), and device nodes on a nodev mount cannot be opened
+ * (may_open_dev): dev/ needs "dev". nosuid stays. */
+#define MOUNT_OPTIONS "allow_other,ro,dev,nosuid,default_permissions,fsname=curatefs,subtype=curatefs"
+
+static struct fuse_session *session_mount(struct curate *c, const char *mnt, bool debug) {
+        char *fargv[] = { "curatefs", "-o", MOUNT_OPTIONS, debug ? "-d" : NULL, NULL };
+        struct fuse_args args = FUSE_ARGS_INIT(debug ? 4 : 3, fargv);
+        struct fuse_session *se = fuse_session_new(&args, &curatefs_ops, sizeof(curatefs_ops), c);
+        /* libfuse copies what it keeps; the parsed argument vector is ours */
+        fuse_opt_free_args(&args);
+        if (!se) {
+                fprintf(stderr, "curatefs: cannot create the FUSE session\n");
+                return NULL;
+        }
+        if (fuse_session_mount(se, mnt) < 0) {
+                fprintf(stderr, "curatefs: cannot mount on %s (is /dev/fuse there and are we root?)\n", mnt);
+                fuse_session_destroy(se);
+                return NULL;
+        }
+        return se;
+}
+
+/* SIGUSR1 only interrupts a worker's read(); SIGTERM, SIGINT, SIGHUP and
+ * SIGUSR2 are taken by curatefs_serve with sigwait, so they are blocked
+ * before any thread starts and none takes them by default action; a reader
+ * gone before its reply must not kill us with SIGPIPE. */
+static void setup_signals(void) {
+        struct sigaction sa = { .sa_handler = sigusr1_noop };
+        sigset_t term;
+
+        sigaction(SIGUSR1, &sa, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        sigemptyset(&term);
+        sigaddset(&term, SIGTERM);
+        sigaddset(&term, SIGINT);
+        sigaddset(&term, SIGHUP);
+        sigaddset(&term, SIGUSR2);
+        pthread_sigmask(SIG_BLOCK, &term, NULL);
+}
+
 int main(int argc, char **argv) {
         struct options o;
         struct curate c;
+        struct pidfile pf = PIDFILE_NULL;
+        struct fuse_session *se;
+        char mnt[PATH_MAX];
+        /* closed at exit, after the unmount, when we fail after detaching */
+        _cleanup_close_ int ready_fd = -EBADF;
         const char *root = getenv("CURATE_HOST_ROOT");
         int r = parse_options(argc, argv, &o);
 
@@ -163,67 +424,43 @@ int main(int argc, char **argv) {
         if (!root || !*root)
                 root = "/";
         openlog("curatefs", LOG_PID, LOG_DAEMON);
-        r = mkdir_p(o.mountpoint);
-        if (r < 0) {
-                fprintf(stderr, "curatefs: cannot create mount point %s: %s\n", o.mountpoint, strerror(-r));
+        if (prepare_mountpoint(o.mountpoint, mnt) < 0)
                 return 1;
-        }
-        if (curatefs_mounted_at(o.mountpoint)) {
-                fprintf(stderr, "curatefs: a curatefs is already mounted on %s (stop it with 'umount %s')\n",
-                        o.mountpoint, o.mountpoint);
-                return 1;
+        if (o.pidfile) {
+                r = pidfile_prepare(o.pidfile, &pf);
+                if (r < 0) {
+                        fprintf(stderr, "curatefs: cannot use %s as the pid file: %s\n", o.pidfile, strerror(-r));
+                        return 1;
+                }
         }
         r = curate_init(&c, root, log_message);
         if (r < 0) {
                 fprintf(stderr, "curatefs: cannot read the cgroup layout from %s/proc/self/mountinfo: %s\n",
                         streq(root, "/") ? "" : root, strerror(-r));
+                pidfile_done(&pf);
                 return 1;
         }
-        char *fargv[] = { argv[0], "-o", "allow_other,ro,default_permissions,fsname=curatefs,subtype=curatefs",
-                          o.debug ? "-d" : NULL, NULL };
-        struct fuse_args args = FUSE_ARGS_INIT(o.debug ? 4 : 3, fargv);
-        struct fuse_session *se = fuse_session_new(&args, &curatefs_ops, sizeof(curatefs_ops), &c);
-        /* libfuse copies what it keeps; the parsed argument vector is ours */
-        fuse_opt_free_args(&args);
+        /* each node left out is logged, with why; dev/ then lacks it */
+        (void)curate_probe_devices(&c);
+        se = session_mount(&c, mnt, o.debug);
         if (!se) {
-                fprintf(stderr, "curatefs: cannot create the FUSE session\n");
                 curate_done(&c);
-                return 1;
-        }
-        if (fuse_session_mount(se, o.mountpoint) < 0) {
-                fprintf(stderr, "curatefs: cannot mount on %s (is /dev/fuse there and are we root?)\n", o.mountpoint);
-                fuse_session_destroy(se);
-                curate_done(&c);
+                pidfile_done(&pf);
                 return 1;
         }
         /* detach only now, so that when the parent exits the mount is ready */
-        if (fuse_daemonize(o.foreground) < 0) {
-                fuse_session_unmount(se);
-                fuse_session_destroy(se);
-                curate_done(&c);
-                return 1;
+        r = go_background(o.foreground, &pf, &ready_fd);
+        if (r >= 0) {
+                log_to_stderr = o.foreground;
+                setup_signals();
+                if (curate_start_sampler(&c) < 0)
+                        log_message("cannot start the load average sampler; loadavg will not advance");
+                r = curatefs_serve(se, o.threads);
         }
-        log_to_stderr = o.foreground;
-        /* SIGUSR1 only interrupts a worker's read(); SIGTERM, SIGINT and
-         * SIGHUP are taken by curatefs_serve with sigwait; a reader gone
-         * before its reply must not kill us with SIGPIPE */
-        struct sigaction sa = { .sa_handler = sigusr1_noop };
-        sigaction(SIGUSR1, &sa, NULL);
-        signal(SIGPIPE, SIG_IGN);
-        /* before any thread starts, so that none takes them by default action */
-        sigset_t term;
-        sigemptyset(&term);
-        sigaddset(&term, SIGTERM);
-        sigaddset(&term, SIGINT);
-        sigaddset(&term, SIGHUP);
-        sigaddset(&term, SIGUSR2);
-        pthread_sigmask(SIG_BLOCK, &term, NULL);
-        r = curate_start_sampler(&c);
-        if (r < 0)
-                log_message("cannot start the load average sampler; loadavg will not advance");
-        r = curatefs_serve(se, o.threads);
         fuse_session_unmount(se);
         fuse_session_destroy(se);
         curate_done(&c);
+        pidfile_remove(&pf);
+        pidfile_done(&pf);
         return r < 0 ? 1 : 0;
 }

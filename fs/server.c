@@ -9,29 +9,62 @@
 #include "curatefs.h"
 #include "server.h"
 
-/* The fixed tree: LXCFS's layout, so recipes that bind-mount LXCFS files work
- * by changing the source directory. Inode numbers are table indexes + 1. */
+/* The fixed tree. proc and sys have LXCFS's layout, so recipes that
+ * bind-mount LXCFS files work by changing the source directory; dev is what
+ * a container's /dev holds (as runc and bubblewrap make it), and the launcher
+ * mounts a devpts, a tmpfs and an mqueue on its pts, shm and mqueue.
+ * Inode numbers are table indexes + 1. */
+enum node_kind {
+        NODE_DIR,
+        NODE_VIEW, /* a rendered file */
+        NODE_DEV,  /* the host's character device, if it has it */
+        NODE_LINK,
+};
 struct node {
         const char *name;
         fuse_ino_t parent;
-        int view; /* -1: directory */
+        enum node_kind kind;
+        mode_t perm;        /* NODE_DIR */
+        enum view_id view;  /* NODE_VIEW */
+        enum dev_id dev;    /* NODE_DEV */
+        const char *target; /* NODE_LINK */
 };
-enum { INO_ROOT = 1, INO_PROC, INO_SYS, INO_DEVICES, INO_SYSTEM, INO_CPU };
+enum { INO_ROOT = 1, INO_PROC, INO_SYS, INO_DEVICES, INO_SYSTEM, INO_CPU, INO_DEV };
+#define N_DIR(n, p, m)  { .name = n, .parent = p, .kind = NODE_DIR, .perm = m }
+#define N_VIEW(n, p, v) { .name = n, .parent = p, .kind = NODE_VIEW, .view = v }
+#define N_DEV(n, d)     { .name = n, .parent = INO_DEV, .kind = NODE_DEV, .dev = d }
+#define N_LINK(n, t)    { .name = n, .parent = INO_DEV, .kind = NODE_LINK, .target = t }
 static const struct node nodes[] = {
-        [INO_ROOT - 1]    = { "", INO_ROOT, -1 },
-        [INO_PROC - 1]    = { "proc", INO_ROOT, -1 },
-        [INO_SYS - 1]     = { "sys", INO_ROOT, -1 },
-        [INO_DEVICES - 1] = { "devices", INO_SYS, -1 },
-        [INO_SYSTEM - 1]  = { "system", INO_DEVICES, -1 },
-        [INO_CPU - 1]     = { "cpu", INO_SYSTEM, -1 },
-        { "meminfo", INO_PROC, VIEW_MEMINFO },
-        { "cpuinfo", INO_PROC, VIEW_CPUINFO },
-        { "stat", INO_PROC, VIEW_STAT },
-        { "uptime", INO_PROC, VIEW_UPTIME },
-        { "loadavg", INO_PROC, VIEW_LOADAVG },
-        { "swaps", INO_PROC, VIEW_SWAPS },
-        { "diskstats", INO_PROC, VIEW_DISKSTATS },
-        { "online", INO_CPU, VIEW_CPU_ONLINE },
+        [INO_ROOT - 1]    = N_DIR("", INO_ROOT, 0555),
+        [INO_PROC - 1]    = N_DIR("proc", INO_ROOT, 0555),
+        [INO_SYS - 1]     = N_DIR("sys", INO_ROOT, 0555),
+        [INO_DEVICES - 1] = N_DIR("devices", INO_SYS, 0555),
+        [INO_SYSTEM - 1]  = N_DIR("system", INO_DEVICES, 0555),
+        [INO_CPU - 1]     = N_DIR("cpu", INO_SYSTEM, 0555),
+        [INO_DEV - 1]     = N_DIR("dev", INO_ROOT, 0755),
+        N_VIEW("meminfo", INO_PROC, VIEW_MEMINFO),
+        N_VIEW("cpuinfo", INO_PROC, VIEW_CPUINFO),
+        N_VIEW("stat", INO_PROC, VIEW_STAT),
+        N_VIEW("uptime", INO_PROC, VIEW_UPTIME),
+        N_VIEW("loadavg", INO_PROC, VIEW_LOADAVG),
+        N_VIEW("swaps", INO_PROC, VIEW_SWAPS),
+        N_VIEW("diskstats", INO_PROC, VIEW_DISKSTATS),
+        N_VIEW("online", INO_CPU, VIEW_CPU_ONLINE),
+        N_DEV("null", DEV_NULL),
+        N_DEV("zero", DEV_ZERO),
+        N_DEV("full", DEV_FULL),
+        N_DEV("random", DEV_RANDOM),
+        N_DEV("urandom", DEV_URANDOM),
+        N_DEV("tty", DEV_TTY),
+        N_DIR("pts", INO_DEV, 0755),
+        N_DIR("shm", INO_DEV, 0755),
+        N_DIR("mqueue", INO_DEV, 0755),
+        N_LINK("fd", "/proc/self/fd"),
+        N_LINK("stdin", "/proc/self/fd/0"),
+        N_LINK("stdout", "/proc/self/fd/1"),
+        N_LINK("stderr", "/proc/self/fd/2"),
+        /* the private devpts's multiplexer (devpts(5), newinstance) */
+        N_LINK("ptmx", "pts/ptmx"),
 };
 #define NNODES ELEMENTSOF(nodes)
 /* The tree never changes and every reader sees the same names and modes, so
@@ -43,16 +76,35 @@ static const struct node *node_get(fuse_ino_t ino) {
         return ino >= 1 && ino <= NNODES ? &nodes[ino - 1] : NULL;
 }
 
-static void node_stat(fuse_ino_t ino, struct stat *st) {
+/* Does the node exist? Today only a device the host lacks does not. This is
+ * the one place lookup, getattr and readdir ask, so a per-reader device set
+ * filters here; it will then also need entry_timeout 0 and no negative
+ * entries for dev/, since the kernel's dentry cache is shared by readers. */
+static bool node_visible(const struct curate *c, const struct node *n) {
+        return n->kind != NODE_DEV || c->dev[n->dev].present;
+}
+
+static void node_stat(const struct curate *c, fuse_ino_t ino, struct stat *st) {
         const struct node *n = node_get(ino);
-        *st = (struct stat){ .st_ino = ino, .st_uid = 0, .st_gid = 0 };
-        if (n->view < 0) {
-                st->st_mode = S_IFDIR | 0555;
+        *st = (struct stat){ .st_ino = ino, .st_uid = 0, .st_gid = 0, .st_nlink = 1 };
+        switch (n->kind) {
+        case NODE_DIR:
+                st->st_mode = S_IFDIR | n->perm;
                 st->st_nlink = 2;
-        } else {
+                break;
+        case NODE_VIEW:
                 /* size 0, as procfs reports: readers read to EOF */
                 st->st_mode = S_IFREG | 0444;
-                st->st_nlink = 1;
+                break;
+        case NODE_DEV:
+                st->st_mode = c->dev[n->dev].mode;
+                st->st_rdev = c->dev[n->dev].rdev;
+                break;
+        case NODE_LINK:
+                /* lstat's size of a symlink is its target's length */
+                st->st_mode = S_IFLNK | 0777;
+                st->st_size = strlen(n->target);
+                break;
         }
 }
 
@@ -61,15 +113,17 @@ static struct curate *ctx_of(fuse_req_t req) {
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
+        struct curate *c = ctx_of(req);
         for (size_t i = 0; i < NNODES; i++) {
-                if (i + 1 == INO_ROOT || nodes[i].parent != parent || !streq(nodes[i].name, name))
+                if (i + 1 == INO_ROOT || nodes[i].parent != parent || !streq(nodes[i].name, name) ||
+                    !node_visible(c, &nodes[i]))
                         continue;
                 struct fuse_entry_param e = {
                         .ino = i + 1,
                         .attr_timeout = ATTR_TIMEOUT,
                         .entry_timeout = ATTR_TIMEOUT,
                 };
-                node_stat(i + 1, &e.attr);
+                node_stat(c, i + 1, &e.attr);
                 fuse_reply_entry(req, &e);
                 return;
         }
@@ -77,12 +131,13 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        const struct node *n = node_get(ino);
         struct stat st;
-        if (!node_get(ino)) {
+        if (!n || !node_visible(ctx_of(req), n)) {
                 fuse_reply_err(req, ENOENT);
                 return;
         }
-        node_stat(ino, &st);
+        node_stat(ctx_of(req), ino, &st);
         fuse_reply_attr(req, &st, ATTR_TIMEOUT);
 }
 
@@ -92,10 +147,11 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
         const struct node *dir = node_get(ino);
+        struct curate *c = ctx_of(req);
         char buf[4096];
         size_t len = 0;
 
-        if (!dir || dir->view >= 0) {
+        if (!dir || dir->kind != NODE_DIR) {
                 fuse_reply_err(req, ENOTDIR);
                 return;
         }
@@ -115,10 +171,10 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
                         st.st_mode = S_IFDIR;
                 } else {
                         size_t n = i - 2;
-                        if (n + 1 == INO_ROOT || nodes[n].parent != ino)
+                        if (n + 1 == INO_ROOT || nodes[n].parent != ino || !node_visible(c, &nodes[n]))
                                 continue;
                         name = nodes[n].name;
-                        node_stat(n + 1, &st);
+                        node_stat(c, n + 1, &st);
                 }
                 size_t need = fuse_add_direntry(req, buf + len, size - len, name, &st, i + 1);
                 if (need > size - len)
@@ -151,8 +207,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         struct handle *h;
         int r;
 
-        if (!n || n->view < 0) {
-                fuse_reply_err(req, n ? EISDIR : ENOENT);
+        if (!n || n->kind != NODE_VIEW) {
+                /* A device or symlink never gets here: the kernel opens a
+                 * device node itself and resolves links before opening. */
+                fuse_reply_err(req, !n ? ENOENT : n->kind == NODE_DIR ? EISDIR : ENXIO);
                 return;
         }
         if ((fi->flags & O_ACCMODE) != O_RDONLY) {
@@ -224,9 +282,18 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         fuse_reply_err(req, 0);
 }
 
+static void op_readlink(fuse_req_t req, fuse_ino_t ino) {
+        const struct node *n = node_get(ino);
+        if (!n || n->kind != NODE_LINK) {
+                fuse_reply_err(req, n ? EINVAL : ENOENT);
+                return;
+        }
+        fuse_reply_readlink(req, n->target);
+}
+
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         const struct node *n = node_get(ino);
-        if (!n || n->view >= 0) {
+        if (!n || n->kind != NODE_DIR) {
                 fuse_reply_err(req, n ? ENOTDIR : ENOENT);
                 return;
         }
@@ -242,6 +309,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn) {
         /* No flush handler: libfuse answers the first FLUSH with ENOSYS and
          * the kernel stops sending them (fuse_flush sets fc->no_flush). */
         conn->want &= ~FUSE_CAP_ASYNC_READ;
+        /* The links never change: let the kernel keep their targets in the
+         * page cache instead of asking READLINK on every /dev/stdout. */
+        if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+                conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 }
 
 /* Everything that would change the tree is refused: it is read-only. */
@@ -251,11 +322,16 @@ static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *name) { fuse_rep
 static void op_create(fuse_req_t req, fuse_ino_t p, const char *name, mode_t mode, struct fuse_file_info *fi) { fuse_reply_err(req, EROFS); }
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off, struct fuse_file_info *fi) { fuse_reply_err(req, EROFS); }
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value, size_t size, int flags) { fuse_reply_err(req, EROFS); }
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name) { fuse_reply_err(req, EROFS); }
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t p, const char *name) { fuse_reply_err(req, EROFS); }
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t p, const char *name) { fuse_reply_err(req, EROFS); }
+static void op_rename(fuse_req_t req, fuse_ino_t p, const char *name, fuse_ino_t np, const char *nn, unsigned flags) { fuse_reply_err(req, EROFS); }
 
 const struct fuse_lowlevel_ops curatefs_ops = {
         .init = op_init,
         .lookup = op_lookup,
         .getattr = op_getattr,
+        .readlink = op_readlink,
         .setattr = op_setattr,
         .opendir = op_opendir,
         .readdir = op_readdir,
@@ -270,6 +346,10 @@ const struct fuse_lowlevel_ops curatefs_ops = {
         .create = op_create,
         .write = op_write,
         .setxattr = op_setxattr,
+        .removexattr = op_removexattr,
+        .symlink = op_symlink,
+        .link = op_link,
+        .rename = op_rename,
 };
 
 struct worker {

@@ -16,6 +16,15 @@ const struct view_desc view_table[_VIEW_MAX] = {
         [VIEW_DISKSTATS]  = { "proc/diskstats", B(CG_BLKIO) },
 };
 
+const struct dev_desc dev_table[_DEV_MAX] = {
+        [DEV_NULL]    = { "null" },
+        [DEV_ZERO]    = { "zero" },
+        [DEV_FULL]    = { "full" },
+        [DEV_RANDOM]  = { "random" },
+        [DEV_URANDOM] = { "urandom" },
+        [DEV_TTY]     = { "tty" },
+};
+
 #define LOGGED_MAX 1024
 
 uint64_t now_monotonic_ns(void) {
@@ -99,6 +108,46 @@ int curate_init(struct curate *c, const char *host_root, curate_log_fn log) {
         pthread_mutex_init(&c->stop_lock, NULL);
         pthread_cond_init(&c->stop_cond, NULL);
         return 0;
+}
+
+/* One host node: not followed if it is a symlink (a link is not a device of
+ * the host's own, and its target would be resolved outside dev/). */
+static int probe_device(struct curate *c, int dev_fd, enum dev_id d) {
+        const char *name = dev_table[d].name;
+        struct stat st;
+        char msg[256];
+
+        if (fstatat(dev_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                int r = -errno;
+                snprintf(msg, sizeof(msg), "host dev/%s: %s; dev/%s is left out", name, strerror(-r), name);
+                log_once(c, msg);
+                return r;
+        }
+        if (!S_ISCHR(st.st_mode)) {
+                snprintf(msg, sizeof(msg), "host dev/%s is not a character device; dev/%s is left out", name, name);
+                log_once(c, msg);
+                return -ENODEV;
+        }
+        c->dev[d] = (struct dev_node){ .present = true, .mode = st.st_mode & (S_IFMT | 07777), .rdev = st.st_rdev };
+        return 0;
+}
+
+int curate_probe_devices(struct curate *c) {
+        _cleanup_close_ int dev_fd = open_beneath(c->root_fd, "dev", O_PATH | O_DIRECTORY);
+        char msg[256];
+        int n = 0;
+
+        for (int d = 0; d < _DEV_MAX; d++)
+                c->dev[d] = (struct dev_node){ 0 };
+        if (dev_fd < 0) {
+                snprintf(msg, sizeof(msg), "cannot open the host's dev/: %s; dev/ holds no device nodes", strerror(-dev_fd));
+                log_once(c, msg);
+                return dev_fd;
+        }
+        for (int d = 0; d < _DEV_MAX; d++)
+                if (probe_device(c, dev_fd, d) >= 0)
+                        n++;
+        return n;
 }
 
 static void record_free(struct cg_record *rec) {
