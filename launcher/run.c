@@ -1,1 +1,382 @@
-/* placeholder, being written */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include "launcher.h"
+#include "macro.h"
+#include "run.h"
+
+/* The process side of `curate run`, in named phases (bubblewrap's way):
+ *   parent:  ensure the daemon -> make the cgroup -> clone the child into new
+ *            namespaces -> attach it, write its id maps -> release it ->
+ *            forward signals until it ends -> remove the cgroup
+ *   child:   build the mount table -> (pid namespace: become init, fork the
+ *            command) -> drop privileges -> exec */
+
+/* Signals passed on to the command. SIGCHLD is waited for as well. */
+static const int forwarded_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH };
+
+static void supervised_set(sigset_t *set) {
+        sigemptyset(set);
+        for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
+                sigaddset(set, forwarded_signals[i]);
+        sigaddset(set, SIGCHLD);
+}
+
+static bool has_limits(const struct policy *p) {
+        return p->memory != POLICY_UNSET || p->memory_swap != POLICY_UNSET || p->cpus_milli != POLICY_UNSET ||
+               p->cpuset || p->pids != POLICY_UNSET;
+}
+
+static bool needs_daemon(const struct policy *p) {
+        return p->views != 0 || p->curated_dev;
+}
+
+static int validate_limits(const struct policy *p, char **ret_error) {
+        if (p->cgroup && has_limits(p))
+                return error_printf(ret_error, -EINVAL,
+                                    "--cgroup %s cannot be combined with limits: they would change a cgroup curate does not own",
+                                    p->cgroup);
+        if (p->memory_swap == POLICY_UNSET)
+                return 0;
+        if (p->memory == POLICY_UNSET)
+                return error_printf(ret_error, -EINVAL, "--memory-swap needs --memory (it limits memory plus swap)");
+        if (p->memory_swap != POLICY_MAX && (p->memory == POLICY_MAX || p->memory_swap < p->memory))
+                return error_printf(ret_error, -EINVAL,
+                                    "--memory-swap (%llu bytes) is below --memory: it limits memory plus swap",
+                                    (unsigned long long)p->memory_swap);
+        return 0;
+}
+
+static int validate_paths(const struct policy *p, char **ret_error) {
+        struct stat st;
+
+        if (p->rootfs) {
+                if (stat(p->rootfs, &st) < 0)
+                        return error_printf(ret_error, -errno, "--rootfs %s: %s", p->rootfs, strerror(errno));
+                if (!S_ISDIR(st.st_mode))
+                        return error_printf(ret_error, -ENOTDIR, "--rootfs %s: not a directory", p->rootfs);
+        }
+        for (size_t i = 0; i < p->n_mounts; i++) {
+                const struct policy_mount *m = &p->mounts[i];
+                if (m->src && stat(m->src, &st) < 0)
+                        return error_printf(ret_error, -errno, "%s %s %s: %s: %s",
+                                            m->kind == POLICY_RO_BIND ? "--ro-bind" : "--bind",
+                                            m->src, m->dst, m->src, strerror(errno));
+        }
+        return 0;
+}
+
+int run_validate(const struct run_config *cfg, char **ret_error) {
+        const struct policy *p = &cfg->policy;
+        bool root = geteuid() == 0;
+        int r;
+
+        if (!root && !p->user_ns)
+                return error_printf(ret_error, -EPERM,
+                                    "curate run needs root; an unprivileged caller can use --user");
+        r = validate_limits(p, ret_error);
+        if (r < 0)
+                return r;
+        if (!root && (has_limits(p) || p->cgroup))
+                return error_printf(ret_error, -EPERM,
+                                    "limits and --cgroup need root (an unprivileged --user run stays in the caller's cgroup)");
+        r = validate_paths(p, ret_error);
+        if (r < 0)
+                return r;
+        if (!root && needs_daemon(p) && !daemon_serving(cfg->mountpoint))
+                return error_printf(ret_error, -ENOENT,
+                                    "no curatefs serves %s and only root can start one: run `curate daemon start` as root, "
+                                    "or use --views none --host-dev",
+                                    cfg->mountpoint);
+        return 0;
+}
+
+static int exit_status(int status) {
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        if (WIFSIGNALED(status))
+                return 128 + WTERMSIG(status);
+        return EXIT_CURATE;
+}
+
+/* Everything the command keeps: the bounding set KEEP, nothing inheritable
+ * or ambient, no_new_privs (so no setuid binary can win privileges back). */
+static int drop_privileges(uint64_t keep) {
+        int last = cap_max_bits();
+        cap_t caps;
+        int r = 0;
+
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return -errno;
+        for (int cap = 0; cap < last; cap++)
+                if (!(keep & (1ULL << cap)) && cap_drop_bound(cap) < 0 && errno != EINVAL)
+                        return -errno;
+        (void)cap_reset_ambient(); /* EINVAL on kernels without ambient caps */
+        caps = cap_get_proc();
+        if (!caps)
+                return -errno;
+        cap_clear_flag(caps, CAP_INHERITABLE);
+        for (int cap = 0; cap < last; cap++) {
+                cap_value_t v = cap;
+                if (!(keep & (1ULL << cap))) {
+                        cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_CLEAR);
+                        cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_CLEAR);
+                }
+        }
+        if (cap_set_proc(caps) < 0)
+                r = -errno;
+        cap_free(caps);
+        return r;
+}
+
+static _Noreturn void child_fail(const char *what, int err) {
+        fprintf(stderr, "curate: %s: %s\n", what, strerror(-err));
+        _exit(EXIT_CURATE);
+}
+
+static _Noreturn void exec_command(const struct run_config *cfg) {
+        sigset_t none;
+        int r, e;
+
+        r = drop_privileges(cfg->policy.caps);
+        if (r < 0)
+                child_fail("dropping privileges", r);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        /* every fd but stdin, stdout and stderr: nothing of curate's leaks */
+        if (close_range(3, ~0U, 0) < 0)
+                child_fail("closing file descriptors", -errno);
+        execvp(cfg->argv[0], cfg->argv);
+        e = errno;
+        fprintf(stderr, "curate: %s: %s\n", cfg->argv[0], strerror(e));
+        _exit(e == ENOENT || e == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
+}
+
+/* Terminal-generated signals (Ctrl-C, resize) come from the kernel
+ * (SI_KERNEL) to the whole foreground process group, the command included:
+ * passing them on would deliver them twice. kill(2)-sent ones are passed on. */
+static void forward(pid_t to, const siginfo_t *si) {
+        if (si->si_code != SI_KERNEL)
+                (void)kill(to, si->si_signo);
+}
+
+/* pid 1 of a new pid namespace: the kernel delivers it only signals it
+ * handles or blocks, and it must reap orphans. It runs the command as pid
+ * 2, passes signals on, and exits with the command's status (which kills
+ * whatever is left in the namespace). */
+static _Noreturn void init_main(const struct run_config *cfg) {
+        sigset_t set;
+        siginfo_t si;
+        pid_t cmd, pid;
+        int status;
+
+        cmd = fork();
+        if (cmd < 0)
+                child_fail("fork", -errno);
+        if (cmd == 0)
+                exec_command(cfg);
+        (void)close_range(3, ~0U, 0);
+        (void)drop_privileges(0);
+        supervised_set(&set);
+        for (;;) {
+                if (sigwaitinfo(&set, &si) < 0)
+                        continue;
+                if (si.si_signo != SIGCHLD) {
+                        forward(cmd, &si);
+                        continue;
+                }
+                while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+                        if (pid == cmd)
+                                _exit(exit_status(status));
+        }
+}
+
+static _Noreturn void child_main(const struct run_config *cfg, int go_fd) {
+        _cleanup_free_ char *error = NULL;
+        char go;
+        int r;
+
+        /* if curate dies (even by SIGKILL), the container goes with it */
+        (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        if (read(go_fd, &go, 1) != 1)
+                _exit(EXIT_CURATE); /* the parent failed and has reported why */
+        close(go_fd);
+        r = mounts_setup(cfg, &error);
+        if (r < 0) {
+                fprintf(stderr, "curate: %s\n", error ? error : strerror(-r));
+                _exit(EXIT_CURATE);
+        }
+        if (cfg->policy.pid_ns)
+                init_main(cfg);
+        exec_command(cfg);
+}
+
+static int write_file(const char *path, const char *text) {
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+        size_t len = strlen(text);
+
+        if (fd < 0)
+                return -errno;
+        if (write(fd, text, len) != (ssize_t)len)
+                return -errno;
+        return 0;
+}
+
+/* The caller's uid and gid map to themselves; setgroups must be denied
+ * before an unprivileged gid_map can be written (user_namespaces(7)). */
+static int write_id_maps(pid_t pid, char **ret_error) {
+        char path[64], map[64];
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
+        if (geteuid() != 0 && (r = write_file(path, "deny")) < 0)
+                return error_printf(ret_error, r, "%s: %s", path, strerror(-r));
+        snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+        snprintf(map, sizeof(map), "%u %u 1\n", geteuid(), geteuid());
+        if ((r = write_file(path, map)) < 0)
+                return error_printf(ret_error, r, "%s: %s", path, strerror(-r));
+        snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
+        snprintf(map, sizeof(map), "%u %u 1\n", getegid(), getegid());
+        if ((r = write_file(path, map)) < 0)
+                return error_printf(ret_error, r, "%s: %s", path, strerror(-r));
+        return 0;
+}
+
+static int supervise(pid_t child) {
+        sigset_t set;
+        siginfo_t si;
+        int status;
+
+        supervised_set(&set);
+        for (;;) {
+                if (sigwaitinfo(&set, &si) < 0)
+                        continue;
+                if (si.si_signo != SIGCHLD) {
+                        forward(child, &si);
+                        continue;
+                }
+                /* other children (the daemon's launcher) may have ended too */
+                if (waitpid(child, &status, WNOHANG) == child)
+                        return exit_status(status);
+        }
+}
+
+static int make_cgroup(const struct run_config *cfg, struct run_cgroup *ret, char **ret_error) {
+        _cleanup_close_ int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct cg_layout layout;
+        char name[32];
+        int r;
+
+        if (root_fd < 0)
+                return error_printf(ret_error, -errno, "/: %s", strerror(errno));
+        r = cg_layout_discover(root_fd, &layout);
+        if (r < 0)
+                return error_printf(ret_error, r, "cannot find the host's cgroup hierarchies: %s", strerror(-r));
+        snprintf(name, sizeof(name), "run-%d", getpid());
+        if (cfg->policy.cgroup)
+                r = run_cgroup_join(&layout, cfg->policy.cgroup, ret, ret_error);
+        else
+                r = run_cgroup_create(&layout, &cfg->policy, name, ret, ret_error);
+        cg_layout_done(&layout);
+        if (r < 0 && !*ret_error)
+                error_printf(ret_error, r, "cgroup: %s", strerror(-r));
+        return r;
+}
+
+static pid_t clone_child(const struct policy *p) {
+        unsigned long flags = CLONE_NEWNS | SIGCHLD;
+
+        if (p->pid_ns)
+                flags |= CLONE_NEWPID;
+        if (p->user_ns)
+                flags |= CLONE_NEWUSER;
+        /* fork semantics (no new stack): the child runs on a copy of ours */
+        return syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+}
+
+/* Attach the released child to its cgroup and write its id maps, then let
+ * it go. On failure the child is killed before it ran anything. */
+static int release_child(const struct run_config *cfg, pid_t child, struct run_cgroup *cg, int go_fd,
+                         char **ret_error) {
+        int r;
+
+        if (cg->n > 0 && (r = run_cgroup_attach(cg, child)) < 0)
+                return error_printf(ret_error, r, "moving the command into %s: %s", cg->path[0], strerror(-r));
+        if (cfg->policy.user_ns && (r = write_id_maps(child, ret_error)) < 0)
+                return r;
+        if (write(go_fd, "g", 1) != 1)
+                return error_printf(ret_error, -errno, "releasing the command: %s", strerror(errno));
+        return 0;
+}
+
+int run_main(const struct run_config *cfg) {
+        _cleanup_free_ char *error = NULL;
+        struct run_cgroup cg = { .n = 0 };
+        sigset_t set, old;
+        int pipefd[2], status, r;
+        pid_t child;
+
+        /* blocked from here on: nothing sent to curate is lost or acted on
+         * by default while the child is being set up */
+        supervised_set(&set);
+        sigprocmask(SIG_BLOCK, &set, &old);
+
+        if (needs_daemon(&cfg->policy) && !daemon_serving(cfg->mountpoint)) {
+                r = daemon_ensure(cfg->mountpoint, NULL, &error);
+                if (r < 0)
+                        goto fail;
+        }
+        if (has_limits(&cfg->policy) || cfg->policy.cgroup) {
+                r = make_cgroup(cfg, &cg, &error);
+                if (r < 0)
+                        goto fail;
+        }
+        if (pipe2(pipefd, O_CLOEXEC) < 0) {
+                r = error_printf(&error, -errno, "pipe: %s", strerror(errno));
+                goto fail_cgroup;
+        }
+        child = clone_child(&cfg->policy);
+        if (child < 0) {
+                r = error_printf(&error, -errno, "cannot create the namespaces: %s", strerror(errno));
+                close(pipefd[0]);
+                close(pipefd[1]);
+                goto fail_cgroup;
+        }
+        if (child == 0) {
+                close(pipefd[1]);
+                child_main(cfg, pipefd[0]);
+        }
+        close(pipefd[0]);
+        r = release_child(cfg, child, &cg, pipefd[1], &error);
+        close(pipefd[1]);
+        if (r < 0) {
+                kill(child, SIGKILL);
+                while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+                        ;
+                goto fail_cgroup;
+        }
+        status = supervise(child);
+        if (cg.n > 0)
+                run_cgroup_destroy(&cg);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return status;
+
+fail_cgroup:
+        if (cg.n > 0)
+                run_cgroup_destroy(&cg);
+fail:
+        fprintf(stderr, "curate: %s\n", error ? error : strerror(-r));
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return EXIT_CURATE;
+}

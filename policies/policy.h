@@ -43,7 +43,7 @@ struct policy {
         /* [Resources] */
         uint64_t memory;      /* bytes; POLICY_UNSET, POLICY_MAX */
         uint64_t memory_swap; /* memory + swap, bytes (as docker's --memory-swap) */
-        uint64_t cpus_milli;  /* CPU quota in thousandths of a CPU ("1.5" -> 1500) */
+        uint64_t cpus_milli;  /* CPU quota in thousandths of a CPU ("1.5" -> 1500); POLICY_UNSET */
         char *cpuset;         /* a validated CPU list ("0-3,8"); NULL: unset */
         uint64_t pids;        /* POLICY_UNSET, POLICY_MAX */
         char *cgroup;         /* join this existing cgroup instead; NULL */
@@ -103,3 +103,24 @@ int policy_parse_bool(const char *s, bool *ret);           /* yes/no, true/false
 int policy_add_mask(struct policy *p, const char *path);
 int policy_add_read_only(struct policy *p, const char *path);
 int policy_add_mount(struct policy *p, enum policy_mount_kind kind, const char *src, const char *dst);
+
+/* ---- Added with the implementation (issue 3) ---- */
+
+/* Every capability this build knows (bits 0..CAP_LAST_CAP): what "ALL" means. */
+uint64_t policy_caps_all(void);
+/* An absolute path, normalized: repeated and trailing slashes and "."
+ * components dropped ("//usr/./lib/" -> "/usr/lib"); relative paths and ".."
+ * components are refused. 0 or -EINVAL; *ret malloc'd. */
+int policy_parse_path(const char *s, char **ret);
+int policy_parse_propagation(const char *s, enum policy_propagation *ret); /* "private", "slave" */
+/* A list of capability names (spaces or commas) or "ALL"; "" is the empty set. */
+int policy_parse_capabilities(const char *s, uint64_t *ret);
+/* Empty a list (what an empty assignment in a policy file does). */
+void policy_clear_masks(struct policy *p);
+void policy_clear_read_only(struct policy *p);
+void policy_clear_mounts(struct policy *p, enum policy_mount_kind kind);
+/* The checks that span fields: memory_swap not below memory when both are
+ * set (POLICY_MAX counts as infinite), and no limit (memory, memory_swap,
+ * cpus_milli, cpuset, pids) together with cgroup. 0, or -EINVAL and
+ * *ret_reason a static text naming the policy keys. */
+int policy_check(const struct policy *p, const char **ret_reason);
