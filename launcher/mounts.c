@@ -1,1 +1,366 @@
-/* placeholder, being written */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include "fileio.h"
+#include "macro.h"
+#include "run.h"
+
+/* The container's mount table, built in the child inside its new mount
+ * namespace. Every destination is resolved beneath the container's root
+ * with openat2(RESOLVE_IN_ROOT), so a symlink in a --rootfs tree cannot
+ * send a mount outside it; mounts are made with the new mount API
+ * (open_tree/fsopen + move_mount), attached to those fds. */
+
+struct mount_ctx {
+        const struct policy *p;
+        int root_fd;    /* the container's root: / or the --rootfs bind */
+        int mp_fd;      /* the curatefs mount point (host path) */
+        int devnull_fd; /* the host's /dev/null, bound over masked files */
+        char **ret_error;
+};
+
+/* Masked directories become an empty tmpfs nobody can write to. */
+#define ATTR_LOCKED_DOWN (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)
+
+static int attach(int tree_fd, int target_fd) {
+        if (move_mount(tree_fd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return -errno;
+        return 0;
+}
+
+/* A copy of the mount(s) at FROM_FD (+ FROM, may be "") attached on TARGET_FD;
+ * read-only (recursively) when RO. */
+static int bind_onto(int from_fd, const char *from, int target_fd, bool recursive, bool ro) {
+        unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
+        _cleanup_close_ int tree = -EBADF;
+
+        if (!*from)
+                flags |= AT_EMPTY_PATH;
+        tree = open_tree(from_fd, from, flags);
+        if (tree < 0)
+                return -errno;
+        if (ro) {
+                struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+                if (mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
+                        return -errno;
+        }
+        return attach(tree, target_fd);
+}
+
+/* A new filesystem instance; OPTS are "key=value" or "flag" strings. */
+static int mount_new(const char *fstype, const char *const *opts, unsigned attrs, int target_fd) {
+        _cleanup_close_ int fs = fsopen(fstype, FSOPEN_CLOEXEC);
+        _cleanup_close_ int mnt = -EBADF;
+
+        if (fs < 0)
+                return -errno;
+        for (; opts && *opts; opts++) {
+                char key[64];
+                const char *eq = strchr(*opts, '=');
+                int r;
+                if (!eq) {
+                        r = fsconfig(fs, FSCONFIG_SET_FLAG, *opts, NULL, 0);
+                } else {
+                        snprintf(key, sizeof(key), "%.*s", (int)(eq - *opts), *opts);
+                        r = fsconfig(fs, FSCONFIG_SET_STRING, key, eq + 1, 0);
+                }
+                if (r < 0)
+                        return -errno;
+        }
+        if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+        if (mnt < 0)
+                return -errno;
+        return attach(mnt, target_fd);
+}
+
+/* The container's PATH as an O_PATH fd; -ENOENT when it does not exist. */
+static int target(const struct mount_ctx *c, const char *path) {
+        return open_beneath(c->root_fd, path, O_PATH);
+}
+
+static int fail(const struct mount_ctx *c, int r, const char *what, const char *path) {
+        return error_printf(c->ret_error, r, "%s on %s: %s", what, path, strerror(-r));
+}
+
+static int setup_proc(const struct mount_ctx *c) {
+        _cleanup_close_ int fd = target(c, "/proc");
+        int r;
+
+        if (fd < 0)
+                return fail(c, fd, "mounting proc", "/proc");
+        if (c->p->pid_ns) {
+                static const char *const none[] = { NULL };
+                r = mount_new("proc", none, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, fd);
+        } else if (c->p->rootfs) {
+                r = bind_onto(AT_FDCWD, "/proc", fd, true, false);
+        } else {
+                return 0;
+        }
+        return r < 0 ? fail(c, r, "mounting proc", "/proc") : 0;
+}
+
+/* Inside a --rootfs: the host's /sys, read-only (as runc mounts sysfs). */
+static int setup_sys(const struct mount_ctx *c) {
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (!c->p->rootfs)
+                return 0;
+        fd = target(c, "/sys");
+        if (fd == -ENOENT)
+                return 0;
+        if (fd < 0)
+                return fail(c, fd, "mounting sysfs", "/sys");
+        r = bind_onto(AT_FDCWD, "/sys", fd, true, true);
+        return r < 0 ? fail(c, r, "mounting sysfs", "/sys") : 0;
+}
+
+static int setup_views(const struct mount_ctx *c) {
+        for (int v = 0; v < _POLICY_VIEW_MAX; v++) {
+                const struct policy_view_info *info = &policy_views[v];
+                _cleanup_close_ int fd = -EBADF;
+                int r;
+
+                if (!(c->p->views & (1u << v)))
+                        continue;
+                fd = target(c, info->target);
+                if (fd == -ENOENT)
+                        continue; /* a rootfs without /sys: nothing to curate */
+                if (fd < 0)
+                        return fail(c, fd, "binding a view", info->target);
+                r = bind_onto(c->mp_fd, info->source, fd, false, false);
+                if (r < 0)
+                        return fail(c, r, "binding the curatefs view", info->target);
+        }
+        return 0;
+}
+
+/* The curated /dev: curatefs's MOUNTPOINT/dev, then a private devpts (ptmx
+ * is its "pts/ptmx" through curatefs's symlink), a private tmpfs on shm and
+ * mqueue where the host has it. */
+static int setup_dev_mounts(const struct mount_ctx *c) {
+        const char *pts_opts[] = { "newinstance", "ptmxmode=0666", "mode=0620", c->p->user_ns ? NULL : "gid=5", NULL };
+        static const char *const shm_opts[] = { "mode=1777", NULL };
+        static const char *const no_opts[] = { NULL };
+        _cleanup_close_ int pts = -EBADF, shm = -EBADF, mq = -EBADF;
+        int r;
+
+        pts = target(c, "/dev/pts");
+        if (pts < 0)
+                return fail(c, pts, "mounting devpts", "/dev/pts");
+        r = mount_new("devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, pts);
+        if (r < 0)
+                return fail(c, r, "mounting devpts", "/dev/pts");
+        shm = target(c, "/dev/shm");
+        if (shm < 0)
+                return fail(c, shm, "mounting tmpfs", "/dev/shm");
+        r = mount_new("tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, shm);
+        if (r < 0)
+                return fail(c, r, "mounting tmpfs", "/dev/shm");
+        mq = target(c, "/dev/mqueue");
+        if (mq < 0)
+                return 0;
+        r = mount_new("mqueue", no_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, mq);
+        /* the host has no mqueue, or (user namespace) the IPC namespace is
+         * not ours to mount: /dev/mqueue stays an empty directory */
+        if (r < 0 && r != -ENODEV && r != -EPERM)
+                return fail(c, r, "mounting mqueue", "/dev/mqueue");
+        return 0;
+}
+
+static int setup_dev(const struct mount_ctx *c) {
+        _cleanup_close_ int fd = target(c, "/dev");
+        int r;
+
+        if (fd < 0)
+                return fail(c, fd, "mounting /dev", "/dev");
+        if (!c->p->curated_dev) {
+                if (!c->p->rootfs)
+                        return 0;
+                r = bind_onto(AT_FDCWD, "/dev", fd, true, false);
+                return r < 0 ? fail(c, r, "binding the host's /dev", "/dev") : 0;
+        }
+        r = bind_onto(c->mp_fd, "dev", fd, false, false);
+        if (r < 0)
+                return fail(c, r, "binding the curatefs /dev", "/dev");
+        return setup_dev_mounts(c);
+}
+
+static int setup_tmp(const struct mount_ctx *c) {
+        static const char *const opts[] = { "mode=1777", NULL };
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (!c->p->private_tmp)
+                return 0;
+        fd = target(c, "/tmp");
+        if (fd == -ENOENT && c->p->rootfs)
+                return 0;
+        if (fd < 0)
+                return fail(c, fd, "mounting tmpfs", "/tmp");
+        r = mount_new("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, fd);
+        return r < 0 ? fail(c, r, "mounting tmpfs", "/tmp") : 0;
+}
+
+static int setup_user_mounts(const struct mount_ctx *c) {
+        static const char *const tmpfs_opts[] = { "mode=0755", NULL };
+        static const char *const names[] = { [POLICY_BIND] = "--bind", [POLICY_RO_BIND] = "--ro-bind", [POLICY_TMPFS] = "--tmpfs" };
+
+        for (size_t i = 0; i < c->p->n_mounts; i++) {
+                const struct policy_mount *m = &c->p->mounts[i];
+                _cleanup_close_ int fd = target(c, m->dst);
+                int r;
+
+                if (fd < 0)
+                        return error_printf(c->ret_error, fd, "%s %s%s%s: %s: %s", names[m->kind], m->src ? m->src : "",
+                                            m->src ? " " : "", m->dst, m->dst, strerror(-fd));
+                if (m->kind == POLICY_TMPFS)
+                        r = mount_new("tmpfs", tmpfs_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, fd);
+                else
+                        r = bind_onto(AT_FDCWD, m->src, fd, true, m->kind == POLICY_RO_BIND);
+                if (r < 0)
+                        return error_printf(c->ret_error, r, "%s %s%s%s: %s", names[m->kind], m->src ? m->src : "",
+                                            m->src ? " " : "", m->dst, strerror(-r));
+        }
+        return 0;
+}
+
+/* Paths that do not exist are skipped, as runc skips them: the lists name
+ * what some kernels have. */
+static int setup_masks(const struct mount_ctx *c) {
+        static const char *const opts[] = { "mode=0555", NULL };
+
+        for (size_t i = 0; i < c->p->n_masks; i++) {
+                _cleanup_close_ int fd = target(c, c->p->masks[i]);
+                struct stat st;
+                int r;
+
+                if (fd == -ENOENT)
+                        continue;
+                if (fd < 0 || fstat(fd, &st) < 0)
+                        return fail(c, fd < 0 ? fd : -errno, "masking", c->p->masks[i]);
+                if (S_ISDIR(st.st_mode))
+                        r = mount_new("tmpfs", opts, ATTR_LOCKED_DOWN, fd);
+                else
+                        r = bind_onto(c->devnull_fd, "", fd, false, false);
+                if (r < 0)
+                        return fail(c, r, "masking", c->p->masks[i]);
+        }
+        return 0;
+}
+
+static int setup_read_only(const struct mount_ctx *c) {
+        for (size_t i = 0; i < c->p->n_read_only; i++) {
+                _cleanup_close_ int fd = target(c, c->p->read_only[i]);
+                int r;
+
+                if (fd == -ENOENT)
+                        continue;
+                if (fd < 0)
+                        return fail(c, fd, "making read-only", c->p->read_only[i]);
+                r = bind_onto(fd, "", fd, true, true);
+                if (r < 0)
+                        return fail(c, r, "making read-only", c->p->read_only[i]);
+        }
+        return 0;
+}
+
+/* Make the --rootfs bind the root; the old root is detached, so ".." from /
+ * stays at / and nothing of the host's tree is reachable. */
+static int enter_rootfs(const struct mount_ctx *c) {
+        if (fchdir(c->root_fd) < 0)
+                return fail(c, -errno, "entering", c->p->rootfs);
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                return fail(c, -errno, "pivot_root", c->p->rootfs);
+        if (umount2(".", MNT_DETACH) < 0)
+                return fail(c, -errno, "detaching the old root", "/");
+        if (chdir("/") < 0)
+                return fail(c, -errno, "chdir", "/");
+        return 0;
+}
+
+static int open_root(struct mount_ctx *c) {
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if (!c->p->rootfs) {
+                c->root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                return c->root_fd < 0 ? fail(c, -errno, "opening", "/") : 0;
+        }
+        /* pivot_root needs the new root to be a mount point: bind it on itself */
+        fd = open(c->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return fail(c, -errno, "opening --rootfs", c->p->rootfs);
+        r = bind_onto(fd, "", fd, true, false);
+        if (r < 0)
+                return fail(c, r, "binding --rootfs", c->p->rootfs);
+        c->root_fd = open(c->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return c->root_fd < 0 ? fail(c, -errno, "opening --rootfs", c->p->rootfs) : 0;
+}
+
+static int open_sources(struct mount_ctx *c, const char *mountpoint) {
+        struct stat st;
+
+        c->devnull_fd = open("/dev/null", O_PATH | O_CLOEXEC);
+        if (c->devnull_fd < 0 || fstat(c->devnull_fd, &st) < 0 || !S_ISCHR(st.st_mode))
+                return error_printf(c->ret_error, -ENODEV, "the host's /dev/null is missing or not a device");
+        if (!c->p->views && !c->p->curated_dev)
+                return 0;
+        c->mp_fd = open(mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (c->mp_fd < 0)
+                return error_printf(c->ret_error, -errno, "curatefs mount point %s: %s", mountpoint, strerror(errno));
+        return 0;
+}
+
+int mounts_setup(const struct run_config *cfg, char **ret_error) {
+        struct mount_ctx c = { .p = &cfg->policy, .root_fd = -EBADF, .mp_fd = -EBADF, .devnull_fd = -EBADF,
+                               .ret_error = ret_error };
+        _cleanup_free_ char *cwd = get_current_dir_name();
+        unsigned long prop = cfg->policy.propagation == POLICY_PROPAGATION_SLAVE ? MS_SLAVE : MS_PRIVATE;
+        int r;
+
+        /* first: nothing below may propagate back to the host */
+        if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
+                return error_printf(ret_error, -errno, "making the mounts private: %s", strerror(errno));
+        r = open_sources(&c, cfg->mountpoint);
+        if (r >= 0)
+                r = open_root(&c);
+        if (r >= 0)
+                r = setup_proc(&c);
+        if (r >= 0)
+                r = setup_sys(&c);
+        if (r >= 0)
+                r = setup_views(&c);
+        if (r >= 0)
+                r = setup_dev(&c);
+        if (r >= 0)
+                r = setup_tmp(&c);
+        if (r >= 0)
+                r = setup_user_mounts(&c);
+        if (r >= 0)
+                r = setup_masks(&c);
+        if (r >= 0)
+                r = setup_read_only(&c);
+        if (r >= 0 && cfg->policy.rootfs)
+                r = enter_rootfs(&c);
+        else if (r >= 0 && cwd && chdir(cwd) < 0 && chdir("/") < 0)
+                /* re-resolve the working directory through the new mounts
+                 * (a cwd under /tmp would otherwise stay the host's /tmp) */
+                r = fail(&c, -errno, "chdir", "/");
+        if (c.root_fd >= 0)
+                close(c.root_fd);
+        if (c.mp_fd >= 0)
+                close(c.mp_fd);
+        if (c.devnull_fd >= 0)
+                close(c.devnull_fd);
+        return r;
+}

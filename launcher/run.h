@@ -1,0 +1,24 @@
+#pragma once
+/* What `curate run` was asked for, once options and policies are merged. */
+#include <stdbool.h>
+#include "policy.h"
+
+struct run_config {
+        struct policy policy;
+        const char *mountpoint; /* the curatefs serving the views and /dev */
+        char **argv;            /* the command, NULL-terminated */
+};
+
+/* Check the merged configuration against the host and the caller before
+ * anything is created. Returns 0 or -errno with *ret_error set. */
+int run_validate(const struct run_config *cfg, char **ret_error);
+/* Run the command; returns curate's exit status. */
+int run_main(const struct run_config *cfg);
+
+/* mounts.c: build the container's mount table; runs in the child, inside
+ * the new mount namespace (and pid/user namespaces), before privileges are
+ * dropped. On failure *ret_error says which path and why. */
+int mounts_setup(const struct run_config *cfg, char **ret_error);
+
+/* A malloc'd "fmt" message for *ret_error; returns ERR (a -errno). */
+int error_printf(char **ret_error, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
