@@ -1,7 +1,689 @@
-#include <errno.h>
 #include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <linux/magic.h>
 #include "launcher.h"
-int run_cgroup_create(const struct cg_layout *l, const struct policy *p, const char *name, struct run_cgroup *ret, char **ret_error) { return -ENOSYS; }
-int run_cgroup_join(const struct cg_layout *l, const char *path, struct run_cgroup *ret, char **ret_error) { return -ENOSYS; }
-int run_cgroup_attach(const struct run_cgroup *cg, pid_t pid) { return -ENOSYS; }
-void run_cgroup_destroy(struct run_cgroup *cg) {}
+#include "macro.h"
+
+/* The command's cgroup: "curate/NAME" beneath the root of every hierarchy.
+ * "curate/" is shared by every run (and never removed); NAME is this run's.
+ * Everything is reached through the hierarchies' directory fds; the absolute
+ * paths kept beside them only name things in messages. */
+
+#define CURATE_CGROUP "curate"
+#define CPU_PERIOD_US 100000
+#define VALUE_MAX 64 /* a formatted limit: "18446744073709551615", "max 100000" */
+
+/* How long run_cgroup_destroy waits for the killed processes to leave, and
+ * for the kernel to let go of the directory afterwards. */
+#define DESTROY_KILL_NS (1000 * 1000 * 1000LL)
+#define DESTROY_RMDIR_NS (1000 * 1000 * 1000LL)
+
+/* A cgroup directory: its fd and, for messages, its absolute path. */
+struct level {
+        int fd;
+        char *path;
+};
+
+static int set_error(char **ret_error, int err, const char *fmt, ...) _printf_(3, 4);
+static int set_error(char **ret_error, int err, const char *fmt, ...) {
+        va_list ap;
+        char *s = NULL;
+
+        va_start(ap, fmt);
+        if (ret_error && vasprintf(&s, fmt, ap) >= 0) {
+                free(*ret_error);
+                *ret_error = s;
+        }
+        va_end(ap);
+        return err;
+}
+
+static char *path_join(const char *a, const char *b) {
+        char *s;
+        return asprintf(&s, "%s%s%s", a, streq(a, "/") ? "" : "/", b) < 0 ? NULL : s;
+}
+
+/* The absolute path of an open directory, for messages only. */
+static char *fd_path(int fd) {
+        char link[64], target[PATH_MAX];
+        ssize_t n;
+
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        n = readlink(link, target, sizeof(target) - 1);
+        if (n <= 0)
+                return strdup("(cgroup hierarchy)");
+        target[n] = 0;
+        return strdup(target);
+}
+
+static bool is_cgroupfs(int fd) {
+        struct statfs sf;
+        return fstatfs(fd, &sf) == 0 && (sf.f_type == CGROUP_SUPER_MAGIC || sf.f_type == CGROUP2_SUPER_MAGIC);
+}
+
+static void sleep_ns(long ns) {
+        struct timespec ts = { .tv_sec = ns / 1000000000L, .tv_nsec = ns % 1000000000L };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static int64_t now_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* ---- reading and writing cgroup files ---- */
+
+/* Open FILE of LV for writing. cgroupfs creates no files, so a missing one
+ * stays ENOENT there; a plain directory (the unit tests' stand-in for
+ * cgroupfs) gets the file created. */
+static int open_for_write(const struct level *lv, const char *file) {
+        int fd = openat(lv->fd, file, O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && !is_cgroupfs(lv->fd))
+                fd = openat(lv->fd, file, O_WRONLY | O_TRUNC | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+        return fd < 0 ? -errno : fd;
+}
+
+/* One write(2) per value: cgroupfs parses each write on its own. */
+static int write_value(const struct level *lv, const char *file, const char *value) {
+        _cleanup_close_ int fd = open_for_write(lv, file);
+        size_t len = strlen(value);
+        ssize_t n;
+
+        if (fd < 0)
+                return fd;
+        while ((n = write(fd, value, len)) < 0 && errno == EINTR)
+                ;
+        if (n < 0)
+                return -errno;
+        return (size_t)n == len ? 0 : -EIO;
+}
+
+static int write_file(const struct level *lv, const char *file, const char *value, char **ret_error) {
+        int r = write_value(lv, file, value);
+        if (r < 0)
+                return set_error(ret_error, r, "%s/%s: cannot write '%s': %s", lv->path, file, value, strerror(-r));
+        return 0;
+}
+
+/* FILE's content without trailing blanks; a missing file reads as empty. */
+static int read_trimmed(const struct level *lv, const char *file, char **ret, char **ret_error) {
+        char *text = NULL;
+        size_t len = 0;
+        int r = read_file_at(lv->fd, file, &text, &len);
+
+        if (r == -ENOENT) {
+                text = strdup("");
+                r = text ? 0 : -ENOMEM;
+        }
+        if (r < 0)
+                return set_error(ret_error, r, "%s/%s: cannot read: %s", lv->path, file, strerror(-r));
+        while (len > 0 && strchr(" \t\n", text[len - 1]))
+                text[--len] = 0;
+        *ret = text;
+        return 0;
+}
+
+/* ---- what the policy asks for ---- */
+
+static bool limit_set(uint64_t v) {
+        return v != POLICY_UNSET;
+}
+
+static unsigned policy_controllers(const struct policy *p) {
+        return (limit_set(p->memory) || limit_set(p->memory_swap) ? 1u << CG_MEMORY : 0) |
+               (limit_set(p->cpus_milli) ? 1u << CG_CPU : 0) |
+               (p->cpuset ? 1u << CG_CPUSET : 0) |
+               (limit_set(p->pids) ? 1u << CG_PIDS : 0);
+}
+
+/* run.c validates these for the user; checked again here because the
+ * values below are computed from them. */
+static int validate_policy(const struct policy *p, char **ret_error) {
+        if (limit_set(p->memory_swap) && p->memory_swap != POLICY_MAX &&
+            (!limit_set(p->memory) || p->memory == POLICY_MAX || p->memory_swap < p->memory))
+                return set_error(ret_error, -EINVAL,
+                                 "a memory+swap limit needs a memory limit no larger than itself");
+        if (limit_set(p->cpus_milli) && p->cpus_milli != POLICY_MAX &&
+            (p->cpus_milli == 0 || p->cpus_milli > UINT64_MAX / (CPU_PERIOD_US / 1000)))
+                return set_error(ret_error, -ERANGE, "CPU quota %" PRIu64 "/1000 is out of range", p->cpus_milli);
+        return 0;
+}
+
+/* ---- the limits, as a table: one row per file written, in order ---- */
+
+/* The value to write, or NULL when the policy leaves the file alone. */
+typedef const char *(*limit_value_fn)(const struct policy *p, int version, char buf[static VALUE_MAX]);
+
+static const char *fmt_u64_or_max(uint64_t v, int version, char buf[static VALUE_MAX]) {
+        if (v == POLICY_UNSET)
+                return NULL;
+        if (v == POLICY_MAX)
+                return version == 1 ? "-1" : "max";
+        snprintf(buf, VALUE_MAX, "%" PRIu64, v);
+        return buf;
+}
+
+static const char *memory_value(const struct policy *p, int version, char buf[static VALUE_MAX]) {
+        return fmt_u64_or_max(p->memory, version, buf);
+}
+
+/* v1 limits memory+swap (docker's --memory-swap as is); v2 limits swap
+ * alone: memory_swap - memory. */
+static const char *swap_value(const struct policy *p, int version, char buf[static VALUE_MAX]) {
+        if (version == 1 || p->memory_swap == POLICY_UNSET || p->memory_swap == POLICY_MAX)
+                return fmt_u64_or_max(p->memory_swap, version, buf);
+        snprintf(buf, VALUE_MAX, "%" PRIu64, p->memory_swap - p->memory);
+        return buf;
+}
+
+static const char *period_value(const struct policy *p, int version, char buf[static VALUE_MAX]) {
+        return limit_set(p->cpus_milli) ? fmt_u64_or_max(CPU_PERIOD_US, version, buf) : NULL;
+}
+
+/* milli CPUs x period / 1000: 1500 -> 150000 us per 100000 us */
+static const char *quota_value(const struct policy *p, int version, char buf[static VALUE_MAX]) {
+        if (!limit_set(p->cpus_milli))
+                return NULL;
+        if (p->cpus_milli == POLICY_MAX)
+                snprintf(buf, VALUE_MAX, version == 1 ? "-1" : "max %d", CPU_PERIOD_US);
+        else if (version == 1)
+                snprintf(buf, VALUE_MAX, "%" PRIu64, p->cpus_milli * (CPU_PERIOD_US / 1000));
+        else
+                snprintf(buf, VALUE_MAX, "%" PRIu64 " %d", p->cpus_milli * (CPU_PERIOD_US / 1000), CPU_PERIOD_US);
+        return buf;
+}
+
+static const char *cpuset_value(const struct policy *p, int version, char buf[static VALUE_MAX]) {
+        return p->cpuset;
+}
+
+static const char *pids_value(const struct policy *p, int version, char buf[static VALUE_MAX]) {
+        return p->pids == POLICY_MAX ? "max" : fmt_u64_or_max(p->pids, version, buf);
+}
+
+struct limit {
+        enum cg_controller controller;
+        const char *file[3]; /* by version; NULL: not written there */
+        limit_value_fn value;
+        bool swap;           /* exists only where the kernel accounts swap */
+};
+
+/* v1 checks memory.memsw against memory.limit_in_bytes, so memory comes
+ * first; cfs_period_us before cfs_quota_us. */
+static const struct limit limits[] = {
+        { CG_MEMORY, { [1] = "memory.limit_in_bytes", [2] = "memory.max" }, memory_value },
+        { CG_MEMORY, { [1] = "memory.memsw.limit_in_bytes", [2] = "memory.swap.max" }, swap_value, .swap = true },
+        { CG_CPU, { [1] = "cpu.cfs_period_us" }, period_value },
+        { CG_CPU, { [1] = "cpu.cfs_quota_us", [2] = "cpu.max" }, quota_value },
+        { CG_CPUSET, { [1] = "cpuset.cpus", [2] = "cpuset.cpus" }, cpuset_value },
+        { CG_PIDS, { [1] = "pids.max", [2] = "pids.max" }, pids_value },
+};
+
+/* The kernel shows the swap files exactly when it accounts swap: v1 has
+ * memory.memsw.* from the root down, v2 memory.swap.* in every non-root
+ * cgroup with the memory controller. */
+static bool swap_accounted(const struct cg_hier *h, const struct level *lv, const char *file) {
+        if (h->version == 1)
+                return faccessat(h->fd, file, F_OK, 0) == 0;
+        return faccessat(lv->fd, file, F_OK, 0) == 0 || !is_cgroupfs(lv->fd);
+}
+
+static int write_limits(const struct cg_hier *h, const struct level *lv, const struct policy *p, char **ret_error) {
+        for (size_t i = 0; i < ELEMENTSOF(limits); i++) {
+                const struct limit *lim = &limits[i];
+                const char *file = lim->file[h->version];
+                char buf[VALUE_MAX];
+                const char *value;
+                int r;
+
+                if (!file || !(h->controllers & 1u << lim->controller) || !(value = lim->value(p, h->version, buf)))
+                        continue;
+                if (lim->swap && !swap_accounted(h, lv, file) && p->memory_swap == POLICY_MAX)
+                        continue; /* unlimited is what the kernel does anyway */
+                if (lim->swap && !swap_accounted(h, lv, file))
+                        return set_error(ret_error, -EOPNOTSUPP,
+                                         "%s/%s: missing: this kernel does not account swap (swapaccount=0, "
+                                         "or built without it), so a memory+swap limit cannot be set",
+                                         lv->path, file);
+                r = write_file(lv, file, value, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* ---- per-version preparation of a new level: one table, no if (v2) ---- */
+
+struct setup_ops {
+        /* make CONTROLLERS usable by the children of PARENT */
+        int (*enable)(const struct level *parent, unsigned controllers, unsigned needed, char **ret_error);
+        /* give a new cgroup what it needs before a task can join it */
+        int (*init)(const struct level *child, const struct level *parent, unsigned controllers, char **ret_error);
+};
+
+static int noop_enable(const struct level *parent, unsigned controllers, unsigned needed, char **ret_error) {
+        return 0;
+}
+
+static int noop_init(const struct level *child, const struct level *parent, unsigned controllers,
+                     char **ret_error) {
+        return 0;
+}
+
+/* v1 cpuset: a new cgroup starts with empty cpuset.cpus and cpuset.mems
+ * and refuses tasks (ENOSPC) until both are set (cgroups/cpusets.rst);
+ * copy the parent's into the empty ones. "curate/" is shared, so it is
+ * checked on every run: another run may have just created it. */
+static int v1_init(const struct level *child, const struct level *parent, unsigned controllers,
+                   char **ret_error) {
+        static const char *const files[] = { "cpuset.mems", "cpuset.cpus" };
+
+        if (!(controllers & 1u << CG_CPUSET))
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *have = NULL, *want = NULL;
+                int r = read_trimmed(child, files[i], &have, ret_error);
+                if (r < 0)
+                        return r;
+                if (*have)
+                        continue;
+                r = read_trimmed(parent, files[i], &want, ret_error);
+                if (r >= 0)
+                        r = write_file(child, files[i], want, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* cgroup2 names of our controllers (cpu carries cpuacct's figures). */
+static const struct {
+        const char *name;
+        unsigned mask;
+} v2_names[] = {
+        { "memory", 1u << CG_MEMORY },
+        { "cpu", 1u << CG_CPU | 1u << CG_CPUACCT },
+        { "cpuset", 1u << CG_CPUSET },
+        { "io", 1u << CG_BLKIO },
+        { "pids", 1u << CG_PIDS },
+};
+
+static bool has_word(const char *list, const char *word) {
+        size_t n = strlen(word);
+        for (const char *p = list; (p = strstr(p, word)); p += n)
+                if ((p == list || p[-1] == ' ') && (p[n] == 0 || p[n] == ' ' || p[n] == '\n'))
+                        return true;
+        return false;
+}
+
+/* v2: enable in PARENT's cgroup.subtree_control every controller of ours
+ * the hierarchy offers (the views read their files in the run's cgroup),
+ * one at a time so that one the kernel refuses fails the run only when its
+ * limit was asked for. Already enabled: nothing is written. */
+static int v2_enable(const struct level *parent, unsigned controllers, unsigned needed, char **ret_error) {
+        _cleanup_free_ char *enabled = NULL;
+        int r = read_trimmed(parent, "cgroup.subtree_control", &enabled, ret_error);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(v2_names); i++) {
+                char word[16];
+                if (!(controllers & v2_names[i].mask) || has_word(enabled, v2_names[i].name))
+                        continue;
+                snprintf(word, sizeof(word), "+%s", v2_names[i].name);
+                r = write_value(parent, "cgroup.subtree_control", word);
+                if (r < 0 && (needed & v2_names[i].mask))
+                        return set_error(ret_error, r, "%s/cgroup.subtree_control: cannot write '%s': %s",
+                                         parent->path, word, strerror(-r));
+        }
+        return 0;
+}
+
+static const struct setup_ops setup_ops[3] = {
+        [1] = { noop_enable, v1_init },
+        [2] = { v2_enable, noop_init },
+};
+
+/* ---- creating and removing directories ---- */
+
+/* rmdir through the parent: cgroupfs removes a cgroup with its files in
+ * place; a plain stand-in directory needs its files unlinked first (only
+ * there is ENOTEMPTY possible: cgroupfs answers EBUSY). */
+static int remove_dir(int parent_fd, const char *name) {
+        if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0)
+                return 0;
+        if (errno != ENOTEMPTY)
+                return -errno;
+        _cleanup_close_ int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        _cleanup_closedir_ DIR *d = fdopendir(fd);
+        if (!d)
+                return -errno;
+        int dfd = TAKE_FD(fd);
+        for (struct dirent *de; (de = readdir(d));)
+                if (de->d_type == DT_REG)
+                        (void)unlinkat(dfd, de->d_name, 0);
+        return unlinkat(parent_fd, name, AT_REMOVEDIR) == 0 ? 0 : -errno;
+}
+
+/* Remove CG's directories; EBUSY is retried until DEADLINE: the kernel
+ * lets go of a cgroup some time after its last task has exited. */
+static void remove_cgroups(struct run_cgroup *cg, int64_t deadline) {
+        for (int i = 0; i < cg->n; i++) {
+                const char *name = strrchr(cg->path[i], '/');
+                _cleanup_close_ int parent = openat(cg->dir_fd[i], "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                long wait = 1000 * 1000;
+
+                if (parent < 0 || !name)
+                        continue;
+                while (remove_dir(parent, name + 1) == -EBUSY && now_ns() < deadline) {
+                        sleep_ns(wait);
+                        if (wait < 20 * 1000 * 1000)
+                                wait *= 2;
+                }
+        }
+}
+
+static void run_cgroup_free(struct run_cgroup *cg) {
+        for (int i = 0; i < cg->n; i++) {
+                if (cg->dir_fd[i] >= 0)
+                        close(cg->dir_fd[i]);
+                free(cg->path[i]);
+        }
+        *cg = (struct run_cgroup){ .n = 0 };
+}
+
+/* Create and open "NAME" in PARENT. EEXIST is an error: NAME is this run's. */
+static int make_level(const struct level *parent, const char *name, bool shared, struct level *ret,
+                      char **ret_error) {
+        _cleanup_free_ char *path = path_join(parent->path, name);
+        if (!path)
+                return -ENOMEM;
+        if (mkdirat(parent->fd, name, 0755) < 0 && !(shared && errno == EEXIST))
+                return set_error(ret_error, -errno, "%s: cannot create the cgroup: %s", path, strerror(errno));
+        int fd = openat(parent->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                int r = -errno;
+                if (!shared)
+                        (void)remove_dir(parent->fd, name);
+                return set_error(ret_error, r, "%s: cannot open the cgroup: %s", path, strerror(-r));
+        }
+        *ret = (struct level){ .fd = fd, .path = TAKE_PTR(path) };
+        return 0;
+}
+
+static void level_done(struct level *lv) {
+        if (lv->fd >= 0)
+                close(lv->fd);
+        free(lv->path);
+        *lv = (struct level){ .fd = -EBADF };
+}
+
+/* Create "curate/NAME" in H, record it in CG (so that a failure from here
+ * on removes it) and write the limits. */
+static int create_in(const struct cg_hier *h, const struct policy *p, const char *name, struct run_cgroup *cg,
+                     char **ret_error) {
+        const struct setup_ops *ops = &setup_ops[h->version];
+        unsigned needed = policy_controllers(p) & h->controllers;
+        _cleanup_free_ char *root_path = fd_path(h->fd);
+        const struct level root = { .fd = h->fd, .path = root_path };
+        _cleanup_(level_done) struct level shared = { .fd = -EBADF }, run = { .fd = -EBADF };
+        int r, k;
+
+        if (!root_path)
+                return -ENOMEM;
+        r = ops->enable(&root, h->controllers, needed, ret_error);
+        if (r >= 0)
+                r = make_level(&root, CURATE_CGROUP, true, &shared, ret_error);
+        if (r >= 0)
+                r = ops->init(&shared, &root, h->controllers, ret_error);
+        if (r >= 0)
+                r = ops->enable(&shared, h->controllers, needed, ret_error);
+        if (r >= 0)
+                r = make_level(&shared, name, false, &run, ret_error);
+        if (r < 0)
+                return r;
+        k = cg->n++;
+        cg->dir_fd[k] = TAKE_FD(run.fd);
+        cg->path[k] = TAKE_PTR(run.path);
+        const struct level lv = { .fd = cg->dir_fd[k], .path = cg->path[k] };
+        r = ops->init(&lv, &shared, h->controllers, ret_error);
+        if (r >= 0)
+                r = write_limits(h, &lv, p, ret_error);
+        return r;
+}
+
+/* The hierarchies the command is placed in: each v1 mount serving one of
+ * our controllers, the v1 devices mount (for the device rules), and the
+ * cgroup2 mount when it serves one of ours. On a hybrid host the cgroup2
+ * mount serves none (only hugetlb here): a cgroup there would limit
+ * nothing and be one more directory to create and remove on every run
+ * (teardown kills through the v1 cgroups), so it is left out. */
+static bool hier_used(const struct cg_layout *l, int i) {
+        return l->hier[i].controllers != 0 || i == l->devices;
+}
+
+static bool valid_name(const char *name) {
+        return name && *name && !strchr(name, '/') && !streq(name, ".") && !streq(name, "..") &&
+               strlen(name) < NAME_MAX;
+}
+
+/* A controller the policy limits must be mounted somewhere. */
+static int check_controllers(const struct cg_layout *l, const struct policy *p, char **ret_error) {
+        unsigned needed = policy_controllers(p);
+
+        for (unsigned c = 0; c < _CG_CONTROLLER_MAX; c++)
+                if (needed & 1u << c && !cg_layout_hier(l, c))
+                        return set_error(ret_error, -EOPNOTSUPP,
+                                         "the %s cgroup controller is not available on this host, "
+                                         "so its limit cannot be set", cg_controller_name(c));
+        return 0;
+}
+
+int run_cgroup_create(const struct cg_layout *l, const struct policy *p, const char *name, struct run_cgroup *ret,
+                      char **ret_error) {
+        struct run_cgroup cg = { .n = 0, .transient = true };
+        int r;
+
+        if (!valid_name(name))
+                return set_error(ret_error, -EINVAL, "'%s' is not a valid cgroup name", name ? name : "");
+        r = validate_policy(p, ret_error);
+        if (r >= 0)
+                r = check_controllers(l, p, ret_error);
+        if (r < 0)
+                return r;
+        for (int i = 0; i < l->n && r >= 0; i++)
+                if (hier_used(l, i))
+                        r = create_in(&l->hier[i], p, name, &cg, ret_error);
+        if (r >= 0 && cg.n == 0)
+                r = set_error(ret_error, -ENOENT, "no cgroup hierarchy to create %s/%s in", CURATE_CGROUP, name);
+        if (r < 0) {
+                /* nothing has joined yet: the directories are empty */
+                remove_cgroups(&cg, now_ns() + DESTROY_RMDIR_NS);
+                run_cgroup_free(&cg);
+                return r;
+        }
+        *ret = cg;
+        return 0;
+}
+
+/* ---- joining an existing cgroup ---- */
+
+static bool path_has_dotdot(const char *path) {
+        for (const char *p = path; *p;) {
+                size_t n = strcspn(p, "/");
+                if (n == 2 && p[0] == '.' && p[1] == '.')
+                        return true;
+                p += n;
+                p += strspn(p, "/");
+        }
+        return false;
+}
+
+int run_cgroup_join(const struct cg_layout *l, const char *path, struct run_cgroup *ret, char **ret_error) {
+        struct run_cgroup cg = { .n = 0, .transient = false };
+
+        if (!path || !*path || path_has_dotdot(path))
+                return set_error(ret_error, -EINVAL, "cgroup '%s': not a cgroup path", path ? path : "");
+        for (int i = 0; i < l->n; i++) {
+                /* joined, the cgroup2 tree is worth it even without controllers:
+                 * PATH may be a systemd unit's, tracked only there */
+                if (!hier_used(l, i) && i != l->unified)
+                        continue;
+                _cleanup_free_ char *root_path = fd_path(l->hier[i].fd);
+                int fd = open_beneath(l->hier[i].fd, path, O_RDONLY | O_DIRECTORY);
+                if (fd == -ENOENT)
+                        continue;
+                char *full = root_path ? path_join(root_path, path + strspn(path, "/")) : NULL;
+                if (fd < 0 || !full) {
+                        int r = fd < 0 ? fd : -ENOMEM;
+                        if (fd >= 0)
+                                close(fd);
+                        set_error(ret_error, r, "%s: cannot open the cgroup: %s", full ? full : path, strerror(-r));
+                        free(full);
+                        run_cgroup_free(&cg);
+                        return r;
+                }
+                cg.dir_fd[cg.n] = fd;
+                cg.path[cg.n++] = full;
+        }
+        if (cg.n == 0)
+                return set_error(ret_error, -ENOENT, "cgroup %s does not exist in any cgroup hierarchy", path);
+        *ret = cg;
+        return 0;
+}
+
+/* ---- attach and destroy ---- */
+
+int run_cgroup_attach(const struct run_cgroup *cg, pid_t pid) {
+        char text[24];
+
+        snprintf(text, sizeof(text), "%d", (int)pid);
+        for (int i = 0; i < cg->n; i++) {
+                struct level lv = { .fd = cg->dir_fd[i], .path = cg->path[i] };
+                int r = write_value(&lv, "cgroup.procs", text);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int pidfd_open_(pid_t pid) {
+        return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int pidfd_kill(int pidfd) {
+        return (int)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+}
+
+static bool pid_listed(const pid_t *v, size_t n, pid_t pid) {
+        for (size_t i = 0; i < n; i++)
+                if (v[i] == pid)
+                        return true;
+        return false;
+}
+
+/* The direct members: a transient cgroup has no children. */
+static int read_procs(int dir_fd, pid_t **ret, size_t *ret_n) {
+        _cleanup_free_ char *text = NULL;
+        int r = read_file_at(dir_fd, "cgroup.procs", &text, NULL);
+        if (r < 0)
+                return r;
+        size_t n = 0, cap = 0;
+        pid_t *v = NULL;
+        for (const char *p = text; *p;) {
+                char *end;
+                long pid = strtol(p, &end, 10);
+                if (end == p)
+                        break;
+                if (pid > 0 && pid <= INT_MAX) {
+                        if (n == cap) {
+                                cap = cap ? cap * 2 : 16;
+                                pid_t *nv = reallocarray(v, cap, sizeof(*v));
+                                if (!nv) {
+                                        free(v);
+                                        return -ENOMEM;
+                                }
+                                v = nv;
+                        }
+                        v[n++] = (pid_t)pid;
+                }
+                p = end;
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}
+
+/* SIGKILL each member once. A listed pid may exit and be reused by an
+ * unrelated process before we signal it, so each is pinned with a pidfd
+ * first and signalled only if still listed afterwards: a pid can be reused
+ * only once its process is reaped, and a reaped process is no member. */
+static int kill_members(int dir_fd) {
+        _cleanup_free_ pid_t *before = NULL, *after = NULL;
+        size_t nb = 0, na = 0;
+        int r = read_procs(dir_fd, &before, &nb);
+
+        if (r < 0 || nb == 0)
+                return r < 0 ? r : 0;
+        _cleanup_free_ int *pidfd = calloc(nb, sizeof(int));
+        if (!pidfd)
+                return -ENOMEM;
+        for (size_t i = 0; i < nb; i++) {
+                int fd = pidfd_open_(before[i]);
+                pidfd[i] = fd >= 0 ? fd : -errno;
+        }
+        r = read_procs(dir_fd, &after, &na);
+        for (size_t i = 0; i < nb; i++) {
+                if (r >= 0 && pid_listed(after, na, before[i])) {
+                        if (pidfd[i] >= 0)
+                                (void)pidfd_kill(pidfd[i]);
+                        else if (pidfd[i] == -ENOSYS)
+                                (void)kill(before[i], SIGKILL); /* kernel < 5.3 */
+                }
+                if (pidfd[i] >= 0)
+                        close(pidfd[i]);
+        }
+        return r < 0 ? r : (int)nb;
+}
+
+/* Kill what is left in one cgroup and wait, until DEADLINE, for it to be
+ * empty. cgroup.kill (v2, Linux 5.14) kills the whole cgroup at once, forks
+ * in flight included; elsewhere each listed process is killed and the list
+ * read again until it is empty. */
+static void empty_cgroup(int dir_fd, int64_t deadline) {
+        struct level lv = { .fd = dir_fd, .path = "" };
+        long wait = 200 * 1000;
+
+        if (faccessat(dir_fd, "cgroup.kill", F_OK, 0) == 0)
+                (void)write_value(&lv, "cgroup.kill", "1");
+        while (kill_members(dir_fd) > 0 && now_ns() < deadline) {
+                sleep_ns(wait);
+                if (wait < 10 * 1000 * 1000)
+                        wait *= 2;
+        }
+}
+
+void run_cgroup_destroy(struct run_cgroup *cg) {
+        if (cg->transient && cg->n > 0) {
+                int64_t deadline = now_ns() + DESTROY_KILL_NS;
+                for (int i = 0; i < cg->n; i++)
+                        /* a plain directory (the unit tests') holds no processes */
+                        if (cg->dir_fd[i] >= 0 && is_cgroupfs(cg->dir_fd[i]))
+                                empty_cgroup(cg->dir_fd[i], deadline);
+                remove_cgroups(cg, now_ns() + DESTROY_RMDIR_NS);
+        }
+        run_cgroup_free(cg);
+}

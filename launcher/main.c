@@ -53,7 +53,9 @@ static void help_run(void) {
                "the capability bounding set cut to container runtimes' default. If no curatefs\n"
                "serves the mount point, one is started (detached, shared by later runs).\n"
                "\n"
-               "Resources (a transient cgroup curate/run-PID, removed when COMMAND ends):\n"
+               "Resources: as root, COMMAND runs in a transient cgroup curate/run-PID (under\n"
+               "each hierarchy's root) holding these limits; it is removed, and whatever COMMAND\n"
+               "left running in it killed, when COMMAND ends:\n"
                "  -m, --memory SIZE        memory limit: bytes, or K, M, G, T (binary) suffixes\n"
                "      --memory-swap SIZE   limit on memory plus swap (>= --memory), or \"max\"\n"
                "  -c, --cpus N             CPU quota in CPUs, fractional allowed (0.5, 1.5)\n"
@@ -91,7 +93,8 @@ static void help_run(void) {
                "      --share-tmp          keep the host's /tmp (default: a private tmpfs)\n"
                "\n"
                "Security:\n"
-               "      --cap-add CAP        keep CAP in the bounding set (CAP_NET_RAW or net_raw)\n"
+               "      --cap-add CAP        keep CAP in the bounding set (CAP_NET_RAW or net_raw;\n"
+               "                           ALL keeps every capability)\n"
                "      --cap-drop CAP       drop CAP from it; ALL drops every capability\n"
                "                           (no_new_privs is always set and every fd but 0, 1\n"
                "                           and 2 is closed)\n"
@@ -188,8 +191,8 @@ static int take_second(int argc, char **argv, const char *opt, const char **ret)
 static int apply_cap(struct policy *p, const char *opt, const char *value, bool add) {
         int cap;
 
-        if (!add && strcasecmp(value, "ALL") == 0) {
-                p->caps = 0;
+        if (strcasecmp(value, "ALL") == 0) {
+                p->caps = add ? policy_caps_all() : 0;
                 return 0;
         }
         if (policy_parse_capability(value, &cap) < 0)

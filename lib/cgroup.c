@@ -40,6 +40,10 @@ static unsigned v1_mask(const char *name, size_t len) {
         return 0;
 }
 
+static unsigned devices_mask(const char *name, size_t len) {
+        return len == strlen("devices") && strncmp(name, "devices", len) == 0;
+}
+
 static unsigned v2_mask(const char *name, size_t len) {
         for (size_t i = 0; i < ELEMENTSOF(v2_controllers); i++)
                 if (strlen(v2_controllers[i].name) == len && strncmp(name, v2_controllers[i].name, len) == 0)
@@ -122,14 +126,17 @@ static bool field_is(const char *f, size_t len, const char *s) {
 static int add_mount(int root_fd, const struct mount_line *m, struct cg_layout *l) {
         int version = field_is(m->fstype, m->fstype_len, "cgroup2") ? 2 : 1;
         unsigned mask = 0;
+        bool devices = false;
 
         if (version == 1) {
                 _cleanup_free_ char *opts = strndup(m->superopts, m->superopts_len);
                 if (!opts)
                         return -ENOMEM;
-                /* "rw,name=systemd" and "rw,devices" carry none of ours */
+                /* "rw,name=systemd" and "rw,freezer" carry none of ours;
+                 * "devices" is kept apart for the launcher's device rules */
                 mask = names_mask(opts, ",", v1_mask);
-                if (!mask)
+                devices = l->devices < 0 && names_mask(opts, ",", devices_mask);
+                if (!mask && !devices)
                         return 0;
         } else if (l->unified >= 0)
                 return 0; /* the same hierarchy mounted twice */
@@ -153,6 +160,8 @@ static int add_mount(int root_fd, const struct mount_line *m, struct cg_layout *
                 mask = ctl ? names_mask(ctl, " \t\n", v2_mask) : 0;
                 l->unified = l->n;
         }
+        if (devices)
+                l->devices = l->n;
         l->hier[l->n++] = (struct cg_hier){
                 .version = version,
                 .fd = TAKE_FD(fd),
@@ -188,7 +197,7 @@ static void assign_controllers(struct cg_layout *l) {
 }
 
 int cg_layout_parse(int root_fd, const char *mountinfo, struct cg_layout *ret) {
-        _cleanup_(cg_layout_done) struct cg_layout l = { .unified = -1 };
+        _cleanup_(cg_layout_done) struct cg_layout l = { .unified = -1, .devices = -1 };
 
         for (const char *p = mountinfo; *p;) {
                 size_t len = strcspn(p, "\n");
@@ -228,7 +237,7 @@ void cg_layout_done(struct cg_layout *l) {
                         close(l->hier[i].fd);
                 free(l->hier[i].mount_root);
         }
-        *l = (struct cg_layout){ .unified = -1 };
+        *l = (struct cg_layout){ .unified = -1, .devices = -1 };
         for (unsigned c = 0; c < _CG_CONTROLLER_MAX; c++)
                 l->by_controller[c] = -1;
 }

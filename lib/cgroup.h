@@ -85,6 +85,9 @@ struct cg_layout {
         int n;
         int by_controller[_CG_CONTROLLER_MAX]; /* index into hier, -1 if absent */
         int unified;                           /* index of the cgroup2 mount, -1 if none */
+        /* index of the v1 "devices" mount (device rules, not a figure the
+         * views read, so not a controller above), -1 if none */
+        int devices;
 };
 
 /* Discover mounts from <root>/proc/self/mountinfo; mount points are opened
