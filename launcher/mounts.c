@@ -61,6 +61,9 @@ static int mount_new(const char *fstype, const char *const *opts, unsigned attrs
 
         if (fs < 0)
                 return -errno;
+        /* the source column of mountinfo, as mount(8) would name it */
+        if (fsconfig(fs, FSCONFIG_SET_STRING, "source", fstype, 0) < 0)
+                return -errno;
         for (; opts && *opts; opts++) {
                 char key[64];
                 const char *eq = strchr(*opts, '=');
