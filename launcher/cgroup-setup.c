@@ -433,8 +433,8 @@ static void level_done(struct level *lv) {
 
 /* Create "curate/NAME" in H, record it in CG (so that a failure from here
  * on removes it) and write the limits. */
-static int create_in(const struct cg_hier *h, const struct policy *p, const char *name, struct run_cgroup *cg,
-                     char **ret_error) {
+static int create_in(const struct cg_hier *h, const struct policy *p, const char *name, bool shared_name,
+                     struct run_cgroup *cg, char **ret_error) {
         const struct setup_ops *ops = &setup_ops[h->version];
         unsigned needed = policy_controllers(p) & h->controllers;
         _cleanup_free_ char *root_path = fd_path(h->fd);
@@ -452,7 +452,7 @@ static int create_in(const struct cg_hier *h, const struct policy *p, const char
         if (r >= 0)
                 r = ops->enable(&shared, h->controllers, needed, ret_error);
         if (r >= 0)
-                r = make_level(&shared, name, false, &run, ret_error);
+                r = make_level(&shared, name, shared_name, &run, ret_error);
         if (r < 0)
                 return r;
         k = cg->n++;
@@ -506,13 +506,33 @@ int run_cgroup_create(const struct cg_layout *l, const struct policy *p, const c
                 return r;
         for (int i = 0; i < l->n && r >= 0; i++)
                 if (hier_used(l, i))
-                        r = create_in(&l->hier[i], p, name, &cg, ret_error);
+                        r = create_in(&l->hier[i], p, name, false, &cg, ret_error);
         if (r >= 0 && cg.n == 0)
                 r = set_error(ret_error, -ENOENT, "no cgroup hierarchy to create %s/%s in", CURATE_CGROUP, name);
         if (r < 0) {
                 /* nothing has joined yet: the directories are empty */
                 remove_cgroups(&cg, now_ns() + DESTROY_RMDIR_NS);
                 run_cgroup_free(&cg);
+                return r;
+        }
+        *ret = cg;
+        return 0;
+}
+
+int run_cgroup_open_shared(const struct cg_layout *l, const char *name, struct run_cgroup *ret, char **ret_error) {
+        struct run_cgroup cg = { .n = 0, .transient = false };
+        struct policy none;
+        int r = 0;
+
+        if (!valid_name(name))
+                return set_error(ret_error, -EINVAL, "'%s' is not a valid cgroup name", name ? name : "");
+        policy_init_empty(&none);
+        for (int i = 0; i < l->n && r >= 0; i++)
+                if (hier_used(l, i))
+                        r = create_in(&l->hier[i], &none, name, true, &cg, ret_error);
+        policy_done(&none);
+        if (r < 0) {
+                run_cgroup_free(&cg); /* shared: left in place for its other users */
                 return r;
         }
         *ret = cg;

@@ -536,6 +536,26 @@ static int detach_stale(const char *canonical, char **ret_error) {
 }
 
 /* Under the lock: serving already, or clear the way and start it. */
+/* The daemon outlives the run that started it: it must not share the fate
+ * of that caller's cgroup (a login session's scope is killed at logout, a
+ * limited one would throttle every container's reads). It moves to the
+ * long-lived "curate/daemon" in every hierarchy; best effort: a host where
+ * that fails keeps it where it was. */
+static void move_to_own_cgroup(pid_t pid) {
+        _cleanup_close_ int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_free_ char *error = NULL;
+        struct run_cgroup cg = { .n = 0 };
+        struct cg_layout layout;
+
+        if (pid <= 0 || root_fd < 0 || cg_layout_discover(root_fd, &layout) < 0)
+                return;
+        if (run_cgroup_open_shared(&layout, "daemon", &cg, &error) >= 0) {
+                (void)run_cgroup_attach(&cg, pid);
+                run_cgroup_destroy(&cg); /* not transient: only closes */
+        }
+        cg_layout_done(&layout);
+}
+
 static int ensure_locked(const char *canonical, bool *ret_started, char **ret_error) {
         char pidfile[PATH_MAX];
         int r;
@@ -566,6 +586,7 @@ static int ensure_locked(const char *canonical, bool *ret_started, char **ret_er
         if (!daemon_serving(canonical))
                 return set_error(ret_error, -EIO, "%s exited as ready, but no curatefs serves %s",
                                  curatefs_binary(), canonical);
+        move_to_own_cgroup(daemon_pid(canonical));
         *ret_started = true;
         return 0;
 }

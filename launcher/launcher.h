@@ -34,6 +34,9 @@ int run_cgroup_create(const struct cg_layout *l, const struct policy *p, const c
 /* Use the existing cgroup PATH ("/a/b", relative to each hierarchy's root)
  * in every hierarchy where it exists; -ENOENT when it exists in none. */
 int run_cgroup_join(const struct cg_layout *l, const char *path, struct run_cgroup *ret, char **ret_error);
+/* Create (or open, when it exists) the long-lived "curate/NAME" in every
+ * hierarchy: no limits, never removed (the shared daemon's own cgroup). */
+int run_cgroup_open_shared(const struct cg_layout *l, const char *name, struct run_cgroup *ret, char **ret_error);
 /* Move PID into the cgroup in every hierarchy. */
 int run_cgroup_attach(const struct run_cgroup *cg, pid_t pid);
 /* Transient: kill what is left inside (v2 cgroup.kill, else SIGKILL the
