@@ -9,6 +9,12 @@ struct run_config {
         char **argv;            /* the command, NULL-terminated */
 };
 
+/* Parse `curate run`'s options (ARGV[0] is "run") onto CFG, which holds the
+ * built-in defaults: each --policy first, in order, then every other option
+ * over them. Returns 0, 1 when --help was asked for, or -errno with
+ * *ret_error naming the option and what was wrong. */
+int run_parse_options(int argc, char **argv, struct run_config *cfg, char **ret_error);
+
 /* Check the merged configuration against the host and the caller before
  * anything is created. Returns 0 or -errno with *ret_error set. */
 int run_validate(const struct run_config *cfg, char **ret_error);
