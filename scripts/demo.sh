@@ -2,7 +2,7 @@
 # The main job: one `curate run` command. It starts the shared curatefs
 # daemon if none serves /var/lib/curatefs (later runs reuse it), puts the
 # command in a transient 256 MiB / 1-CPU cgroup and shows what free, uptime,
-# nproc and ls /dev see there, next to what the host shows.
+# getconf and ls /dev see there, next to what the host shows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -11,7 +11,7 @@ CURATE=$PWD/build/launcher/curate
 show() {
         echo "\$ free -m";                    free -m
         echo "\$ uptime";                     uptime
-        echo "\$ nproc";                      nproc
+        echo "\$ getconf _NPROCESSORS_ONLN";  getconf _NPROCESSORS_ONLN
         echo "\$ grep -c ^processor /proc/cpuinfo"; grep -c ^processor /proc/cpuinfo
         echo "\$ head -1 /proc/stat";         head -1 /proc/stat
         echo "\$ ls /dev";                    ls /dev | tr '\n' ' '; echo
