@@ -282,8 +282,18 @@ static int setup_read_only(const struct mount_ctx *c) {
 static int enter_rootfs(const struct mount_ctx *c) {
         if (fchdir(c->root_fd) < 0)
                 return fail(c, -errno, "entering", c->p->rootfs);
-        if (syscall(SYS_pivot_root, ".", ".") < 0)
-                return fail(c, -errno, "pivot_root", c->p->rootfs);
+        if (syscall(SYS_pivot_root, ".", ".") < 0) {
+                /* pivot_root(2) refuses to move the initial ramfs (EINVAL):
+                 * on a host booted into it, move the new root over / and
+                 * chroot into it, as switch_root(8) and runc do there */
+                if (errno != EINVAL)
+                        return fail(c, -errno, "pivot_root", c->p->rootfs);
+                if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+                        return fail(c, -errno, "moving the new root over /", c->p->rootfs);
+                if (chroot(".") < 0 || chdir("/") < 0)
+                        return fail(c, -errno, "chroot", c->p->rootfs);
+                return 0;
+        }
         if (umount2(".", MNT_DETACH) < 0)
                 return fail(c, -errno, "detaching the old root", "/");
         if (chdir("/") < 0)
