@@ -146,3 +146,157 @@ finish() {
 }
 
 kb_of() { awk -v k="$1:" '$1 == k { print $2 }'; }
+
+# ---- helpers for the launcher tests (test-run-*.sh) ----------------------------
+declare -a OUR_CURATE_PIDS=() OUR_DAEMON_MOUNTS=()
+
+# require_curate: root, /dev/fuse, curatefs and a working curate binary
+require_curate() {
+        require_root
+        [ -x "${CURATE:-}" ] || skip "CURATE not built (${CURATE:-unset})"
+        "$CURATE" --version >/dev/null 2>&1 || "$CURATE" --help >/dev/null 2>&1 ||
+                skip "$CURATE answers neither --version nor --help: the launcher is not built yet"
+}
+
+# run_tmpdir: a 0755 directory for the test's files, outside /tmp (the
+# command gets a private /tmp), removed at exit; sets T
+run_tmpdir() {
+        T=$(mktemp -d /var/tmp/curate-run-test.XXXXXX)
+        chmod 755 "$T"
+        OUR_DIRS+=("$T")
+}
+
+# cr ARG...: run "$CURATE ARG..." (stdin inherited; at most CR_TIMEOUT
+# seconds, default 60): sets OUT (stdout), ERR (stderr), RC (exit status)
+# and CR_PID (the pid curate ran as, which names its cgroup run-PID)
+cr() {
+        local pidf errf
+        pidf=$(mktemp /tmp/curate-cr-pid.XXXXXX); errf=$(mktemp /tmp/curate-cr-err.XXXXXX)
+        OUT=$(timeout -k 5 "${CR_TIMEOUT:-60}" "$BASH" -c 'echo $$ >"$0"; exec "$@"' "$pidf" "$CURATE" "$@" 2>"$errf")
+        RC=$?
+        ERR=$(cat "$errf"); CR_PID=$(cat "$pidf")
+        rm -f "$pidf" "$errf"
+        [ -n "$CR_PID" ] && OUR_CURATE_PIDS+=("$CR_PID")
+        return 0
+}
+# cr_bg ARG...: start "$CURATE ARG..." in the background with SIGINT and
+# SIGQUIT at their defaults (bash leaves them ignored in background jobs),
+# stdout and stderr to files: sets CR_PID, CR_OUTF, CR_ERRF. Collect with cr_wait.
+cr_bg() {
+        CR_OUTF=$(mktemp /tmp/curate-cr-out.XXXXXX); CR_ERRF=$(mktemp /tmp/curate-cr-err.XXXXXX)
+        OUR_DIRS+=("$CR_OUTF" "$CR_ERRF")
+        env --default-signal=INT,QUIT "$CURATE" "$@" >"$CR_OUTF" 2>"$CR_ERRF" </dev/null &
+        CR_PID=$!
+        OUR_CURATE_PIDS+=("$CR_PID"); OUR_PIDS+=("$CR_PID")
+}
+# cr_wait [SECONDS]: wait for the cr_bg curate (default 30 s, then SIGKILL);
+# sets RC, OUT, ERR
+cr_wait() {
+        local i n=$(( ${1:-30} * 20 ))
+        for (( i = 0; i < n; i++ )); do kill -0 "$CR_PID" 2>/dev/null || break; sleep 0.05; done
+        kill -0 "$CR_PID" 2>/dev/null && { echo "# curate $CR_PID still running after ${1:-30}s: SIGKILL"; kill -KILL "$CR_PID"; }
+        wait "$CR_PID"; RC=$?
+        OUT=$(cat "$CR_OUTF"); ERR=$(cat "$CR_ERRF")
+}
+# wait_file FILE [SECONDS]: until FILE exists (default 20 s)
+wait_file() {
+        local i n=$(( ${2:-20} * 20 ))
+        for (( i = 0; i < n; i++ )); do [ -e "$1" ] && return 0; sleep 0.05; done
+        return 1
+}
+
+# kv KEY: the value of the line "KEY=value" on stdin (the first one)
+kv() { awk -v k="$1" 'index($0, k "=") == 1 { print substr($0, length(k) + 2); exit }'; }
+
+# mount_table: the host's mount table (this process's namespace) as stable
+# text, one sorted line per mount: mount point, propagation fields, options,
+# type, source, super options. Mount ids are left out (they change). Left out
+# too: the temp mounts of other test and benchmark runs (they may run on this
+# machine meanwhile) and curatefs or lxcfs daemons that are not ours.
+mount_table() {
+        local ours
+        ours=$(printf '%s\n' "${OUR_DIRS[@]}" "${OUR_MOUNTS[@]}" "${OUR_DAEMON_MOUNTS[@]}")
+        awk -v ours="$ours" '
+                BEGIN { n = split(ours, a, "\n"); for (i = 1; i <= n; i++) if (a[i] != "") mine[a[i]] = 1 }
+                function ours_path(p,   q) {
+                        for (q in mine) if (p == q || index(p, q "/") == 1) return 1
+                        return 0
+                }
+                {
+                        mp = $5; opt = ""
+                        for (i = 7; $i != "-"; i++) opt = opt " " $i
+                        t = $(i + 1); src = $(i + 2); so = $(i + 3)
+                        if (!ours_path(mp)) {
+                                if (match(mp, "^/(var/)?tmp/(curatefs-test|curate-bench|curate-run-test|curate-launch|curate-qemu)\\.")) next
+                                if (t == "fuse.curatefs" || t == "fuse.lxcfs") next
+                        }
+                        print mp, $6 opt, t, src, so
+                }' /proc/self/mountinfo | sort
+}
+# check_mounts_same DESCRIPTION BEFORE: the host mount table equals BEFORE
+# (an earlier mount_table); on a difference the changed lines are shown
+check_mounts_same() {
+        local now; now=$(mount_table)
+        if [ "$now" = "$2" ]; then ok "$1"; return; fi
+        not_ok "$1: the host mount table changed"
+        diff <(echo "$2") <(echo "$now") | grep '^[<>]' | sed 's/^/#   /'
+}
+
+# run_cgroups PID: the transient cgroup directories of the curate that ran
+# as PID (curate/run-PID beneath every hierarchy root), one per line
+run_cgroups() {
+        local d
+        for d in /sys/fs/cgroup/curate/run-"$1" /sys/fs/cgroup/*/curate/run-"$1"; do
+                [ -d "$d" ] && echo "$d"
+        done
+        return 0
+}
+# cg_file PID V1_CONTROLLER FILE: the path of FILE in curate PID's transient cgroup
+cg_file() {
+        if cg_is_v2; then echo "/sys/fs/cgroup/curate/run-$1/$3"
+        else echo "/sys/fs/cgroup/$2/curate/run-$1/$3"; fi
+}
+
+# fresh_mountpoint: a mount point no curatefs serves yet (not even created),
+# for curate to start its daemon on; the daemon is stopped at exit. Sets FRESH.
+fresh_mountpoint() {
+        local d; d=$(mktemp -d /tmp/curatefs-test.XXXXXX)
+        OUR_DIRS+=("$d")
+        FRESH=$d/mnt
+        OUR_DAEMON_MOUNTS+=("$FRESH")
+}
+# fuse_mounts_at DIR: how many curatefs mounts sit on DIR
+fuse_mounts_at() { awk -v m="$1" '$5 == m && / - fuse\.curatefs / { n++ } END { print n + 0 }' /proc/self/mountinfo; }
+# daemon_pids DIR: the curatefs processes serving (or started for) DIR
+daemon_pids() { pgrep -f "curatefs.* $1\$" | tr '\n' ' ' | sed 's/ $//'; }
+
+# Launcher tests' own cleanup, before lib's cleanup: stop the daemons curate
+# started for us, kill what is left in our runs' cgroups and remove them.
+cleanup_run() {
+        local m p d c t
+        for m in "${OUR_DAEMON_MOUNTS[@]}"; do
+                [ -n "${CURATE:-}" ] && timeout 10 "$CURATE" daemon stop --mountpoint "$m" >/dev/null 2>&1
+                for p in $(daemon_pids "$m"); do kill -TERM "$p" 2>/dev/null; done
+                for c in 1 2 3 4 5 6 7 8 9 10; do mountpoint -q "$m" 2>/dev/null || break; umount -l "$m" 2>/dev/null || sleep 0.1; done
+                for p in $(daemon_pids "$m"); do kill -KILL "$p" 2>/dev/null; done
+        done
+        for p in "${OUR_CURATE_PIDS[@]}"; do
+                kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
+                for d in $(run_cgroups "$p"); do
+                        echo "# cleanup: removing leftover cgroup $d"
+                        for c in 1 2 3 4 5 6 7 8 9 10; do
+                                while read -r t; do kill -KILL "$t" 2>/dev/null; done < "$d/cgroup.procs"
+                                rmdir "$d" 2>/dev/null && break
+                                sleep 0.1
+                        done
+                done
+        done
+}
+trap 'cleanup_run; cleanup' EXIT
+
+# The host's default capability bounding set inside curate (podman's default):
+# CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE
+# SYS_CHROOT SETFCAP
+CAPS_DEFAULT=00000000800405fb
+# The curated /dev, as `ls -A /dev | sort` lists it
+DEV_CURATED="fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero"

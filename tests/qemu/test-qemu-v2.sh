@@ -2,8 +2,11 @@
 # The integration checks on a real cgroup v2 kernel: boots Debian's cloud
 # kernel under qemu into a busybox initramfs holding curatefs, the test
 # scripts and the real clients (procps free/top/uptime, util-linux), and runs
-# test-fs-views.sh and test-fs-clients.sh there. Skips (77) with a message when
-# qemu or the kernel package is missing.
+# test-fs-views.sh and test-fs-clients.sh there, then (when CURATE is built)
+# the launcher's tests named in CURATE_QEMU_RUN_TESTS (default: basic process
+# security mounts policy daemon; "all" adds ns, whose --rootfs checks fail
+# in the guest: pivot_root(2) refuses an initramfs root; "none"). Skips (77)
+# with a message when qemu or the kernel package is missing.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -12,10 +15,23 @@ command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 not
 
 guest=$(mktemp /tmp/curate-guest.XXXXXX)
 trap 'rm -f "$guest"' EXIT
-cat > "$guest" <<'GUEST'
+run_tests=${CURATE_QEMU_RUN_TESTS:-basic process security mounts policy daemon}
+[ "$run_tests" = all ] && run_tests="basic mounts security process ns policy daemon"
+[ "$run_tests" = none ] && run_tests=""
+[ -x "${CURATE:-}" ] || { [ -n "$run_tests" ] && echo "# CURATE not built: the launcher tests are left out"; run_tests=""; }
+cat > "$guest" <<GUEST
+RUN_TESTS="$run_tests"
+SOURCE_ROOT="$src"
+GUEST
+cat >> "$guest" <<'GUEST'
 mkdir -p /dev/shm /var/tmp && mount -t tmpfs tmpfs /dev/shm
+# ptys for script(1) (the Ctrl-C checks); a / that uid 65534 may traverse
+# (the --user checks): the initramfs root is made 0700 by mktemp
+mkdir -p /dev/pts && mount -t devpts -o ptmxmode=666 devpts /dev/pts
+chmod 755 /
 export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin TERM=dumb
 export CURATEFS=/usr/local/bin/curatefs READ=/usr/local/bin/reread BUILD_ROOT=/build
+export CURATE=/usr/local/bin/curate SOURCE_ROOT
 # the guest's root is an initramfs: no block device to do direct I/O on
 export CURATE_TEST_NO_BLOCK=1
 echo "guest kernel: $(uname -r); cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
@@ -24,6 +40,20 @@ for t in test-fs-views.sh test-fs-clients.sh; do
         echo "=== $t (cgroup v2) ==="
         bash /tests/$t || rc=1
 done
+# The launcher: curate starts curatefs itself only where /dev/fuse is there and
+# the fuse module is loaded (the guest's /init loads it); the tests use their
+# own mount points.
+if [ -n "$RUN_TESTS" ]; then
+        if [ -c /dev/fuse ] && grep -qw fuse /proc/filesystems; then
+                for t in $RUN_TESTS; do
+                        echo "=== test-run-$t.sh (cgroup v2) ==="
+                        bash /tests/test-run-$t.sh; r=$?
+                        [ $r = 0 ] || [ $r = 77 ] || rc=1
+                done
+        else
+                echo "guest: no /dev/fuse or fuse module: launcher tests not run"; rc=1
+        fi
+fi
 exit $rc
 GUEST
 
@@ -34,4 +64,13 @@ items=("$CURATEFS" "$BUILD_ROOT/tests/reread"
 for b in bash free uptime top getconf unshare mount umount mountpoint; do
         p=$(command -v $b) && items+=("$p")
 done
-CURATE_QEMU_TIMEOUT=${CURATE_QEMU_TIMEOUT:-420} exec "$here/run-in-qemu.sh" "$guest" "${items[@]}"
+if [ -n "$run_tests" ]; then
+        # curate (its libraries, libinih and libcap, follow by ldd); the shipped
+        # policies at their source path, where an uninstalled curate looks; and
+        # the host tools the launcher tests use where busybox's differ
+        items+=("$CURATE" "$src/policies:$src/policies")
+        for b in env timeout nproc od findmnt script setpriv ps pgrep setsid sha256sum; do
+                p=$(command -v $b) && items+=("$p")
+        done
+fi
+CURATE_QEMU_TIMEOUT=${CURATE_QEMU_TIMEOUT:-540} exec "$here/run-in-qemu.sh" "$guest" "${items[@]}"
