@@ -3,9 +3,8 @@
 # kernel under qemu into a busybox initramfs holding curatefs, the test
 # scripts and the real clients (procps free/top/uptime, util-linux), and runs
 # test-fs-views.sh and test-fs-clients.sh there, then (when CURATE is built)
-# the launcher's tests named in CURATE_QEMU_RUN_TESTS (default: basic process
-# security mounts policy daemon; "all" adds ns, whose --rootfs checks fail
-# in the guest: pivot_root(2) refuses an initramfs root; "none"). Skips (77)
+# the launcher's tests named in CURATE_QEMU_RUN_TESTS (default "all": basic
+# mounts security process ns policy daemon; or a list; "none"). Skips (77)
 # with a message when qemu or the kernel package is missing.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +14,7 @@ command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 not
 
 guest=$(mktemp /tmp/curate-guest.XXXXXX)
 trap 'rm -f "$guest"' EXIT
-run_tests=${CURATE_QEMU_RUN_TESTS:-basic process security mounts policy daemon}
+run_tests=${CURATE_QEMU_RUN_TESTS:-all}
 [ "$run_tests" = all ] && run_tests="basic mounts security process ns policy daemon"
 [ "$run_tests" = none ] && run_tests=""
 [ -x "${CURATE:-}" ] || { [ -n "$run_tests" ] && echo "# CURATE not built: the launcher tests are left out"; run_tests=""; }
