@@ -93,7 +93,9 @@ done
 load=$(cut -d' ' -f1 /proc/loadavg)
 if awk -v l="$load" -v m="$MAX_LOAD" 'BEGIN { exit !(l > m) }'; then
 	note "1-minute load is $load (> $MAX_LOAD) before timing: other work on this machine skews the figures"
-	note "busiest: $(ps -eo pcpu=,comm= --sort=-pcpu | head -n 3 | awk '{ printf "%s %s%%; ", $2, $1 }')"
+	# top's second sample covers the last half second (ps's %CPU is a lifetime average)
+	busy=$(top -b -n 2 -d 0.5 2>/dev/null | awk '/^ *PID/ { n++; next } n == 2 && c < 3 && $9 > 0 { printf "%s %s%%; ", $12, $9; c++ }')
+	note "busiest now: ${busy:-nothing in a 0.5 s sample (the load is past work, or tasks waiting on I/O)}"
 fi
 
 declare -A R=()      # "label" -> launchbench line of its best round

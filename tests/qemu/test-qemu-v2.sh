@@ -30,7 +30,7 @@ mkdir -p /dev/pts && mount -t devpts -o ptmxmode=666 devpts /dev/pts
 chmod 755 /
 export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin TERM=dumb
 export CURATEFS=/usr/local/bin/curatefs READ=/usr/local/bin/reread BUILD_ROOT=/build
-export CURATE=/usr/local/bin/curate SOURCE_ROOT
+export CURATE=/usr/local/bin/curate SOURCE_ROOT CURATE_POLICY_PATH=/usr/local/share/curate/policies
 # the guest's root is an initramfs: no block device to do direct I/O on
 export CURATE_TEST_NO_BLOCK=1
 echo "guest kernel: $(uname -r); cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
@@ -65,9 +65,10 @@ for b in bash free uptime top getconf unshare mount umount mountpoint; do
 done
 if [ -n "$run_tests" ]; then
         # curate (its libraries, libinih and libcap, follow by ldd); the shipped
-        # policies at their source path, where an uninstalled curate looks; and
+        # policies where an installed curate looks (the source path may be
+        # under /tmp, which the guest covers with a tmpfs); and
         # the host tools the launcher tests use where busybox's differ
-        items+=("$CURATE" "$src/policies:$src/policies")
+        items+=("$CURATE" "$src/policies:/usr/local/share/curate/policies")
         for b in env timeout nproc od findmnt script setpriv ps pgrep setsid sha256sum; do
                 p=$(command -v $b) && items+=("$p")
         done
