@@ -90,57 +90,105 @@ static int target(const struct mount_ctx *c, const char *path) {
         return open_beneath(c->root_fd, path, O_PATH);
 }
 
+/* One mount to make on a target: a copy of a mount tree, or a new
+ * filesystem. A mask picks between them by the target's type. */
+struct mount_op {
+        enum { OP_BIND, OP_BIND_SELF, OP_NEW, OP_MASK } kind;
+        int from_fd;      /* OP_BIND: FROM_FD + FROM (may be "") */
+        const char *from;
+        bool recursive, ro;
+        const char *fstype; /* OP_NEW */
+        const char *const *opts;
+        unsigned attrs;
+};
+
+static int apply_op(const struct mount_ctx *c, const struct mount_op *op, int target_fd) {
+        static const char *const mask_opts[] = { "mode=0555", NULL };
+        struct stat st;
+
+        switch (op->kind) {
+        case OP_BIND:
+                return bind_onto(op->from_fd, op->from, target_fd, op->recursive, op->ro);
+        case OP_BIND_SELF:
+                return bind_onto(target_fd, "", target_fd, op->recursive, op->ro);
+        case OP_NEW:
+                return mount_new(op->fstype, op->opts, op->attrs, target_fd);
+        case OP_MASK:
+                if (fstat(target_fd, &st) < 0)
+                        return -errno;
+                if (S_ISDIR(st.st_mode))
+                        return mount_new("tmpfs", mask_opts, ATTR_LOCKED_DOWN, target_fd);
+                return bind_onto(c->devnull_fd, "", target_fd, false, false);
+        }
+        return -EINVAL;
+}
+
+/* Make OP on the container's PATH. Returns 0, 1 when PATH does not exist
+ * (the caller decides whether that matters), or -errno.
+ *
+ * Every container mounts over the same procfs dentries (/proc/meminfo,
+ * /proc/kcore...). While another mount namespace is tearing down its own
+ * mounts there (a container exiting as this one starts), move_mount(2)
+ * onto the dentry this lookup found can fail with ENOENT, the same fd
+ * failing again however long one waits, while a fresh lookup of the path
+ * succeeds at once (measured here: about 1 run in 50 when three start
+ * together on a fresh daemon). So ENOENT from the mount itself is retried
+ * with a new lookup. */
+#define MOUNT_TRIES 8
+static int mount_on(const struct mount_ctx *c, const char *path, const struct mount_op *op) {
+        int r = -ENOENT;
+
+        for (int try = 0; try < MOUNT_TRIES && r == -ENOENT; try++) {
+                _cleanup_close_ int fd = target(c, path);
+                if (fd == -ENOENT)
+                        return 1;
+                if (fd < 0)
+                        return fd;
+                r = apply_op(c, op, fd);
+        }
+        return r;
+}
+
 static int fail(const struct mount_ctx *c, int r, const char *what, const char *path) {
         return error_printf(c->ret_error, r, "%s on %s: %s", what, path, strerror(-r));
 }
 
 static int setup_proc(const struct mount_ctx *c) {
-        _cleanup_close_ int fd = target(c, "/proc");
+        static const char *const none[] = { NULL };
+        const struct mount_op fresh = { .kind = OP_NEW, .fstype = "proc", .opts = none,
+                                        .attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
+        const struct mount_op host = { .kind = OP_BIND, .from_fd = AT_FDCWD, .from = "/proc", .recursive = true };
         int r;
 
-        if (fd < 0)
-                return fail(c, fd, "mounting proc", "/proc");
-        if (c->p->pid_ns) {
-                static const char *const none[] = { NULL };
-                r = mount_new("proc", none, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, fd);
-        } else if (c->p->rootfs) {
-                r = bind_onto(AT_FDCWD, "/proc", fd, true, false);
-        } else {
+        if (!c->p->pid_ns && !c->p->rootfs)
                 return 0;
-        }
+        r = mount_on(c, "/proc", c->p->pid_ns ? &fresh : &host);
+        if (r == 1)
+                r = -ENOENT;
         return r < 0 ? fail(c, r, "mounting proc", "/proc") : 0;
 }
 
 /* Inside a --rootfs: the host's /sys, read-only (as runc mounts sysfs). */
 static int setup_sys(const struct mount_ctx *c) {
-        _cleanup_close_ int fd = -EBADF;
+        const struct mount_op op = { .kind = OP_BIND, .from_fd = AT_FDCWD, .from = "/sys", .recursive = true, .ro = true };
         int r;
 
         if (!c->p->rootfs)
                 return 0;
-        fd = target(c, "/sys");
-        if (fd == -ENOENT)
-                return 0;
-        if (fd < 0)
-                return fail(c, fd, "mounting sysfs", "/sys");
-        r = bind_onto(AT_FDCWD, "/sys", fd, true, true);
+        r = mount_on(c, "/sys", &op);
         return r < 0 ? fail(c, r, "mounting sysfs", "/sys") : 0;
 }
 
 static int setup_views(const struct mount_ctx *c) {
         for (int v = 0; v < _POLICY_VIEW_MAX; v++) {
                 const struct policy_view_info *info = &policy_views[v];
-                _cleanup_close_ int fd = -EBADF;
+                const struct mount_op op = { .kind = OP_BIND, .from_fd = c->mp_fd, .from = info->source };
                 int r;
 
                 if (!(c->p->views & (1u << v)))
                         continue;
-                fd = target(c, info->target);
-                if (fd == -ENOENT)
-                        continue; /* a rootfs without /sys: nothing to curate */
-                if (fd < 0)
-                        return fail(c, fd, "binding a view", info->target);
-                r = bind_onto(c->mp_fd, info->source, fd, false, false);
+                /* 1: a rootfs without /sys, nothing to curate there */
+                r = mount_on(c, info->target, &op);
                 if (r < 0)
                         return fail(c, r, "binding the curatefs view", info->target);
         }
@@ -154,25 +202,21 @@ static int setup_dev_mounts(const struct mount_ctx *c) {
         const char *pts_opts[] = { "newinstance", "ptmxmode=0666", "mode=0620", c->p->user_ns ? NULL : "gid=5", NULL };
         static const char *const shm_opts[] = { "mode=1777", NULL };
         static const char *const no_opts[] = { NULL };
-        _cleanup_close_ int pts = -EBADF, shm = -EBADF, mq = -EBADF;
+        const struct mount_op pts = { .kind = OP_NEW, .fstype = "devpts", .opts = pts_opts,
+                                      .attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC };
+        const struct mount_op shm = { .kind = OP_NEW, .fstype = "tmpfs", .opts = shm_opts,
+                                      .attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+        const struct mount_op mq = { .kind = OP_NEW, .fstype = "mqueue", .opts = no_opts,
+                                     .attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
         int r;
 
-        pts = target(c, "/dev/pts");
-        if (pts < 0)
-                return fail(c, pts, "mounting devpts", "/dev/pts");
-        r = mount_new("devpts", pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, pts);
-        if (r < 0)
-                return fail(c, r, "mounting devpts", "/dev/pts");
-        shm = target(c, "/dev/shm");
-        if (shm < 0)
-                return fail(c, shm, "mounting tmpfs", "/dev/shm");
-        r = mount_new("tmpfs", shm_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, shm);
-        if (r < 0)
-                return fail(c, r, "mounting tmpfs", "/dev/shm");
-        mq = target(c, "/dev/mqueue");
-        if (mq < 0)
-                return 0;
-        r = mount_new("mqueue", no_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, mq);
+        r = mount_on(c, "/dev/pts", &pts);
+        if (r != 0)
+                return fail(c, r == 1 ? -ENOENT : r, "mounting devpts", "/dev/pts");
+        r = mount_on(c, "/dev/shm", &shm);
+        if (r != 0)
+                return fail(c, r == 1 ? -ENOENT : r, "mounting tmpfs", "/dev/shm");
+        r = mount_on(c, "/dev/mqueue", &mq);
         /* the host has no mqueue, or (user namespace) the IPC namespace is
          * not ours to mount: /dev/mqueue stays an empty directory */
         if (r < 0 && r != -ENODEV && r != -EPERM)
@@ -181,37 +225,34 @@ static int setup_dev_mounts(const struct mount_ctx *c) {
 }
 
 static int setup_dev(const struct mount_ctx *c) {
-        _cleanup_close_ int fd = target(c, "/dev");
+        const struct mount_op host = { .kind = OP_BIND, .from_fd = AT_FDCWD, .from = "/dev", .recursive = true };
+        const struct mount_op curated = { .kind = OP_BIND, .from_fd = c->mp_fd, .from = "dev" };
         int r;
 
-        if (fd < 0)
-                return fail(c, fd, "mounting /dev", "/dev");
         if (!c->p->curated_dev) {
                 if (!c->p->rootfs)
                         return 0;
-                r = bind_onto(AT_FDCWD, "/dev", fd, true, false);
-                return r < 0 ? fail(c, r, "binding the host's /dev", "/dev") : 0;
+                r = mount_on(c, "/dev", &host);
+                return r != 0 ? fail(c, r == 1 ? -ENOENT : r, "binding the host's /dev", "/dev") : 0;
         }
-        r = bind_onto(c->mp_fd, "dev", fd, false, false);
-        if (r < 0)
-                return fail(c, r, "binding the curatefs /dev", "/dev");
+        r = mount_on(c, "/dev", &curated);
+        if (r != 0)
+                return fail(c, r == 1 ? -ENOENT : r, "binding the curatefs /dev", "/dev");
         return setup_dev_mounts(c);
 }
 
 static int setup_tmp(const struct mount_ctx *c) {
         static const char *const opts[] = { "mode=1777", NULL };
-        _cleanup_close_ int fd = -EBADF;
+        const struct mount_op op = { .kind = OP_NEW, .fstype = "tmpfs", .opts = opts,
+                                     .attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
         int r;
 
         if (!c->p->private_tmp)
                 return 0;
-        fd = target(c, "/tmp");
-        if (fd == -ENOENT && c->p->rootfs)
-                return 0;
-        if (fd < 0)
-                return fail(c, fd, "mounting tmpfs", "/tmp");
-        r = mount_new("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, fd);
-        return r < 0 ? fail(c, r, "mounting tmpfs", "/tmp") : 0;
+        r = mount_on(c, "/tmp", &op);
+        if (r == 1 && c->p->rootfs)
+                return 0; /* a rootfs without /tmp */
+        return r != 0 ? fail(c, r == 1 ? -ENOENT : r, "mounting tmpfs", "/tmp") : 0;
 }
 
 static int setup_user_mounts(const struct mount_ctx *c) {
@@ -220,16 +261,15 @@ static int setup_user_mounts(const struct mount_ctx *c) {
 
         for (size_t i = 0; i < c->p->n_mounts; i++) {
                 const struct policy_mount *m = &c->p->mounts[i];
-                _cleanup_close_ int fd = target(c, m->dst);
-                int r;
+                const struct mount_op tmpfs = { .kind = OP_NEW, .fstype = "tmpfs", .opts = tmpfs_opts,
+                                                .attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+                const struct mount_op bind = { .kind = OP_BIND, .from_fd = AT_FDCWD, .from = m->src, .recursive = true,
+                                               .ro = m->kind == POLICY_RO_BIND };
+                int r = mount_on(c, m->dst, m->kind == POLICY_TMPFS ? &tmpfs : &bind);
 
-                if (fd < 0)
-                        return error_printf(c->ret_error, fd, "%s %s%s%s: %s: %s", names[m->kind], m->src ? m->src : "",
-                                            m->src ? " " : "", m->dst, m->dst, strerror(-fd));
-                if (m->kind == POLICY_TMPFS)
-                        r = mount_new("tmpfs", tmpfs_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, fd);
-                else
-                        r = bind_onto(AT_FDCWD, m->src, fd, true, m->kind == POLICY_RO_BIND);
+                if (r == 1)
+                        return error_printf(c->ret_error, -ENOENT, "%s %s%s%s: %s: %s", names[m->kind],
+                                            m->src ? m->src : "", m->src ? " " : "", m->dst, m->dst, strerror(ENOENT));
                 if (r < 0)
                         return error_printf(c->ret_error, r, "%s %s%s%s: %s", names[m->kind], m->src ? m->src : "",
                                             m->src ? " " : "", m->dst, strerror(-r));
@@ -240,21 +280,10 @@ static int setup_user_mounts(const struct mount_ctx *c) {
 /* Paths that do not exist are skipped, as runc skips them: the lists name
  * what some kernels have. */
 static int setup_masks(const struct mount_ctx *c) {
-        static const char *const opts[] = { "mode=0555", NULL };
+        const struct mount_op op = { .kind = OP_MASK };
 
         for (size_t i = 0; i < c->p->n_masks; i++) {
-                _cleanup_close_ int fd = target(c, c->p->masks[i]);
-                struct stat st;
-                int r;
-
-                if (fd == -ENOENT)
-                        continue;
-                if (fd < 0 || fstat(fd, &st) < 0)
-                        return fail(c, fd < 0 ? fd : -errno, "masking", c->p->masks[i]);
-                if (S_ISDIR(st.st_mode))
-                        r = mount_new("tmpfs", opts, ATTR_LOCKED_DOWN, fd);
-                else
-                        r = bind_onto(c->devnull_fd, "", fd, false, false);
+                int r = mount_on(c, c->p->masks[i], &op);
                 if (r < 0)
                         return fail(c, r, "masking", c->p->masks[i]);
         }
@@ -262,15 +291,10 @@ static int setup_masks(const struct mount_ctx *c) {
 }
 
 static int setup_read_only(const struct mount_ctx *c) {
-        for (size_t i = 0; i < c->p->n_read_only; i++) {
-                _cleanup_close_ int fd = target(c, c->p->read_only[i]);
-                int r;
+        const struct mount_op op = { .kind = OP_BIND_SELF, .recursive = true, .ro = true };
 
-                if (fd == -ENOENT)
-                        continue;
-                if (fd < 0)
-                        return fail(c, fd, "making read-only", c->p->read_only[i]);
-                r = bind_onto(fd, "", fd, true, true);
+        for (size_t i = 0; i < c->p->n_read_only; i++) {
+                int r = mount_on(c, c->p->read_only[i], &op);
                 if (r < 0)
                         return fail(c, r, "making read-only", c->p->read_only[i]);
         }
