@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <linux/magic.h>
+#include "fileio.h"
 #include "launcher.h"
 #include "macro.h"
 
@@ -33,19 +34,6 @@ struct level {
         char *path;
 };
 
-static int set_error(char **ret_error, int err, const char *fmt, ...) _printf_(3, 4);
-static int set_error(char **ret_error, int err, const char *fmt, ...) {
-        va_list ap;
-        char *s = NULL;
-
-        va_start(ap, fmt);
-        if (ret_error && vasprintf(&s, fmt, ap) >= 0) {
-                free(*ret_error);
-                *ret_error = s;
-        }
-        va_end(ap);
-        return err;
-}
 
 static char *path_join(const char *a, const char *b) {
         char *s;
@@ -112,7 +100,7 @@ static int write_value(const struct level *lv, const char *file, const char *val
 static int write_file(const struct level *lv, const char *file, const char *value, char **ret_error) {
         int r = write_value(lv, file, value);
         if (r < 0)
-                return set_error(ret_error, r, "%s/%s: cannot write '%s': %s", lv->path, file, value, strerror(-r));
+                return error_printf(ret_error, r, "%s/%s: cannot write '%s': %s", lv->path, file, value, strerror(-r));
         return 0;
 }
 
@@ -127,7 +115,7 @@ static int read_trimmed(const struct level *lv, const char *file, char **ret, ch
                 r = text ? 0 : -ENOMEM;
         }
         if (r < 0)
-                return set_error(ret_error, r, "%s/%s: cannot read: %s", lv->path, file, strerror(-r));
+                return error_printf(ret_error, r, "%s/%s: cannot read: %s", lv->path, file, strerror(-r));
         while (len > 0 && strchr(" \t\n", text[len - 1]))
                 text[--len] = 0;
         *ret = text;
@@ -152,11 +140,11 @@ static unsigned policy_controllers(const struct policy *p) {
 static int validate_policy(const struct policy *p, char **ret_error) {
         if (limit_set(p->memory_swap) && p->memory_swap != POLICY_MAX &&
             (!limit_set(p->memory) || p->memory == POLICY_MAX || p->memory_swap < p->memory))
-                return set_error(ret_error, -EINVAL,
+                return error_printf(ret_error, -EINVAL,
                                  "a memory+swap limit needs a memory limit no larger than itself");
         if (limit_set(p->cpus_milli) && p->cpus_milli != POLICY_MAX &&
             (p->cpus_milli == 0 || p->cpus_milli > UINT64_MAX / (CPU_PERIOD_US / 1000)))
-                return set_error(ret_error, -ERANGE, "CPU quota %" PRIu64 "/1000 is out of range", p->cpus_milli);
+                return error_printf(ret_error, -ERANGE, "CPU quota %" PRIu64 "/1000 is out of range", p->cpus_milli);
         return 0;
 }
 
@@ -252,7 +240,7 @@ static int write_limits(const struct cg_hier *h, const struct level *lv, const s
                 if (lim->swap && !swap_accounted(h, lv, file) && p->memory_swap == POLICY_MAX)
                         continue; /* unlimited is what the kernel does anyway */
                 if (lim->swap && !swap_accounted(h, lv, file))
-                        return set_error(ret_error, -EOPNOTSUPP,
+                        return error_printf(ret_error, -EOPNOTSUPP,
                                          "%s/%s: missing: this kernel does not account swap (swapaccount=0, "
                                          "or built without it), so a memory+swap limit cannot be set",
                                          lv->path, file);
@@ -307,17 +295,6 @@ static int v1_init(const struct level *child, const struct level *parent, unsign
         return 0;
 }
 
-/* cgroup2 names of our controllers (cpu carries cpuacct's figures). */
-static const struct {
-        const char *name;
-        unsigned mask;
-} v2_names[] = {
-        { "memory", 1u << CG_MEMORY },
-        { "cpu", 1u << CG_CPU | 1u << CG_CPUACCT },
-        { "cpuset", 1u << CG_CPUSET },
-        { "io", 1u << CG_BLKIO },
-        { "pids", 1u << CG_PIDS },
-};
 
 static bool has_word(const char *list, const char *word) {
         size_t n = strlen(word);
@@ -337,14 +314,14 @@ static int v2_enable(const struct level *parent, unsigned controllers, unsigned 
 
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < ELEMENTSOF(v2_names); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(cg_v2_controllers); i++) {
                 char word[16];
-                if (!(controllers & v2_names[i].mask) || has_word(enabled, v2_names[i].name))
+                if (!(controllers & cg_v2_controllers[i].mask) || has_word(enabled, cg_v2_controllers[i].name))
                         continue;
-                snprintf(word, sizeof(word), "+%s", v2_names[i].name);
+                snprintf(word, sizeof(word), "+%s", cg_v2_controllers[i].name);
                 r = write_value(parent, "cgroup.subtree_control", word);
-                if (r < 0 && (needed & v2_names[i].mask))
-                        return set_error(ret_error, r, "%s/cgroup.subtree_control: cannot write '%s': %s",
+                if (r < 0 && (needed & cg_v2_controllers[i].mask))
+                        return error_printf(ret_error, r, "%s/cgroup.subtree_control: cannot write '%s': %s",
                                          parent->path, word, strerror(-r));
         }
         return 0;
@@ -412,13 +389,13 @@ static int make_level(const struct level *parent, const char *name, bool shared,
         if (!path)
                 return -ENOMEM;
         if (mkdirat(parent->fd, name, 0755) < 0 && !(shared && errno == EEXIST))
-                return set_error(ret_error, -errno, "%s: cannot create the cgroup: %s", path, strerror(errno));
+                return error_printf(ret_error, -errno, "%s: cannot create the cgroup: %s", path, strerror(errno));
         int fd = openat(parent->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
                 int r = -errno;
                 if (!shared)
                         (void)remove_dir(parent->fd, name);
-                return set_error(ret_error, r, "%s: cannot open the cgroup: %s", path, strerror(-r));
+                return error_printf(ret_error, r, "%s: cannot open the cgroup: %s", path, strerror(-r));
         }
         *ret = (struct level){ .fd = fd, .path = TAKE_PTR(path) };
         return 0;
@@ -486,7 +463,7 @@ static int check_controllers(const struct cg_layout *l, const struct policy *p, 
 
         for (unsigned c = 0; c < _CG_CONTROLLER_MAX; c++)
                 if (needed & 1u << c && !cg_layout_hier(l, c))
-                        return set_error(ret_error, -EOPNOTSUPP,
+                        return error_printf(ret_error, -EOPNOTSUPP,
                                          "the %s cgroup controller is not available on this host, "
                                          "so its limit cannot be set", cg_controller_name(c));
         return 0;
@@ -498,7 +475,7 @@ int run_cgroup_create(const struct cg_layout *l, const struct policy *p, const c
         int r;
 
         if (!valid_name(name))
-                return set_error(ret_error, -EINVAL, "'%s' is not a valid cgroup name", name ? name : "");
+                return error_printf(ret_error, -EINVAL, "'%s' is not a valid cgroup name", name ? name : "");
         r = validate_policy(p, ret_error);
         if (r >= 0)
                 r = check_controllers(l, p, ret_error);
@@ -508,7 +485,7 @@ int run_cgroup_create(const struct cg_layout *l, const struct policy *p, const c
                 if (hier_used(l, i))
                         r = create_in(&l->hier[i], p, name, false, &cg, ret_error);
         if (r >= 0 && cg.n == 0)
-                r = set_error(ret_error, -ENOENT, "no cgroup hierarchy to create %s/%s in", CURATE_CGROUP, name);
+                r = error_printf(ret_error, -ENOENT, "no cgroup hierarchy to create %s/%s in", CURATE_CGROUP, name);
         if (r < 0) {
                 /* nothing has joined yet: the directories are empty */
                 remove_cgroups(&cg, now_ns() + DESTROY_RMDIR_NS);
@@ -525,7 +502,7 @@ int run_cgroup_open_shared(const struct cg_layout *l, const char *name, struct r
         int r = 0;
 
         if (!valid_name(name))
-                return set_error(ret_error, -EINVAL, "'%s' is not a valid cgroup name", name ? name : "");
+                return error_printf(ret_error, -EINVAL, "'%s' is not a valid cgroup name", name ? name : "");
         policy_init_empty(&none);
         for (int i = 0; i < l->n && r >= 0; i++)
                 if (hier_used(l, i))
@@ -541,22 +518,11 @@ int run_cgroup_open_shared(const struct cg_layout *l, const char *name, struct r
 
 /* ---- joining an existing cgroup ---- */
 
-static bool path_has_dotdot(const char *path) {
-        for (const char *p = path; *p;) {
-                size_t n = strcspn(p, "/");
-                if (n == 2 && p[0] == '.' && p[1] == '.')
-                        return true;
-                p += n;
-                p += strspn(p, "/");
-        }
-        return false;
-}
-
 int run_cgroup_join(const struct cg_layout *l, const char *path, struct run_cgroup *ret, char **ret_error) {
         struct run_cgroup cg = { .n = 0, .transient = false };
 
-        if (!path || !*path || path_has_dotdot(path))
-                return set_error(ret_error, -EINVAL, "cgroup '%s': not a cgroup path", path ? path : "");
+        if (!path || !*path || cg_path_has_dotdot(path))
+                return error_printf(ret_error, -EINVAL, "cgroup '%s': not a cgroup path", path ? path : "");
         for (int i = 0; i < l->n; i++) {
                 /* joined, the cgroup2 tree is worth it even without controllers:
                  * PATH may be a systemd unit's, tracked only there */
@@ -571,7 +537,7 @@ int run_cgroup_join(const struct cg_layout *l, const char *path, struct run_cgro
                         int r = fd < 0 ? fd : -ENOMEM;
                         if (fd >= 0)
                                 close(fd);
-                        set_error(ret_error, r, "%s: cannot open the cgroup: %s", full ? full : path, strerror(-r));
+                        error_printf(ret_error, r, "%s: cannot open the cgroup: %s", full ? full : path, strerror(-r));
                         free(full);
                         run_cgroup_free(&cg);
                         return r;
@@ -580,7 +546,7 @@ int run_cgroup_join(const struct cg_layout *l, const char *path, struct run_cgro
                 cg.path[cg.n++] = full;
         }
         if (cg.n == 0)
-                return set_error(ret_error, -ENOENT, "cgroup %s does not exist in any cgroup hierarchy", path);
+                return error_printf(ret_error, -ENOENT, "cgroup %s does not exist in any cgroup hierarchy", path);
         *ret = cg;
         return 0;
 }

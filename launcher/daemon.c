@@ -28,19 +28,6 @@
 #define START_OUTPUT_MAX 4096  /* what is kept of its stderr for the message */
 #define STATUS_NOT_RUNNING 3   /* as systemctl status and LSB init scripts */
 
-static int set_error(char **ret_error, int err, const char *fmt, ...) _printf_(3, 4);
-static int set_error(char **ret_error, int err, const char *fmt, ...) {
-        va_list ap;
-        char *s = NULL;
-
-        va_start(ap, fmt);
-        if (ret_error && vasprintf(&s, fmt, ap) >= 0) {
-                free(*ret_error);
-                *ret_error = s;
-        }
-        va_end(ap);
-        return err;
-}
 
 /* ---- the binary ---- */
 
@@ -343,16 +330,16 @@ static int take_lock(char **ret_error) {
         int r = mkdir_p(CURATE_RUN_DIR, 0755);
 
         if (r < 0)
-                return set_error(ret_error, r, "cannot create %s: %s", CURATE_RUN_DIR, strerror(-r));
+                return error_printf(ret_error, r, "cannot create %s: %s", CURATE_RUN_DIR, strerror(-r));
         int fd = open(DAEMON_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
-                return set_error(ret_error, -errno, "cannot open %s: %s", DAEMON_LOCK, strerror(errno));
+                return error_printf(ret_error, -errno, "cannot open %s: %s", DAEMON_LOCK, strerror(errno));
         while (flock(fd, LOCK_EX) < 0) {
                 if (errno == EINTR)
                         continue;
                 r = -errno;
                 close(fd);
-                return set_error(ret_error, r, "cannot lock %s: %s", DAEMON_LOCK, strerror(-r));
+                return error_printf(ret_error, r, "cannot lock %s: %s", DAEMON_LOCK, strerror(-r));
         }
         return fd;
 }
@@ -465,9 +452,9 @@ static int start_pipes_open(struct start_pipes *p) {
 /* Why the foreground curatefs failed, from its exit status and output. */
 static int start_failed(const char *binary, int status, const char *output, char **ret_error) {
         if (WIFSIGNALED(status))
-                return set_error(ret_error, -EIO, "%s was killed by signal %d while starting%s%s", binary,
+                return error_printf(ret_error, -EIO, "%s was killed by signal %d while starting%s%s", binary,
                                  WTERMSIG(status), *output ? ": " : "", output);
-        return set_error(ret_error, -EIO, "%s failed to start (exit status %d)%s%s", binary, WEXITSTATUS(status),
+        return error_printf(ret_error, -EIO, "%s failed to start (exit status %d)%s%s", binary, WEXITSTATUS(status),
                          *output ? ": " : "", *output ? output : "");
 }
 
@@ -490,7 +477,7 @@ static int start_daemon(const char *mountpoint, const char *pidfile, char **ret_
 
         r = start_pipes_open(&p);
         if (r < 0)
-                return set_error(ret_error, r, "cannot start %s: %s", binary, strerror(-r));
+                return error_printf(ret_error, r, "cannot start %s: %s", binary, strerror(-r));
         int max_fd = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
         /* no handler of ours may run in the child before its reset */
         sigfillset(&all);
@@ -501,7 +488,7 @@ static int start_daemon(const char *mountpoint, const char *pidfile, char **ret_
         r = -errno;
         sigprocmask(SIG_SETMASK, &old, NULL);
         if (pid < 0)
-                return set_error(ret_error, r, "cannot start %s: fork: %s", binary, strerror(-r));
+                return error_printf(ret_error, r, "cannot start %s: fork: %s", binary, strerror(-r));
         close(TAKE_FD(p.out[1]));
         close(TAKE_FD(p.err[1]));
 
@@ -515,11 +502,11 @@ static int start_daemon(const char *mountpoint, const char *pidfile, char **ret_
                 kill(pid, SIGKILL);
         r = wait_child(pid, &status);
         if (r < 0)
-                return set_error(ret_error, r, "waiting for %s: %s", binary, strerror(-r));
+                return error_printf(ret_error, r, "waiting for %s: %s", binary, strerror(-r));
         if (exec_errno)
-                return set_error(ret_error, -exec_errno, "cannot execute %s: %s", binary, strerror(exec_errno));
+                return error_printf(ret_error, -exec_errno, "cannot execute %s: %s", binary, strerror(exec_errno));
         if (!done)
-                return set_error(ret_error, -ETIMEDOUT, "%s did not finish starting within %d s", binary,
+                return error_printf(ret_error, -ETIMEDOUT, "%s did not finish starting within %d s", binary,
                                  START_TIMEOUT_MS / 1000);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 return start_failed(binary, status, output, ret_error);
@@ -530,7 +517,7 @@ static int start_daemon(const char *mountpoint, const char *pidfile, char **ret_
 static int detach_stale(const char *canonical, char **ret_error) {
         for (int i = 0; i < 16 && probe(canonical) == DAEMON_STALE; i++)
                 if (umount2(canonical, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
-                        return set_error(ret_error, -errno, "cannot detach the stale curatefs mount at %s: %s",
+                        return error_printf(ret_error, -errno, "cannot detach the stale curatefs mount at %s: %s",
                                          canonical, strerror(errno));
         return 0;
 }
@@ -565,7 +552,7 @@ static int ensure_locked(const char *canonical, bool *ret_started, char **ret_er
                 *ret_started = false;
                 return 0;
         case DAEMON_OTHER_DEAD:
-                return set_error(ret_error, -EBUSY,
+                return error_printf(ret_error, -EBUSY,
                                  "%s: a dead FUSE filesystem other than curatefs is mounted there "
                                  "(Transport endpoint is not connected); unmount it first",
                                  canonical);
@@ -579,12 +566,12 @@ static int ensure_locked(const char *canonical, bool *ret_started, char **ret_er
         }
         r = pidfile_path(canonical, pidfile);
         if (r < 0)
-                return set_error(ret_error, r, "%s: mount point path too long for a pid file name", canonical);
+                return error_printf(ret_error, r, "%s: mount point path too long for a pid file name", canonical);
         r = start_daemon(canonical, pidfile, ret_error);
         if (r < 0)
                 return r;
         if (!daemon_serving(canonical))
-                return set_error(ret_error, -EIO, "%s exited as ready, but no curatefs serves %s",
+                return error_printf(ret_error, -EIO, "%s exited as ready, but no curatefs serves %s",
                                  curatefs_binary(), canonical);
         move_to_own_cgroup(daemon_pid(canonical));
         *ret_started = true;
@@ -596,13 +583,13 @@ static int ensure_canonical(const char *mountpoint, char canonical[static PATH_M
         int r;
 
         if (geteuid() != 0)
-                return set_error(ret_error, -EPERM, "only root can start curatefs on %s", mountpoint);
+                return error_printf(ret_error, -EPERM, "only root can start curatefs on %s", mountpoint);
         r = mkdir_p(mountpoint, 0755);
         if (r < 0 && r != -ENOTCONN && r != -ECONNABORTED)
-                return set_error(ret_error, r, "cannot create the mount point %s: %s", mountpoint, strerror(-r));
+                return error_printf(ret_error, r, "cannot create the mount point %s: %s", mountpoint, strerror(-r));
         r = canonicalize(mountpoint, canonical);
         if (r < 0)
-                return set_error(ret_error, r, "%s: %s", mountpoint, strerror(-r));
+                return error_printf(ret_error, r, "%s: %s", mountpoint, strerror(-r));
         _cleanup_close_ int lock = take_lock(ret_error);
         if (lock < 0)
                 return lock;

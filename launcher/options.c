@@ -14,19 +14,6 @@
  * other option over them. Nothing is created here; errors come back as
  * text naming the option. */
 
-int error_printf(char **ret_error, int err, const char *fmt, ...) {
-        va_list ap;
-        char *s = NULL;
-
-        va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
-        va_end(ap);
-        free(*ret_error);
-        *ret_error = s;
-        return err;
-}
-
 enum {
         OPT_MEMORY_SWAP = 0x100,
         OPT_CPUSET,

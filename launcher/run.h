@@ -1,6 +1,7 @@
 #pragma once
 /* What `curate run` was asked for, once options and policies are merged. */
 #include <stdbool.h>
+#include "fileio.h"
 #include "policy.h"
 
 struct run_config {
@@ -25,6 +26,3 @@ int run_main(const struct run_config *cfg);
  * the new mount namespace (and pid/user namespaces), before privileges are
  * dropped. On failure *ret_error says which path and why. */
 int mounts_setup(const struct run_config *cfg, char **ret_error);
-
-/* A malloc'd "fmt" message for *ret_error; returns ERR (a -errno). */
-int error_printf(char **ret_error, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

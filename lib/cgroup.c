@@ -14,12 +14,7 @@ static const char *const controller_names[_CG_CONTROLLER_MAX] = {
         [CG_PIDS] = "pids",
 };
 
-/* cgroup2 names: "cpu" also carries the cpuacct figures (cpu.stat), and
- * "io" replaces blkio. */
-static const struct {
-        const char *name;
-        unsigned mask;
-} v2_controllers[] = {
+const struct cg_v2_controller cg_v2_controllers[5] = {
         { "memory", 1u << CG_MEMORY },
         { "cpu", 1u << CG_CPU | 1u << CG_CPUACCT },
         { "cpuset", 1u << CG_CPUSET },
@@ -45,9 +40,9 @@ static unsigned devices_mask(const char *name, size_t len) {
 }
 
 static unsigned v2_mask(const char *name, size_t len) {
-        for (size_t i = 0; i < ELEMENTSOF(v2_controllers); i++)
-                if (strlen(v2_controllers[i].name) == len && strncmp(name, v2_controllers[i].name, len) == 0)
-                        return v2_controllers[i].mask;
+        for (size_t i = 0; i < ELEMENTSOF(cg_v2_controllers); i++)
+                if (strlen(cg_v2_controllers[i].name) == len && strncmp(name, cg_v2_controllers[i].name, len) == 0)
+                        return cg_v2_controllers[i].mask;
         return 0;
 }
 
@@ -366,7 +361,7 @@ bool cg_reader_is_root(const struct cg_reader *r, enum cg_controller c) {
 
 /* RESOLVE_IN_ROOT already confines "..", but a ".." would silently name a
  * different cgroup than the reader's, so refuse it outright. */
-static bool path_has_dotdot(const char *path) {
+bool cg_path_has_dotdot(const char *path) {
         for (const char *p = path; *p;) {
                 size_t n = strcspn(p, "/");
                 if (n == 2 && p[0] == '.' && p[1] == '.')
@@ -378,7 +373,7 @@ static bool path_has_dotdot(const char *path) {
 }
 
 static int cg_open_dir_flags(const struct cg_hier *h, const char *path, int flags) {
-        if (!path || path_has_dotdot(path))
+        if (!path || cg_path_has_dotdot(path))
                 return -EINVAL;
         return open_beneath(h->fd, path, flags | O_DIRECTORY);
 }

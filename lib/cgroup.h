@@ -19,6 +19,13 @@ enum cg_controller {
 };
 
 const char *cg_controller_name(enum cg_controller c); /* v1 name: "blkio" */
+/* cgroup2's names of our controllers: "cpu" also carries the cpuacct
+ * figures (cpu.stat), and "io" replaces blkio. */
+struct cg_v2_controller {
+        const char *name;
+        unsigned mask; /* 1u << enum cg_controller */
+};
+extern const struct cg_v2_controller cg_v2_controllers[5];
 
 #define CG_NONE UINT64_MAX /* "no limit" / "not exposed" */
 
@@ -114,6 +121,8 @@ bool cg_reader_is_root(const struct cg_reader *r, enum cg_controller c);
 /* Helpers shared by the v1/v2 backends. */
 int cg_open_dir(const struct cg_hier *h, const char *path); /* O_DIRECTORY fd or -errno */
 int cg_read(const struct cg_hier *h, const char *path, const char *file, char **ret);
+/* true when PATH has a ".." component */
+bool cg_path_has_dotdot(const char *path);
 /* Truncate PATH to its parent ("/a/b" -> "/a" -> "/"); false at the root. */
 bool cg_path_up(char *path);
 /* Walk from PATH up to the root and return the lowest quota/period ratio;

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
+#include <stdarg.h>
 #include "fileio.h"
 
 void buf_free(struct buf *b) {
@@ -57,6 +58,21 @@ int buf_printf(struct buf *b, const char *fmt, ...) {
         va_end(ap);
         b->len += n;
         return 0;
+}
+
+int error_printf(char **ret_error, int err, const char *fmt, ...) {
+        va_list ap;
+        char *s = NULL;
+
+        if (!ret_error)
+                return err;
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) >= 0) {
+                free(*ret_error);
+                *ret_error = s;
+        }
+        va_end(ap);
+        return err;
 }
 
 int open_beneath(int dirfd, const char *path, int flags) {

@@ -4,6 +4,11 @@
 #include <stdint.h>
 #include "macro.h"
 
+/* Set *RET_ERROR (when not NULL) to a malloc'd message, freeing the one it
+ * held, and return ERR (a -errno): how library code hands a reason to the
+ * program that reports it. */
+int error_printf(char **ret_error, int err, const char *fmt, ...) _printf_(3, 4);
+
 /* Growable text buffer used by every renderer. */
 struct buf {
         char *data;
