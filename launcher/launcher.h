@@ -58,3 +58,7 @@ bool daemon_serving(const char *mountpoint);
 int daemon_ensure(const char *mountpoint, bool *ret_started, char **ret_error);
 /* `curate daemon start|stop|status [--mountpoint DIR]`; returns the exit status. */
 int daemon_main(int argc, char **argv);
+
+/* ---- devices-cmd.c ---- */
+/* `curate devices list [--json]`; returns the exit status. */
+int devices_main(int argc, char **argv);
