@@ -10,6 +10,7 @@
 #include "fileio.h"
 #include "launcher.h"
 #include "macro.h"
+#include "cdi.h"
 #include "nvidia.h"
 
 /* `curate devices list [--json]`: what the host offers to pass through,
@@ -20,7 +21,9 @@ static void devices_help(void) {
                "\n"
                "List the devices this host can hand to a container: NVIDIA GPUs (index in\n"
                "PCI bus order, the /dev/nvidiaN minor, UUID, bus id, model) and their MIG\n"
-               "devices (i:j). Read from /proc/driver/nvidia and /proc/devices.\n"
+               "devices (i:j), read from /proc/driver/nvidia and /proc/devices; and the\n"
+               "Container Device Interface devices (vendor/class=name) of the specs in\n"
+               "/etc/cdi and /var/run/cdi (a spec that does not load is reported, skipped).\n"
                "\n"
                "Options:\n"
                "  --json       print one JSON object instead of a table\n"
@@ -63,6 +66,42 @@ static void print_table(const struct nvidia_host *h, bool driver) {
         }
 }
 
+static void print_cdi_table(const struct cdi_registry *r) {
+        printf("\n");
+        if (r->n_devices == 0)
+                printf("No CDI devices.\n");
+        else
+                printf("%-40s %s\n", "CDI DEVICE", "SPEC");
+        for (size_t i = 0; i < r->n_devices; i++)
+                printf("%-40s %s\n", r->devices[i].qualified, r->specs[r->devices[i].spec].path);
+        for (size_t i = 0; i < r->n_errors; i++)
+                printf("skipped %s: %s\n", r->errors[i].path, r->errors[i].message);
+}
+
+static json_object *cdi_json(const struct cdi_registry *r) {
+        json_object *list = json_object_new_array();
+
+        for (size_t i = 0; i < r->n_devices; i++) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "name", json_object_new_string(r->devices[i].qualified));
+                json_object_object_add(o, "spec", json_object_new_string(r->specs[r->devices[i].spec].path));
+                json_object_array_add(list, o);
+        }
+        return list;
+}
+
+static json_object *cdi_errors_json(const struct cdi_registry *r) {
+        json_object *list = json_object_new_array();
+
+        for (size_t i = 0; i < r->n_errors; i++) {
+                json_object *o = json_object_new_object();
+                json_object_object_add(o, "spec", json_object_new_string(r->errors[i].path));
+                json_object_object_add(o, "error", json_object_new_string(r->errors[i].message));
+                json_object_array_add(list, o);
+        }
+        return list;
+}
+
 static json_object *gpu_json(const struct nvidia_gpu *g, size_t index) {
         json_object *o = json_object_new_object(), *migs = json_object_new_array();
 
@@ -84,13 +123,15 @@ static json_object *gpu_json(const struct nvidia_gpu *g, size_t index) {
         return o;
 }
 
-static void print_json(const struct nvidia_host *h, bool driver) {
+static void print_json(const struct nvidia_host *h, bool driver, const struct cdi_registry *cdi) {
         json_object *root = json_object_new_object(), *gpus = json_object_new_array();
 
         json_object_object_add(root, "nvidia_driver", json_object_new_boolean(driver));
         for (size_t i = 0; i < h->n_gpus; i++)
                 json_object_array_add(gpus, gpu_json(&h->gpus[i], i));
         json_object_object_add(root, "gpus", gpus);
+        json_object_object_add(root, "cdi", cdi_json(cdi));
+        json_object_object_add(root, "cdi_errors", cdi_errors_json(cdi));
         printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(root);
 }
@@ -98,6 +139,7 @@ static void print_json(const struct nvidia_host *h, bool driver) {
 static int cmd_list(bool json) {
         _cleanup_free_ char *error = NULL;
         struct nvidia_host host = { .n_gpus = 0 };
+        struct cdi_registry cdi = { .n_specs = 0 };
         bool driver = true;
         int root_fd, r;
 
@@ -107,18 +149,30 @@ static int cmd_list(bool json) {
                 return EXIT_CURATE;
         }
         r = nvidia_discover(root_fd, &host, &error);
-        close(root_fd);
-        if (r == -ENODEV) {
+        /* no NVIDIA major in /proc/devices, or (a fake tree) no /proc/devices */
+        if (r == -ENODEV || r == -ENOENT) {
                 driver = false;
                 host = (struct nvidia_host){ .n_gpus = 0 };
         } else if (r < 0) {
                 fprintf(stderr, "curate: devices: %s\n", error ? error : strerror(-r));
+                close(root_fd);
                 return EXIT_CURATE;
         }
-        if (json)
-                print_json(&host, driver);
-        else
+        r = cdi_registry_load(root_fd, cdi_default_dirs, &cdi, &error);
+        close(root_fd);
+        if (r < 0) {
+                fprintf(stderr, "curate: devices: %s\n", error ? error : strerror(-r));
+                if (driver)
+                        nvidia_host_done(&host);
+                return EXIT_CURATE;
+        }
+        if (json) {
+                print_json(&host, driver, &cdi);
+        } else {
                 print_table(&host, driver);
+                print_cdi_table(&cdi);
+        }
+        cdi_registry_done(&cdi);
         if (driver)
                 nvidia_host_done(&host);
         return 0;

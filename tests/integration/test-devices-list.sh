@@ -36,6 +36,17 @@ list "$F/two" --bogus
 check_eq "unknown option: exit 125" 125 "$RC"
 list "$F/two" show
 check_eq "unknown subcommand: exit 125" 125 "$RC"
+# CDI devices: the specs of tests/fixtures/cdi (see their README.md)
+C=$SOURCE_ROOT/tests/fixtures/cdi
+list "$C/basic"
+check_eq "CDI: exit 0" 0 "$RC"
+check_eq "CDI devices listed by qualified name with their spec" \
+        "nvidia.com/gpu=0 /etc/cdi/nvidia.json|nvidia.com/gpu=all /etc/cdi/nvidia.json" \
+        "$(awk '$1 == "nvidia.com/gpu=0" || $1 == "nvidia.com/gpu=all" { print $1, $2 }' <<<"$OUT" | paste -sd'|')"
+list "$C/invalid" --json
+check_eq "CDI: specs that do not load are reported, not fatal" 0 "$RC"
+check "  each with its file and reason" grep -q '"error":"/etc/cdi/no-path.json: devices\[0\].containerEdits.deviceNodes\[0\].path: missing"' <<<"$OUT"
+
 list /nonexistent-root
 check_eq "a missing CURATE_HOST_ROOT: exit 125" 125 "$RC"
 check "  naming it" grep -q 'CURATE_HOST_ROOT /nonexistent-root' <<<"$OUT"
