@@ -379,7 +379,7 @@ static void run_cgroup_free(struct run_cgroup *cg) {
                         close(cg->dir_fd[i]);
                 free(cg->path[i]);
         }
-        *cg = (struct run_cgroup){ .n = 0 };
+        *cg = (struct run_cgroup){ .n = 0, .devices_at = -1, .unified_at = -1 };
 }
 
 /* Create and open "NAME" in PARENT. EEXIST is an error: NAME is this run's. */
@@ -442,6 +442,17 @@ static int create_in(const struct cg_hier *h, const struct policy *p, const char
         return r;
 }
 
+/* Remember where the device controller lives among CG's directories (the
+ * device rules go there) when hierarchy I added one: BEFORE is cg->n before. */
+static void note_hierarchy(const struct cg_layout *l, int i, int before, struct run_cgroup *cg) {
+        if (cg->n == before)
+                return;
+        if (i == l->devices)
+                cg->devices_at = cg->n - 1;
+        else if (l->hier[i].version == 2)
+                cg->unified_at = cg->n - 1;
+}
+
 /* The hierarchies the command is placed in: each v1 mount serving one of
  * our controllers, the v1 devices mount (for the device rules), and the
  * cgroup2 mount when it serves one of ours. On a hybrid host the cgroup2
@@ -471,7 +482,7 @@ static int check_controllers(const struct cg_layout *l, const struct policy *p, 
 
 int run_cgroup_create(const struct cg_layout *l, const struct policy *p, const char *name, struct run_cgroup *ret,
                       char **ret_error) {
-        struct run_cgroup cg = { .n = 0, .transient = true };
+        struct run_cgroup cg = { .n = 0, .transient = true, .devices_at = -1, .unified_at = -1 };
         int r;
 
         if (!valid_name(name))
@@ -482,8 +493,11 @@ int run_cgroup_create(const struct cg_layout *l, const struct policy *p, const c
         if (r < 0)
                 return r;
         for (int i = 0; i < l->n && r >= 0; i++)
-                if (hier_used(l, i))
+                if (hier_used(l, i)) {
+                        int before = cg.n;
                         r = create_in(&l->hier[i], p, name, false, &cg, ret_error);
+                        note_hierarchy(l, i, before, &cg);
+                }
         if (r >= 0 && cg.n == 0)
                 r = error_printf(ret_error, -ENOENT, "no cgroup hierarchy to create %s/%s in", CURATE_CGROUP, name);
         if (r < 0) {
@@ -497,7 +511,7 @@ int run_cgroup_create(const struct cg_layout *l, const struct policy *p, const c
 }
 
 int run_cgroup_open_shared(const struct cg_layout *l, const char *name, struct run_cgroup *ret, char **ret_error) {
-        struct run_cgroup cg = { .n = 0, .transient = false };
+        struct run_cgroup cg = { .n = 0, .transient = false, .devices_at = -1, .unified_at = -1 };
         struct policy none;
         int r = 0;
 
@@ -519,7 +533,7 @@ int run_cgroup_open_shared(const struct cg_layout *l, const char *name, struct r
 /* ---- joining an existing cgroup ---- */
 
 int run_cgroup_join(const struct cg_layout *l, const char *path, struct run_cgroup *ret, char **ret_error) {
-        struct run_cgroup cg = { .n = 0, .transient = false };
+        struct run_cgroup cg = { .n = 0, .transient = false, .devices_at = -1, .unified_at = -1 };
 
         if (!path || !*path || cg_path_has_dotdot(path))
                 return error_printf(ret_error, -EINVAL, "cgroup '%s': not a cgroup path", path ? path : "");
@@ -544,6 +558,7 @@ int run_cgroup_join(const struct cg_layout *l, const char *path, struct run_cgro
                 }
                 cg.dir_fd[cg.n] = fd;
                 cg.path[cg.n++] = full;
+                note_hierarchy(l, i, cg.n - 1, &cg);
         }
         if (cg.n == 0)
                 return error_printf(ret_error, -ENOENT, "cgroup %s does not exist in any cgroup hierarchy", path);

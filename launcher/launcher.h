@@ -23,6 +23,8 @@ struct run_cgroup {
         int dir_fd[CG_HIER_MAX];  /* O_DIRECTORY|O_CLOEXEC fd of the cgroup in each */
         char *path[CG_HIER_MAX];  /* for messages: "/sys/fs/cgroup/memory/curate/run-123" */
         bool transient;           /* created here: emptied and removed by run_cgroup_destroy */
+        int devices_at;           /* index of the v1 devices cgroup in dir_fd, -1: none */
+        int unified_at;           /* index of the cgroup2 one, -1: none */
 };
 /* Create "curate/NAME" in every cgroup hierarchy of L (v1: each controller's
  * mount, devices included; v2: the unified mount, enabling the controllers

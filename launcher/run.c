@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include "devrules.h"
 #include "launcher.h"
 #include "macro.h"
 #include "run.h"
@@ -305,6 +306,36 @@ static pid_t clone_child(const struct policy *p) {
         return syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
 }
 
+/* The device cgroup of a transient cgroup allows exactly the curated set
+ * (devices/devrules.c: null, zero, full, random, urandom, tty, ptmx, pts),
+ * whatever nodes the command reaches (--host-dev, a bind, one created
+ * outside and passed in): v1 devices.deny/allow, or on cgroup2 a device
+ * program attached beside any already there (BPF_F_ALLOW_MULTI: every one
+ * must allow). Joined cgroups are not curate's to restrict. */
+static int restrict_devices(const struct run_cgroup *cg, char **ret_error) {
+        struct device_list none = { .n = 0 };
+        _cleanup_free_ struct dev_rule *rules = NULL;
+        _cleanup_free_ struct bpf_insn *prog = NULL;
+        size_t n_rules, n_prog;
+        int r, prog_fd;
+
+        if (!cg->transient || (cg->devices_at < 0 && cg->unified_at < 0))
+                return 0;
+        r = devrules_build(&none, &rules, &n_rules);
+        if (r < 0)
+                return error_printf(ret_error, r, "device rules: %s", strerror(-r));
+        if (cg->devices_at >= 0)
+                return devrules_apply_v1(cg->dir_fd[cg->devices_at], rules, n_rules, ret_error);
+        r = devrules_bpf_program(rules, n_rules, &prog, &n_prog);
+        if (r < 0)
+                return error_printf(ret_error, r, "device program: %s", strerror(-r));
+        r = devrules_bpf_attach(cg->dir_fd[cg->unified_at], prog, n_prog, &prog_fd, ret_error);
+        if (r < 0)
+                return r;
+        close(prog_fd); /* the cgroup holds the program until it is removed */
+        return 0;
+}
+
 /* Attach the released child to its cgroup and write its id maps, then let
  * it go. On failure the child is killed before it ran anything. */
 static int release_child(const struct run_config *cfg, pid_t child, struct run_cgroup *cg, int go_fd,
@@ -313,6 +344,8 @@ static int release_child(const struct run_config *cfg, pid_t child, struct run_c
 
         if (cg->n > 0 && (r = run_cgroup_attach(cg, child)) < 0)
                 return error_printf(ret_error, r, "moving the command into %s: %s", cg->path[0], strerror(-r));
+        if (cg->n > 0 && (r = restrict_devices(cg, ret_error)) < 0)
+                return r;
         if (cfg->policy.user_ns && (r = write_id_maps(child, ret_error)) < 0)
                 return r;
         if (write(go_fd, "g", 1) != 1)
@@ -322,7 +355,7 @@ static int release_child(const struct run_config *cfg, pid_t child, struct run_c
 
 int run_main(const struct run_config *cfg) {
         _cleanup_free_ char *error = NULL;
-        struct run_cgroup cg = { .n = 0 };
+        struct run_cgroup cg = { .n = 0, .devices_at = -1, .unified_at = -1 };
         sigset_t set, old;
         int pipefd[2], status, r;
         pid_t child;

@@ -100,4 +100,38 @@ caps --cap-add NOT_A_CAP
 check_eq "--cap-add NOT_A_CAP: exit 125" 125 "$RC"
 check "  with a message naming it ($ERR)" grep -qi 'not_a_cap' <<<"$ERR"
 
+# --- the device cgroup -----------------------------------------------------------------------
+# Whatever node the command reaches, the kernel lets it open only the curated
+# set: the host's /dev kept with --host-dev, or a node made with mknod outside
+# and passed in (here /dev/kmsg's numbers, c 1:11, and a copy of null, c 1:3).
+mknod "$T/kmsg-node" c 1 11 && mknod "$T/null-node" c 1 3
+cat > "$T/devices.sh" <<'EOF'
+rootdev=$1 dir=$2
+(exec 3<"$rootdev") 2>"$dir/err-root"; echo "open_rootdev=$?"
+echo "err_rootdev=$(cat "$dir/err-root")"
+(exec 3<"$dir/kmsg-node") 2>"$dir/err-kmsg"; echo "open_passed_in=$?"
+echo "err_passed_in=$(cat "$dir/err-kmsg")"
+(echo x >"$dir/null-node") 2>/dev/null; echo "write_null_copy=$?"
+(echo x >/dev/null) 2>/dev/null; echo "write_null=$?"
+echo "zero=$(head -c 4 /dev/zero | od -An -tx1 | tr -d ' ')"
+d=$(awk -F: '$2 == "devices" { print $3 }' /proc/self/cgroup)
+[ -n "$d" ] && echo "devlist=$(tr '\n' ' ' < /sys/fs/cgroup/devices$d/devices.list)"
+EOF
+cr run --mountpoint "$MNT" --host-dev --share-tmp -- sh "$T/devices.sh" "$rootdev" "$T"
+check_eq "device cgroup: runs ($ERR)" 0 "$RC"
+check "the host's disk $rootdev, visible with --host-dev, cannot be opened" test "$(kv open_rootdev <<<"$OUT")" != 0
+check "  refused by the device cgroup (EPERM: $(kv err_rootdev <<<"$OUT"))" grep -q 'Operation not permitted' <<<"$(kv err_rootdev <<<"$OUT")"
+check "a node made outside with mknod and passed in cannot be opened" test "$(kv open_passed_in <<<"$OUT")" != 0
+check "  refused by the device cgroup (EPERM: $(kv err_passed_in <<<"$OUT"))" grep -q 'Operation not permitted' <<<"$(kv err_passed_in <<<"$OUT")"
+check_eq "a passed-in node of an allowed device (null) works" 0 "$(kv write_null_copy <<<"$OUT")"
+check_eq "/dev/null works" 0 "$(kv write_null <<<"$OUT")"
+check_eq "/dev/zero works" 00000000 "$(kv zero <<<"$OUT")"
+if ! cg_is_v2 && [ -d /sys/fs/cgroup/devices ]; then
+        check_eq "v1 devices.list is exactly the curated set" \
+                "c 1:3 rwm c 1:5 rwm c 1:7 rwm c 1:8 rwm c 1:9 rwm c 5:0 rwm c 5:2 rwm c 136:* rwm" \
+                "$(kv devlist <<<"$OUT" | sed 's/ $//')"
+fi
+# the same node outside curate opens: the refusal is the container's
+check "control: outside curate the passed-in node opens" sh -c "exec 3<'$T/kmsg-node'"
+
 finish
