@@ -115,7 +115,7 @@ echo "err_passed_in=$(cat "$dir/err-kmsg")"
 (echo x >/dev/null) 2>/dev/null; echo "write_null=$?"
 echo "zero=$(head -c 4 /dev/zero | od -An -tx1 | tr -d ' ')"
 d=$(awk -F: '$2 == "devices" { print $3 }' /proc/self/cgroup)
-[ -n "$d" ] && echo "devlist=$(tr '\n' ' ' < /sys/fs/cgroup/devices$d/devices.list)"
+if [ -n "$d" ]; then echo "devlist=$(tr '\n' ' ' < /sys/fs/cgroup/devices$d/devices.list)"; fi
 EOF
 cr run --mountpoint "$MNT" --host-dev --share-tmp -- sh "$T/devices.sh" "$rootdev" "$T"
 check_eq "device cgroup: runs ($ERR)" 0 "$RC"
