@@ -118,6 +118,12 @@ int curate_start_sampler(struct curate *c);
  * Returns how many were found, or -errno when dev/ cannot be opened. */
 int curate_probe_devices(struct curate *c);
 
+/* Log MSG unless it was logged before (takes the lock). */
+void curate_log_once(struct curate *c, const char *msg);
+/* The /proc/PID/cgroup text of PID, read beneath the host root. A pid of 0
+ * (a reader outside our pid namespace) is -EIO: its cgroup is unknown. */
+int curate_reader_cgroup(struct curate *c, pid_t pid, char **ret);
+
 /* Render VIEW for the reader PID. Returns 0 and a referenced snapshot, or
  * -errno (-EIO when a limited reader's figure cannot be computed). */
 int curate_render(struct curate *c, enum view_id v, pid_t pid, struct snap **ret);

@@ -36,6 +36,10 @@ static void help(void) {
                "and ptmx -> pts/ptmx, and empty pts, shm and mqueue to mount on. The mount\n"
                "allows device nodes (dev,nosuid).\n"
                "\n"
+               "MOUNTPOINT/devs/ID is container ID's /dev: dev's entries plus the nodes the\n"
+               "launcher registered in %s/ID (lines \"PATH c|b MAJOR MINOR MODE\"),\n"
+               "shown only to readers in the cgroup curate/ID or in the root cgroup.\n"
+               "\n"
                "Options:\n"
                "  -f, --foreground     stay in the foreground (default: detach once mounted)\n"
                "  -p, --pidfile FILE   write the daemon's pid to FILE once it serves;\n"
@@ -47,8 +51,10 @@ static void help(void) {
                "\n"
                "Environment:\n"
                "  CURATE_HOST_ROOT     read host /proc, /sys, /dev and cgroup files beneath this\n"
-               "                       directory instead of / (a testing aid)\n",
-               CURATEFS_DEFAULT_MOUNTPOINT);
+               "                       directory instead of / (a testing aid)\n"
+               "  CURATE_DEVICES_DIR   where containers' device sets are registered\n"
+               "                       (default %s; a testing aid)\n",
+               CURATEFS_DEFAULT_MOUNTPOINT, CURATE_RUN_DIR "/devices", CURATE_RUN_DIR "/devices");
 }
 
 struct options {

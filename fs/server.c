@@ -7,6 +7,7 @@
 #include <time.h>
 #include <sys/stat.h>
 #include "curatefs.h"
+#include "devs.h"
 #include "server.h"
 
 /* The fixed tree. proc and sys have LXCFS's layout, so recipes that
@@ -30,6 +31,8 @@ struct node {
         const char *target; /* NODE_LINK */
 };
 enum { INO_ROOT = 1, INO_PROC, INO_SYS, INO_DEVICES, INO_SYSTEM, INO_CPU, INO_DEV };
+/* appended last, so the other nodes keep their numbers */
+#define INO_DEVS 30
 #define N_DIR(n, p, m)  { .name = n, .parent = p, .kind = NODE_DIR, .perm = m }
 #define N_VIEW(n, p, v) { .name = n, .parent = p, .kind = NODE_VIEW, .view = v }
 #define N_DEV(n, d)     { .name = n, .parent = INO_DEV, .kind = NODE_DEV, .dev = d }
@@ -65,8 +68,11 @@ static const struct node nodes[] = {
         N_LINK("stderr", "/proc/self/fd/2"),
         /* the private devpts's multiplexer (devpts(5), newinstance) */
         N_LINK("ptmx", "pts/ptmx"),
+        /* per-container copies of dev/ live below it (the devs_* code) */
+        [INO_DEVS - 1]    = N_DIR("devs", INO_ROOT, 0555),
 };
 #define NNODES ELEMENTSOF(nodes)
+_Static_assert(NNODES == INO_DEVS, "devs is the last node");
 /* The tree never changes and every reader sees the same names and modes, so
  * the kernel may cache entries and attributes for long; contents are never
  * cached (direct_io). */
@@ -76,10 +82,8 @@ static const struct node *node_get(fuse_ino_t ino) {
         return ino >= 1 && ino <= NNODES ? &nodes[ino - 1] : NULL;
 }
 
-/* Does the node exist? Today only a device the host lacks does not. This is
- * the one place lookup, getattr and readdir ask, so a per-reader device set
- * filters here; it will then also need entry_timeout 0 and no negative
- * entries for dev/, since the kernel's dentry cache is shared by readers. */
+/* Does the node exist? Only a device the host lacks does not. Per-container
+ * device sets are served under devs/ (below), whose nodes are never cached. */
 static bool node_visible(const struct curate *c, const struct node *n) {
         return n->kind != NODE_DEV || c->dev[n->dev].present;
 }
@@ -112,8 +116,322 @@ static struct curate *ctx_of(fuse_req_t req) {
         return fuse_req_userdata(req);
 }
 
+/* ---- MOUNTPOINT/devs/<id>: per-container /dev trees ---------------------
+ * Each is dev/'s nodes plus the ones the launcher registered in
+ * CURATE_DEVICES_DIR/<id>, shown only to readers in the cgroup curate/<id>
+ * (or in the root cgroup everywhere). The kernel's dentry and attribute
+ * caches are shared by every reader, so nothing below devs/ may be cached:
+ * timeouts are 0 and a missing name is an error reply, never a negative
+ * entry, which makes every path walk ask again (fuse_dentry_revalidate).
+ * Inodes are DEVS_INO_BASE + serial * 65536 + node index; every load of a
+ * registration takes a new serial, so an inode of a dropped or reloaded
+ * tree is stale and never names another tree's node. */
+#define DEVS_INO_BASE (1ULL << 32)
+#define DEVS_SLOTS 256
+struct devs_slot {
+        char id[DEVS_ID_MAX + 1];
+        uint64_t serial;        /* 0: free */
+        struct stat key;        /* the file as loaded: reloaded when it changes */
+        int error;              /* -EIO: the registration is malformed */
+        struct devs_tree tree;
+};
+static pthread_mutex_t devs_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct devs_slot devs_slots[DEVS_SLOTS];
+static uint64_t devs_serial;
+
+static const char *devs_dir(void) {
+        const char *d = getenv("CURATE_DEVICES_DIR");
+        return d && *d ? d : CURATE_RUN_DIR "/devices";
+}
+
+static bool is_devs_ino(fuse_ino_t ino) {
+        return ino >= DEVS_INO_BASE;
+}
+
+static fuse_ino_t devs_ino(const struct devs_slot *s, size_t index) {
+        return DEVS_INO_BASE + (s->serial << 16) + index;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b) {
+        return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+               a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+static void slot_drop(struct devs_slot *s) {
+        devs_tree_done(&s->tree);
+        *s = (struct devs_slot){ 0 };
+}
+
+static struct devs_slot *slot_by_id(const char *id) {
+        for (size_t i = 0; i < DEVS_SLOTS; i++)
+                if (devs_slots[i].serial && streq(devs_slots[i].id, id))
+                        return &devs_slots[i];
+        return NULL;
+}
+
+/* A free slot, else the least recently loaded one (it reloads when asked). */
+static struct devs_slot *slot_free(void) {
+        struct devs_slot *old = &devs_slots[0];
+        for (size_t i = 0; i < DEVS_SLOTS; i++) {
+                if (!devs_slots[i].serial)
+                        return &devs_slots[i];
+                if (devs_slots[i].serial < old->serial)
+                        old = &devs_slots[i];
+        }
+        slot_drop(old);
+        return old;
+}
+
+/* dev/'s own visible nodes, as the root of a tree */
+static int tree_add_dev(struct curate *c, struct devs_tree *t) {
+        int r = devs_tree_add(t, 0, "", DNODE_DIR, S_IFDIR | nodes[INO_DEV - 1].perm, 0, NULL);
+        for (size_t i = 0; r >= 0 && i < NNODES; i++) {
+                const struct node *n = &nodes[i];
+                if (n->parent != INO_DEV || !node_visible(c, n))
+                        continue;
+                if (n->kind == NODE_DEV)
+                        r = devs_tree_add(t, 0, n->name, DNODE_DEV, c->dev[n->dev].mode, c->dev[n->dev].rdev, NULL);
+                else if (n->kind == NODE_DIR)
+                        r = devs_tree_add(t, 0, n->name, DNODE_DIR, S_IFDIR | n->perm, 0, NULL);
+                else
+                        r = devs_tree_add(t, 0, n->name, DNODE_LINK, S_IFLNK | 0777, 0, n->target);
+        }
+        return r < 0 ? r : 0;
+}
+
+/* Parse TEXT into S's tree; a malformed registration is logged once and
+ * leaves S->error = -EIO. */
+static void slot_build(struct curate *c, struct devs_slot *s, const char *path, const char *text) {
+        struct devs_entry *e = NULL;
+        unsigned line = 0;
+        size_t bad = 0;
+        char msg[4096 + 512];
+        int n = devs_parse(text, &e, &line);
+        int r = n < 0 ? n : tree_add_dev(c, &s->tree);
+        if (r >= 0)
+                r = devs_tree_add_entries(&s->tree, e, n, &bad);
+        if (n == -EINVAL)
+                snprintf(msg, sizeof(msg), "device registration %s:%u: malformed line; its readers get EIO", path, line);
+        else if (r == -EEXIST)
+                snprintf(msg, sizeof(msg), "device registration %s: '%s' names an existing node; its readers get EIO",
+                         path, e[bad].path);
+        else if (r < 0)
+                snprintf(msg, sizeof(msg), "device registration %s: %s; its readers get EIO", path, strerror(-r));
+        if (r < 0) {
+                curate_log_once(c, msg);
+                devs_tree_done(&s->tree);
+                s->error = -EIO;
+        }
+        devs_entries_free(e, n > 0 ? n : 0);
+}
+
+/* The loaded tree of ID, (re)read when its file changed. Called locked. */
+static int devs_load(struct curate *c, const char *id, struct devs_slot **ret) {
+        char path[4096];
+        struct stat st;
+        struct devs_slot *s = slot_by_id(id);
+
+        snprintf(path, sizeof(path), "%s/%s", devs_dir(), id);
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+                if (s)
+                        slot_drop(s);
+                return -ENOENT;
+        }
+        if (!s || !same_file(&s->key, &st)) {
+                _cleanup_free_ char *text = NULL;
+                int r = read_file_at(AT_FDCWD, path, &text, NULL);
+                if (r < 0)
+                        return r == -ENOENT ? -ENOENT : -EIO;
+                if (s)
+                        slot_drop(s);
+                s = slot_free();
+                snprintf(s->id, sizeof(s->id), "%s", id);
+                s->serial = ++devs_serial;
+                s->key = st;
+                slot_build(c, s, path, text);
+        }
+        if (s->error < 0)
+                return s->error;
+        *ret = s;
+        return 0;
+}
+
+/* May the request's reader see ID's tree? */
+static int devs_check_reader(fuse_req_t req, const char *id) {
+        _cleanup_free_ char *text = NULL;
+        if (curate_reader_cgroup(ctx_of(req), fuse_req_ctx(req)->pid, &text) < 0)
+                return -ENOENT;
+        return devs_reader_allowed(text, id) ? 0 : -ENOENT;
+}
+
+/* Resolve a devs inode for the request's reader. On success devs_lock is
+ * held and *ret_slot, *ret_index name a current node. */
+static int devs_resolve(fuse_req_t req, fuse_ino_t ino, struct devs_slot **ret_slot, size_t *ret_index) {
+        uint64_t serial = (ino - DEVS_INO_BASE) >> 16;
+        size_t index = (ino - DEVS_INO_BASE) & 0xffff;
+        char id[DEVS_ID_MAX + 1] = "";
+        struct devs_slot *s;
+        int r;
+
+        pthread_mutex_lock(&devs_lock);
+        for (size_t i = 0; i < DEVS_SLOTS; i++)
+                if (devs_slots[i].serial == serial)
+                        memcpy(id, devs_slots[i].id, sizeof(id));
+        pthread_mutex_unlock(&devs_lock);
+        if (!*id)
+                return -ESTALE;
+        r = devs_check_reader(req, id);
+        if (r < 0)
+                return r;
+        pthread_mutex_lock(&devs_lock);
+        r = devs_load(ctx_of(req), id, &s);
+        if (r >= 0 && (s->serial != serial || index >= s->tree.len))
+                r = -ESTALE;
+        if (r < 0) {
+                pthread_mutex_unlock(&devs_lock);
+                return r;
+        }
+        *ret_slot = s;
+        *ret_index = index;
+        return 0;
+}
+
+static void dnode_stat(const struct devs_slot *s, size_t index, struct stat *st) {
+        const struct dnode *n = &s->tree.n[index];
+        *st = (struct stat){ .st_ino = devs_ino(s, index), .st_mode = n->mode, .st_nlink = n->kind == DNODE_DIR ? 2 : 1 };
+        if (n->kind == DNODE_DEV)
+                st->st_rdev = n->rdev;
+        if (n->kind == DNODE_LINK)
+                st->st_size = strlen(n->target);
+}
+
+static void devs_reply_entry(fuse_req_t req, const struct devs_slot *s, size_t index) {
+        struct fuse_entry_param e = { .ino = devs_ino(s, index), .generation = s->serial };
+        dnode_stat(s, index, &e.attr);
+        fuse_reply_entry(req, &e);
+}
+
+static void devs_lookup_id(fuse_req_t req, const char *id) {
+        struct devs_slot *s;
+        int r = devs_id_valid(id) ? devs_check_reader(req, id) : -ENOENT;
+        if (r < 0) {
+                fuse_reply_err(req, -r);
+                return;
+        }
+        pthread_mutex_lock(&devs_lock);
+        r = devs_load(ctx_of(req), id, &s);
+        if (r < 0)
+                fuse_reply_err(req, -r);
+        else
+                devs_reply_entry(req, s, 0);
+        pthread_mutex_unlock(&devs_lock);
+}
+
+static void devs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
+        struct devs_slot *s;
+        size_t dir;
+        int r = devs_resolve(req, parent, &s, &dir);
+        if (r < 0) {
+                fuse_reply_err(req, -r);
+                return;
+        }
+        int i = s->tree.n[dir].kind == DNODE_DIR ? devs_tree_find(&s->tree, dir, name) : -ENOTDIR;
+        if (i < 0)
+                fuse_reply_err(req, -i);
+        else
+                devs_reply_entry(req, s, i);
+        pthread_mutex_unlock(&devs_lock);
+}
+
+static void devs_getattr(fuse_req_t req, fuse_ino_t ino) {
+        struct devs_slot *s;
+        size_t index;
+        struct stat st;
+        int r = devs_resolve(req, ino, &s, &index);
+        if (r < 0) {
+                fuse_reply_err(req, -r);
+                return;
+        }
+        dnode_stat(s, index, &st);
+        fuse_reply_attr(req, &st, 0);
+        pthread_mutex_unlock(&devs_lock);
+}
+
+static void devs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off) {
+        struct devs_slot *s;
+        size_t dir, len = 0;
+        char buf[4096];
+        int r = devs_resolve(req, ino, &s, &dir);
+        if (r < 0) {
+                fuse_reply_err(req, -r);
+                return;
+        }
+        if (s->tree.n[dir].kind != DNODE_DIR) {
+                pthread_mutex_unlock(&devs_lock);
+                fuse_reply_err(req, ENOTDIR);
+                return;
+        }
+        if (size > sizeof(buf))
+                size = sizeof(buf);
+        /* offsets: 1 ".", 2 "..", then i + 1 for node i >= 1 */
+        for (off_t i = off; i < (off_t)s->tree.len + 1; i++) {
+                struct stat st = { .st_mode = S_IFDIR };
+                const char *name;
+                if (i == 0) {
+                        name = ".";
+                        st.st_ino = ino;
+                } else if (i == 1) {
+                        name = "..";
+                        st.st_ino = dir == 0 ? INO_DEVS : devs_ino(s, s->tree.n[dir].parent);
+                } else {
+                        size_t n = i - 1;
+                        if (s->tree.n[n].parent != dir)
+                                continue;
+                        name = s->tree.n[n].name;
+                        dnode_stat(s, n, &st);
+                }
+                size_t need = fuse_add_direntry(req, buf + len, size - len, name, &st, i + 1);
+                if (need > size - len)
+                        break;
+                len += need;
+        }
+        fuse_reply_buf(req, buf, len);
+        pthread_mutex_unlock(&devs_lock);
+}
+
+/* open, opendir and readlink: ask again, then answer by kind */
+static void devs_open_like(fuse_req_t req, fuse_ino_t ino, enum dnode_kind want, struct fuse_file_info *fi) {
+        struct devs_slot *s;
+        size_t index;
+        int r = devs_resolve(req, ino, &s, &index);
+        if (r < 0) {
+                fuse_reply_err(req, -r);
+                return;
+        }
+        enum dnode_kind k = s->tree.n[index].kind;
+        if (k == want && want == DNODE_LINK)
+                fuse_reply_readlink(req, s->tree.n[index].target);
+        else if (k == want && want == DNODE_DIR)
+                fuse_reply_open(req, fi);
+        else if (want == DNODE_LINK)
+                fuse_reply_err(req, EINVAL);
+        else
+                /* open of a file here: a device never gets here (the kernel
+                 * opens it), so it is a directory */
+                fuse_reply_err(req, want == DNODE_DIR ? ENOTDIR : k == DNODE_DIR ? EISDIR : ENXIO);
+        pthread_mutex_unlock(&devs_lock);
+}
+
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
         struct curate *c = ctx_of(req);
+        if (parent == INO_DEVS) {
+                devs_lookup_id(req, name);
+                return;
+        }
+        if (is_devs_ino(parent)) {
+                devs_lookup(req, parent, name);
+                return;
+        }
         for (size_t i = 0; i < NNODES; i++) {
                 if (i + 1 == INO_ROOT || nodes[i].parent != parent || !streq(nodes[i].name, name) ||
                     !node_visible(c, &nodes[i]))
@@ -133,6 +451,10 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         const struct node *n = node_get(ino);
         struct stat st;
+        if (is_devs_ino(ino)) {
+                devs_getattr(req, ino);
+                return;
+        }
         if (!n || !node_visible(ctx_of(req), n)) {
                 fuse_reply_err(req, ENOENT);
                 return;
@@ -151,6 +473,10 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
         char buf[4096];
         size_t len = 0;
 
+        if (is_devs_ino(ino)) {
+                devs_readdir(req, ino, size, off);
+                return;
+        }
         if (!dir || dir->kind != NODE_DIR) {
                 fuse_reply_err(req, ENOTDIR);
                 return;
@@ -207,6 +533,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         struct handle *h;
         int r;
 
+        if (is_devs_ino(ino)) {
+                devs_open_like(req, ino, DNODE_DEV, fi);
+                return;
+        }
         if (!n || n->kind != NODE_VIEW) {
                 /* A device or symlink never gets here: the kernel opens a
                  * device node itself and resolves links before opening. */
@@ -284,6 +614,10 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino) {
         const struct node *n = node_get(ino);
+        if (is_devs_ino(ino)) {
+                devs_open_like(req, ino, DNODE_LINK, NULL);
+                return;
+        }
         if (!n || n->kind != NODE_LINK) {
                 fuse_reply_err(req, n ? EINVAL : ENOENT);
                 return;
@@ -293,6 +627,10 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino) {
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         const struct node *n = node_get(ino);
+        if (is_devs_ino(ino)) {
+                devs_open_like(req, ino, DNODE_DIR, fi);
+                return;
+        }
         if (!n || n->kind != NODE_DIR) {
                 fuse_reply_err(req, n ? ENOTDIR : ENOENT);
                 return;

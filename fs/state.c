@@ -71,6 +71,20 @@ static void log_once(struct curate *c, const char *msg) {
                 c->log(msg);
 }
 
+void curate_log_once(struct curate *c, const char *msg) {
+        pthread_mutex_lock(&c->lock);
+        log_once(c, msg);
+        pthread_mutex_unlock(&c->lock);
+}
+
+int curate_reader_cgroup(struct curate *c, pid_t pid, char **ret) {
+        char path[32];
+        if (pid <= 0)
+                return -EIO;
+        snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
+        return read_file_at(c->root_fd, path, ret, NULL);
+}
+
 /* inode of PID's pid namespace (0: the daemon's own); 0 when unknown */
 static uint64_t pidns_inode(int root_fd, pid_t pid) {
         char p[64];

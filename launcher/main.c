@@ -71,6 +71,11 @@ static void help_run(void) {
                "                           all): meminfo cpuinfo stat uptime loadavg swaps\n"
                "                           diskstats cpu-online\n"
                "      --host-dev           keep the host's /dev instead of the curated one\n"
+               "      --device PATH[:rwm]  add host device node PATH (under /dev) to /dev and\n"
+               "                           the device cgroup (root, transient cgroup only)\n"
+               "      --device VENDOR/CLASS=NAME  a CDI device: its nodes and env\n"
+               "      --gpu SPEC           NVIDIA GPUs, as NVIDIA_VISIBLE_DEVICES: all, none,\n"
+               "                           void, 0,1, GPU-<uuid>, MIG-<uuid>, i:j\n"
                "      --mountpoint DIR     the curatefs mount point (default %s)\n"
                "\n"
                "Filesystem:\n"
@@ -120,6 +125,7 @@ static int cmd_run(int argc, char **argv) {
         r = run_parse_options(argc, argv, &cfg, &error);
         if (r == 1) {
                 help_run();
+                run_config_done(&cfg);
                 policy_done(&cfg.policy);
                 return 0;
         }
@@ -128,10 +134,12 @@ static int cmd_run(int argc, char **argv) {
         if (r < 0) {
                 if (error)
                         fprintf(stderr, "curate: %s\n", error);
+                run_config_done(&cfg);
                 policy_done(&cfg.policy);
                 return EXIT_CURATE;
         }
         r = run_main(&cfg);
+        run_config_done(&cfg);
         policy_done(&cfg.policy);
         return r;
 }

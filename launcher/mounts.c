@@ -20,6 +20,7 @@
 
 struct mount_ctx {
         const struct policy *p;
+        const struct run_config *cfg;
         int root_fd;    /* the container's root: / or the --rootfs bind */
         int mp_fd;      /* the curatefs mount point (host path) */
         int devnull_fd; /* the host's /dev/null, bound over masked files */
@@ -226,8 +227,16 @@ static int setup_dev_mounts(const struct mount_ctx *c) {
 
 static int setup_dev(const struct mount_ctx *c) {
         const struct mount_op host = { .kind = OP_BIND, .from_fd = AT_FDCWD, .from = "/dev", .recursive = true };
-        const struct mount_op curated = { .kind = OP_BIND, .from_fd = c->mp_fd, .from = "dev" };
+        char devs[64];
+        struct mount_op curated = { .kind = OP_BIND, .from_fd = c->mp_fd, .from = "dev" };
         int r;
+
+        /* with --device/--gpu: curatefs's per-container tree, the curated
+         * set plus the registered nodes, served to this cgroup only */
+        if (c->cfg->devices.n > 0) {
+                snprintf(devs, sizeof(devs), "devs/%s", c->cfg->devices_id);
+                curated.from = devs;
+        }
 
         if (!c->p->curated_dev) {
                 if (!c->p->rootfs)
@@ -237,7 +246,9 @@ static int setup_dev(const struct mount_ctx *c) {
         }
         r = mount_on(c, "/dev", &curated);
         if (r != 0)
-                return fail(c, r == 1 ? -ENOENT : r, "binding the curatefs /dev", "/dev");
+                return fail(c, r == 1 ? -ENOENT : r,
+                            c->cfg->devices.n > 0 ? "binding the curatefs per-container /dev (devs/ID: does curatefs serve it?)"
+                                                  : "binding the curatefs /dev", "/dev");
         return setup_dev_mounts(c);
 }
 
@@ -359,7 +370,7 @@ static int open_sources(struct mount_ctx *c, const char *mountpoint) {
 }
 
 int mounts_setup(const struct run_config *cfg, char **ret_error) {
-        struct mount_ctx c = { .p = &cfg->policy, .root_fd = -EBADF, .mp_fd = -EBADF, .devnull_fd = -EBADF,
+        struct mount_ctx c = { .p = &cfg->policy, .cfg = cfg, .root_fd = -EBADF, .mp_fd = -EBADF, .devnull_fd = -EBADF,
                                .ret_error = ret_error };
         _cleanup_free_ char *cwd = get_current_dir_name();
         unsigned long prop = cfg->policy.propagation == POLICY_PROPAGATION_SLAVE ? MS_SLAVE : MS_PRIVATE;

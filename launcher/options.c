@@ -32,6 +32,8 @@ enum {
         OPT_SHARE_TMP,
         OPT_CAP_ADD,
         OPT_CAP_DROP,
+        OPT_DEVICE,
+        OPT_GPU,
 };
 
 static const struct option run_longopts[] = {
@@ -56,6 +58,8 @@ static const struct option run_longopts[] = {
         { "share-tmp", no_argument, NULL, OPT_SHARE_TMP },
         { "cap-add", required_argument, NULL, OPT_CAP_ADD },
         { "cap-drop", required_argument, NULL, OPT_CAP_DROP },
+        { "device", required_argument, NULL, OPT_DEVICE },
+        { "gpu", required_argument, NULL, OPT_GPU },
         { "policy", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         {},
@@ -117,6 +121,18 @@ static int apply_path_option(char **e, struct policy *p, int c, const char *opt,
         r = c == OPT_MASK ? policy_add_mask(p, path) : policy_add_read_only(p, path);
         if (r < 0)
                 error_printf(e, r, "%s %s: %s", opt, path, strerror(-r));
+        return r;
+}
+
+/* --device PATH[:rwm] or vendor/class=name: checked for shape here, resolved
+ * against the host by run_validate(). */
+static int apply_device(char **e, struct policy *p, const char *opt, const char *value) {
+        int r = policy_add_device(p, value);
+
+        if (r == -EINVAL)
+                return bad_value(e, opt, value, "a device node under /dev (PATH[:rwm]) or a CDI name (vendor/class=name)");
+        if (r < 0)
+                error_printf(e, r, "%s %s: %s", opt, value, strerror(-r));
         return r;
 }
 
@@ -208,6 +224,14 @@ static int apply_option(char **e, struct run_config *cfg, int c, const char *opt
         case OPT_CAP_ADD:
         case OPT_CAP_DROP:
                 return apply_cap(e, p, opt, optarg, c == OPT_CAP_ADD);
+        case OPT_DEVICE:
+                return apply_device(e, p, opt, optarg);
+        case OPT_GPU:
+                if (optarg[0] == '\0')
+                        return bad_value(e, opt, optarg, "a GPU selection (all, none, void, 0,1, GPU-<uuid>, MIG-<uuid>, i:j)");
+                free(p->gpu);
+                p->gpu = strdup(optarg);
+                return p->gpu ? 0 : -ENOMEM;
         }
         return -EINVAL;
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +11,13 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include "cdi.h"
 #include "devrules.h"
+#include "gpu-select.h"
+#include "nvidia.h"
 #include "launcher.h"
 #include "macro.h"
 #include "run.h"
@@ -78,7 +83,243 @@ static int validate_paths(const struct policy *p, char **ret_error) {
         return 0;
 }
 
-int run_validate(const struct run_config *cfg, char **ret_error) {
+/* ---- devices: --device and --gpu resolved against the host root ---- */
+
+static int open_host_root(char **ret_error) {
+        const char *root = getenv("CURATE_HOST_ROOT");
+        int fd;
+
+        if (!root || !*root)
+                root = "/";
+        fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return error_printf(ret_error, -errno, "host root %s: %s", root, strerror(errno));
+        return fd;
+}
+
+/* --device /dev/X[:rwm]: the node must exist beneath the host root and be a
+ * char or block device; its path inside the container is the same. */
+static int resolve_host_node(int root_fd, const char *spec, struct device_list *list, char **ret_error) {
+        _cleanup_free_ char *path = strdup(spec);
+        _cleanup_close_ int fd = -EBADF;
+        struct device_node node = { .uid = (uid_t)-1, .gid = (gid_t)-1 };
+        const char *want;
+        char *colon, *a = node.access;
+        struct stat st;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        colon = strchr(path, ':');
+        want = colon ? colon + 1 : "rwm";
+        for (const char *k = "rwm"; *k; k++) /* "rwm" order, as device_node wants it */
+                if (strchr(want, *k))
+                        *a++ = *k;
+        if (colon)
+                *colon = '\0';
+        fd = open_beneath(root_fd, path + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return error_printf(ret_error, fd, "--device %s: %s", spec, strerror(-fd));
+        if (fstat(fd, &st) < 0)
+                return error_printf(ret_error, -errno, "--device %s: %s", spec, strerror(errno));
+        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+                return error_printf(ret_error, -ENODEV, "--device %s: %s is not a character or block device",
+                                    spec, path);
+        node.path = path;
+        node.host_path = path;
+        node.type = S_ISCHR(st.st_mode) ? 'c' : 'b';
+        node.major = major(st.st_rdev);
+        node.minor = minor(st.st_rdev);
+        node.file_mode = st.st_mode & 07777;
+        r = device_list_add(list, &node);
+        if (r < 0)
+                return error_printf(ret_error, r, "--device %s: %s", spec,
+                                    r == -EEXIST ? "conflicts with another device of the same path" : strerror(-r));
+        return 0;
+}
+
+static int add_nodes(struct device_list *list, const struct device_list *from, const char *what, char **ret_error) {
+        for (size_t i = 0; i < from->n; i++) {
+                int r = device_list_add(list, &from->nodes[i]);
+                if (r < 0)
+                        return error_printf(ret_error, r, "%s: %s: %s", what, from->nodes[i].path,
+                                            r == -EEXIST ? "conflicts with another device of the same path" : strerror(-r));
+        }
+        return 0;
+}
+
+/* --device vendor/class=name: its nodes and env; mounts and hooks are
+ * refused for now rather than silently dropped. */
+static int resolve_cdi(int root_fd, const char *spec, struct run_config *cfg, char **ret_error) {
+        _cleanup_free_ char *error = NULL;
+        struct cdi_registry reg = {};
+        struct cdi_edits edits = {};
+        int r;
+
+        r = cdi_registry_load(root_fd, cdi_default_dirs, &reg, &error);
+        if (r < 0) {
+                r = error_printf(ret_error, r, "--device %s: %s", spec, error ? error : strerror(-r));
+                goto out;
+        }
+        r = cdi_resolve(&reg, spec, &edits, &error);
+        if (r < 0) {
+                r = error_printf(ret_error, r, "--device %s: %s", spec, error ? error : strerror(-r));
+                goto out;
+        }
+        if (edits.n_mounts > 0 || edits.n_hooks > 0 || edits.n_additional_gids > 0) {
+                r = error_printf(ret_error, -EOPNOTSUPP,
+                                 "--device %s: CDI mounts, hooks and additionalGIDs are not supported yet", spec);
+                goto out;
+        }
+        r = add_nodes(&cfg->devices, &edits.nodes, spec, ret_error);
+        if (r < 0)
+                goto out;
+        for (size_t i = 0; i < edits.n_env; i++) {
+                char **env = realloc(cfg->env, (cfg->n_env + 2) * sizeof(char *));
+                if (!env) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                cfg->env = env;
+                env[cfg->n_env] = strdup(edits.env[i]);
+                if (!env[cfg->n_env]) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                env[++cfg->n_env] = NULL;
+        }
+out:
+        cdi_edits_done(&edits);
+        cdi_registry_done(&reg);
+        return r;
+}
+
+static int resolve_gpu(int root_fd, const char *spec, struct device_list *list, char **ret_error) {
+        _cleanup_free_ char *error = NULL;
+        struct gpu_selection sel = {};
+        struct nvidia_host host = {};
+        struct device_list nodes = {};
+        int r;
+
+        r = gpu_select_parse(spec, &sel, &error);
+        if (r < 0)
+                return error_printf(ret_error, r, "--gpu %s: %s", spec, error ? error : strerror(-r));
+        r = nvidia_discover(root_fd, &host, &error);
+        if (r < 0) {
+                r = error_printf(ret_error, r, "--gpu %s: %s", spec,
+                                 r == -ENODEV ? "this host has no NVIDIA driver (no nvidia in /proc/devices)"
+                                              : error ? error : strerror(-r));
+                goto out_sel;
+        }
+        r = gpu_select_resolve(&sel, &host, &nodes, NULL, &error);
+        if (r < 0)
+                r = error_printf(ret_error, r, "--gpu %s: %s", spec, error ? error : strerror(-r));
+        else
+                r = add_nodes(list, &nodes, "--gpu", ret_error);
+        device_list_done(&nodes);
+        nvidia_host_done(&host);
+out_sel:
+        gpu_selection_done(&sel);
+        return r;
+}
+
+static int resolve_devices(struct run_config *cfg, char **ret_error) {
+        _cleanup_close_ int root_fd = -EBADF;
+        int r;
+
+        const struct policy *p = &cfg->policy;
+
+        if (p->n_devices == 0 && !p->gpu)
+                return 0;
+        if (geteuid() != 0 || p->cgroup)
+                return error_printf(ret_error, -EPERM,
+                                    "--device and --gpu need root and a cgroup of curate's own (not --cgroup): "
+                                    "the device cgroup enforces them");
+        if (!p->curated_dev)
+                return error_printf(ret_error, -EINVAL, "--device and --gpu need the curated /dev (not --host-dev)");
+        root_fd = open_host_root(ret_error);
+        if (root_fd < 0)
+                return root_fd;
+        for (size_t i = 0; i < p->n_devices; i++) {
+                const char *spec = p->devices[i];
+                r = spec[0] == '/' ? resolve_host_node(root_fd, spec, &cfg->devices, ret_error)
+                                   : resolve_cdi(root_fd, spec, cfg, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (p->gpu && (r = resolve_gpu(root_fd, p->gpu, &cfg->devices, ret_error)) < 0)
+                return r;
+        snprintf(cfg->devices_id, sizeof(cfg->devices_id), "run-%d", getpid());
+        return 0;
+}
+
+void run_config_done(struct run_config *cfg) {
+        device_list_done(&cfg->devices);
+        for (size_t i = 0; i < cfg->n_env; i++)
+                free(cfg->env[i]);
+        free(cfg->env);
+        cfg->env = NULL;
+        cfg->n_env = 0;
+}
+
+/* The registration curatefs reads: RUN_DIR/devices/<id>, one
+ * "PATH TYPE MAJOR MINOR MODE" line per node, PATH relative to /dev;
+ * written to a temp file and renamed so the daemon never sees half of it. */
+static const char *devices_dir(void) {
+        const char *d = getenv("CURATE_DEVICES_DIR");
+        return d && *d ? d : CURATE_RUN_DIR "/devices";
+}
+
+static int registration_path(const struct run_config *cfg, char *buf, size_t size) {
+        int n = snprintf(buf, size, "%s/%s", devices_dir(), cfg->devices_id);
+        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int write_registration(const struct run_config *cfg, char **ret_error) {
+        _cleanup_buf_ struct buf b = {};
+        char path[PATH_MAX], tmp[PATH_MAX + 8];
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        if ((r = registration_path(cfg, path, sizeof(path))) < 0)
+                return error_printf(ret_error, r, "device registration: %s", strerror(-r));
+        if (!getenv("CURATE_DEVICES_DIR"))
+                (void)mkdir(CURATE_RUN_DIR, 0755);
+        if (mkdir(devices_dir(), 0755) < 0 && errno != EEXIST)
+                return error_printf(ret_error, -errno, "%s: %s", devices_dir(), strerror(errno));
+        for (size_t i = 0; i < cfg->devices.n; i++) {
+                const struct device_node *n = &cfg->devices.nodes[i];
+                const char *rel = strncmp(n->path, "/dev/", 5) == 0 ? n->path + 5 : n->path;
+                buf_printf(&b, "%s %c %u %u %04o\n", rel, n->type, n->major, n->minor,
+                           (unsigned)(n->file_mode ? n->file_mode & 07777 : 0666));
+        }
+        if (b.err < 0)
+                return error_printf(ret_error, b.err, "device registration: %s", strerror(-b.err));
+        snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", devices_dir(), cfg->devices_id);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return error_printf(ret_error, -errno, "%s: %s", tmp, strerror(errno));
+        if (b.len > 0 && write(fd, b.data, b.len) != (ssize_t)b.len) {
+                r = -errno;
+                (void)unlink(tmp);
+                return error_printf(ret_error, r, "%s: %s", tmp, strerror(-r));
+        }
+        if (rename(tmp, path) < 0) {
+                r = -errno;
+                (void)unlink(tmp);
+                return error_printf(ret_error, r, "%s: %s", path, strerror(-r));
+        }
+        return 0;
+}
+
+static void remove_registration(const struct run_config *cfg) {
+        char path[PATH_MAX];
+
+        if (cfg->devices.n > 0 && registration_path(cfg, path, sizeof(path)) == 0)
+                (void)unlink(path);
+}
+
+int run_validate(struct run_config *cfg, char **ret_error) {
         const struct policy *p = &cfg->policy;
         bool root = geteuid() == 0;
         int r;
@@ -100,7 +341,7 @@ int run_validate(const struct run_config *cfg, char **ret_error) {
                                     "no curatefs serves %s and only root can start one: run `curate daemon start` as root, "
                                     "or use --views none --host-dev",
                                     cfg->mountpoint);
-        return 0;
+        return resolve_devices(cfg, ret_error);
 }
 
 static int exit_status(int status) {
@@ -158,6 +399,9 @@ static _Noreturn void exec_command(const struct run_config *cfg) {
         /* every fd but stdin, stdout and stderr: nothing of curate's leaks */
         if (close_range(3, ~0U, 0) < 0)
                 child_fail("closing file descriptors", -errno);
+        for (size_t i = 0; i < cfg->n_env; i++) /* CDI env, in order: a later KEY= wins */
+                if (putenv(cfg->env[i]) != 0)
+                        child_fail("setting the environment", -errno);
         execvp(cfg->argv[0], cfg->argv);
         e = errno;
         fprintf(stderr, "curate: %s: %s\n", cfg->argv[0], strerror(e));
@@ -312,8 +556,7 @@ static pid_t clone_child(const struct policy *p) {
  * outside and passed in): v1 devices.deny/allow, or on cgroup2 a device
  * program attached beside any already there (BPF_F_ALLOW_MULTI: every one
  * must allow). Joined cgroups are not curate's to restrict. */
-static int restrict_devices(const struct run_cgroup *cg, char **ret_error) {
-        struct device_list none = { .n = 0 };
+static int restrict_devices(const struct run_config *cfg, const struct run_cgroup *cg, char **ret_error) {
         _cleanup_free_ struct dev_rule *rules = NULL;
         _cleanup_free_ struct bpf_insn *prog = NULL;
         size_t n_rules, n_prog;
@@ -321,7 +564,8 @@ static int restrict_devices(const struct run_cgroup *cg, char **ret_error) {
 
         if (!cg->transient || (cg->devices_at < 0 && cg->unified_at < 0))
                 return 0;
-        r = devrules_build(&none, &rules, &n_rules);
+        /* the curated set plus exactly --device / --gpu's nodes */
+        r = devrules_build(&cfg->devices, &rules, &n_rules);
         if (r < 0)
                 return error_printf(ret_error, r, "device rules: %s", strerror(-r));
         if (cg->devices_at >= 0)
@@ -344,7 +588,7 @@ static int release_child(const struct run_config *cfg, pid_t child, struct run_c
 
         if (cg->n > 0 && (r = run_cgroup_attach(cg, child)) < 0)
                 return error_printf(ret_error, r, "moving the command into %s: %s", cg->path[0], strerror(-r));
-        if (cg->n > 0 && (r = restrict_devices(cg, ret_error)) < 0)
+        if (cg->n > 0 && (r = restrict_devices(cfg, cg, ret_error)) < 0)
                 return r;
         if (cfg->policy.user_ns && (r = write_id_maps(child, ret_error)) < 0)
                 return r;
@@ -377,6 +621,9 @@ int run_main(const struct run_config *cfg) {
                 if (r < 0)
                         goto fail;
         }
+        /* before the child is released: curatefs must serve its /dev */
+        if (cfg->devices.n > 0 && (r = write_registration(cfg, &error)) < 0)
+                goto fail_cgroup;
         if (pipe2(pipefd, O_CLOEXEC) < 0) {
                 r = error_printf(&error, -errno, "pipe: %s", strerror(errno));
                 goto fail_cgroup;
@@ -402,12 +649,14 @@ int run_main(const struct run_config *cfg) {
                 goto fail_cgroup;
         }
         status = supervise(child);
+        remove_registration(cfg);
         if (cg.n > 0)
                 run_cgroup_destroy(&cg);
         sigprocmask(SIG_SETMASK, &old, NULL);
         return status;
 
 fail_cgroup:
+        remove_registration(cfg);
         if (cg.n > 0)
                 run_cgroup_destroy(&cg);
 fail:

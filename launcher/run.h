@@ -2,12 +2,20 @@
 /* What `curate run` was asked for, once options and policies are merged. */
 #include <stdbool.h>
 #include "fileio.h"
+#include "device.h"
 #include "policy.h"
 
 struct run_config {
         struct policy policy;
         const char *mountpoint; /* the curatefs serving the views and /dev */
         char **argv;            /* the command, NULL-terminated */
+        /* filled by run_validate(): the nodes the container gets beyond the
+         * curated set, the CDI env, and the registration id ("run-<pid>",
+         * the transient cgroup's name); empty without devices */
+        struct device_list devices;
+        char **env;
+        size_t n_env;
+        char devices_id[32];
 };
 
 /* Parse `curate run`'s options (ARGV[0] is "run") onto CFG, which holds the
@@ -18,7 +26,9 @@ int run_parse_options(int argc, char **argv, struct run_config *cfg, char **ret_
 
 /* Check the merged configuration against the host and the caller before
  * anything is created. Returns 0 or -errno with *ret_error set. */
-int run_validate(const struct run_config *cfg, char **ret_error);
+int run_validate(struct run_config *cfg, char **ret_error);
+/* Release what run_validate() resolved (not the policy). */
+void run_config_done(struct run_config *cfg);
 /* Run the command; returns curate's exit status. */
 int run_main(const struct run_config *cfg);
 

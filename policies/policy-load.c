@@ -27,6 +27,7 @@ enum key_id {
         KEY_VIEWS, KEY_CURATED_DEV,
         KEY_PRIVATE_TMP, KEY_MASK, KEY_READ_ONLY, KEY_BIND, KEY_RO_BIND, KEY_TMPFS,
         KEY_CAPS, KEY_CAP_ADD, KEY_CAP_DROP,
+        KEY_DEVICE, KEY_GPU,
         _KEY_MAX,
 };
 
@@ -59,7 +60,7 @@ struct key_info {
         enum policy_mount_kind kind;
 };
 
-static const char *const sections[] = { "Resources", "Namespaces", "Views", "Filesystem", "Security" };
+static const char *const sections[] = { "Resources", "Namespaces", "Views", "Filesystem", "Security", "Devices" };
 
 /* ---- errors ---- */
 
@@ -314,6 +315,31 @@ static int set_cap_drop(struct load_state *st, const struct key_info *k, const c
         return edit_caps(st, k, value, false);
 }
 
+static int add_device(struct load_state *st, const struct key_info *k, const char *word) {
+        int r = policy_add_device(st->p, word);
+        if (r == -EINVAL)
+                return bad_value(st, k, word, "is not a device node under /dev (PATH[:rwm]) or a CDI name (vendor/class=name)");
+        return r < 0 ? load_error(st, r, "%s", strerror(-r)) : 0;
+}
+
+/* Device=: a list, like Mask=; an empty value clears it */
+static int set_device(struct load_state *st, const struct key_info *k, const char *value) {
+        if (!*value)
+                policy_clear_devices(st->p);
+        return for_each_word(st, k, value, PATH_SEPARATORS, add_device);
+}
+
+/* GPU=: one selection (checked by the launcher's GPU parser); empty: none */
+static int set_gpu(struct load_state *st, const struct key_info *k, const char *value) {
+        char *v = NULL;
+
+        if (*value && !(v = strdup(value)))
+                return load_error(st, -ENOMEM, "%s", strerror(ENOMEM));
+        free(st->p->gpu);
+        st->p->gpu = v;
+        return 0;
+}
+
 #define AT(field) offsetof(struct policy, field)
 static const struct key_info keys[_KEY_MAX] = {
         [KEY_MEMORY]      = { "Resources",  "Memory",         set_size,        AT(memory) },
@@ -337,6 +363,8 @@ static const struct key_info keys[_KEY_MAX] = {
         [KEY_CAPS]        = { "Security",   "Capabilities",   set_caps,        AT(caps) },
         [KEY_CAP_ADD]     = { "Security",   "CapabilityAdd",  set_cap_add,     AT(caps) },
         [KEY_CAP_DROP]    = { "Security",   "CapabilityDrop", set_cap_drop,    AT(caps) },
+        [KEY_DEVICE]      = { "Devices",    "Device",         set_device,      AT(devices) },
+        [KEY_GPU]         = { "Devices",    "GPU",            set_gpu,         AT(gpu) },
 };
 
 /* ---- the inih callbacks ---- */
@@ -389,7 +417,7 @@ static void check_section_line(struct load_state *st, const char *line) {
         end = strchr(line, ']');
         if (end && !section_known(line + 1, end - line - 1))
                 load_error(st, -EINVAL, "unknown section [%.*s] (known: [Resources], [Namespaces], [Views], "
-                           "[Filesystem], [Security])", (int)(end - line - 1), line + 1);
+                           "[Filesystem], [Security], [Devices])", (int)(end - line - 1), line + 1);
         /* without ']' inih reports the line itself */
 }
 

@@ -45,6 +45,8 @@ void policy_done(struct policy *p) {
         strv_free(p->masks, p->n_masks);
         strv_free(p->read_only, p->n_read_only);
         mounts_free(p->mounts, p->n_mounts);
+        strv_free(p->devices, p->n_devices);
+        free(p->gpu);
         policy_init_empty(p); /* a second policy_done() is harmless */
 }
 
@@ -104,6 +106,9 @@ int policy_copy(const struct policy *p, struct policy *ret) {
         c.masks = c.read_only = NULL;
         c.mounts = NULL;
         c.n_masks = c.n_read_only = c.n_mounts = 0;
+        c.devices = NULL;
+        c.n_devices = 0;
+        c.gpu = NULL;
         if (strdup_or_null(p->cpuset, &c.cpuset) < 0 ||
             strdup_or_null(p->cgroup, &c.cgroup) < 0 ||
             strdup_or_null(p->rootfs, &c.rootfs) < 0 ||
@@ -116,6 +121,11 @@ int policy_copy(const struct policy *p, struct policy *ret) {
         if (mounts_copy(p->mounts, p->n_mounts, &c.mounts) < 0)
                 goto fail;
         c.n_mounts = p->n_mounts;
+        if (strv_copy(p->devices, p->n_devices, &c.devices) < 0)
+                goto fail;
+        c.n_devices = p->n_devices;
+        if (strdup_or_null(p->gpu, &c.gpu) < 0)
+                goto fail;
         *ret = c;
         return 0;
 fail:
@@ -160,7 +170,8 @@ bool policy_equal(const struct policy *a, const struct policy *b) {
                 return false;
         if (!strv_same_set(a->masks, a->n_masks, b->masks, b->n_masks) ||
             !strv_same_set(a->read_only, a->n_read_only, b->read_only, b->n_read_only) ||
-            a->n_mounts != b->n_mounts)
+            !strv_same_set(a->devices, a->n_devices, b->devices, b->n_devices) ||
+            !streq_ptr(a->gpu, b->gpu) || a->n_mounts != b->n_mounts)
                 return false;
         for (size_t i = 0; i < a->n_mounts; i++)
                 if (!mount_equal(&a->mounts[i], &b->mounts[i]))
@@ -562,4 +573,44 @@ int policy_check(const struct policy *p, const char **ret_reason) {
         if (ret_reason)
                 *ret_reason = reason;
         return -EINVAL;
+}
+
+static bool device_spec_valid(const char *s) {
+        const char *colon;
+
+        if (s[0] != '/')
+                /* CDI: the launcher checks the name itself with cdi_resolve() */
+                return strchr(s, '/') && strchr(s, '=') && !strpbrk(s, " \t:");
+        if (strncmp(s, "/dev/", 5) != 0 || s[5] == '\0' || s[5] == ':' || strstr(s, "/../") ||
+            strpbrk(s, " \t"))
+                return false;
+        colon = strchr(s, ':');
+        return !colon || (colon[1] && strspn(colon + 1, "rwm") == strlen(colon + 1));
+}
+
+int policy_add_device(struct policy *p, const char *spec) {
+        char **nl, *c;
+
+        if (!device_spec_valid(spec))
+                return -EINVAL;
+        for (size_t i = 0; i < p->n_devices; i++)
+                if (streq(p->devices[i], spec))
+                        return 0;
+        c = strdup(spec);
+        if (!c)
+                return -ENOMEM;
+        nl = reallocarray(p->devices, p->n_devices + 1, sizeof(char *));
+        if (!nl) {
+                free(c);
+                return -ENOMEM;
+        }
+        p->devices = nl;
+        p->devices[p->n_devices++] = c;
+        return 0;
+}
+
+void policy_clear_devices(struct policy *p) {
+        strv_free(p->devices, p->n_devices);
+        p->devices = NULL;
+        p->n_devices = 0;
 }

@@ -65,6 +65,11 @@ struct policy {
         bool private_tmp;
         /* [Security] */
         uint64_t caps; /* capability bounding set kept: bit 1ULL << CAP_X */
+        /* [Devices] (issue 4): nodes beyond the curated set, resolved
+         * against the host by the launcher */
+        char **devices; /* "/dev/X[:rwm]" or a CDI "vendor/class=name", in order */
+        size_t n_devices;
+        char *gpu;      /* an NVIDIA_VISIBLE_DEVICES-style selection; NULL: none */
 };
 
 /* The built-in defaults (equal to the shipped policies/default.conf). */
@@ -103,6 +108,13 @@ int policy_parse_bool(const char *s, bool *ret);           /* yes/no, true/false
 int policy_add_mask(struct policy *p, const char *path);
 int policy_add_read_only(struct policy *p, const char *path);
 int policy_add_mount(struct policy *p, enum policy_mount_kind kind, const char *src, const char *dst);
+
+/* --device / Device=: "/dev/PATH[:ACCESS]" (ACCESS a non-empty subset of
+ * "rwm") or a CDI name "vendor/class=name"; checked for shape only (the
+ * launcher resolves it on the host). Duplicates are kept once. 0, -EINVAL,
+ * -ENOMEM. */
+int policy_add_device(struct policy *p, const char *spec);
+void policy_clear_devices(struct policy *p);
 
 /* ---- Added with the implementation (issue 3) ---- */
 

@@ -35,7 +35,7 @@ static void parse_words(struct parsed *out, const char *const *words) {
 #define PARSE(out, ...) parse_words((out), (const char *const[]){ __VA_ARGS__, NULL })
 
 static void parsed_done(struct parsed *p) {
-        policy_done(&p->cfg.policy);
+        policy_done(&p->cfg.policy); /* parsing resolves no devices: cfg.devices stays empty */
         free(p->error);
 }
 
@@ -216,6 +216,79 @@ static void test_errors(void **state) {
         EXPECT_ERROR("no command given (curate run [OPTIONS] [--] COMMAND [ARG...])", "--");
 }
 
+static char *write_policy(const char *text);
+
+/* --device and --gpu: parsed and kept in order, resolved only by
+ * run_validate() (not here: nothing is looked up on the host). */
+static void test_devices(void **state) {
+        struct parsed p;
+
+        PARSE(&p, "--device", "/dev/nvidia0", "--device", "/dev/sda:r", "--device", "nvidia.com/gpu=0",
+              "--device", "/dev/nvidia0", "--gpu", "0,1", "true");
+        assert_int_equal(p.r, 0);
+        assert_int_equal(p.cfg.policy.n_devices, 3); /* the duplicate is kept once */
+        assert_string_equal(p.cfg.policy.devices[0], "/dev/nvidia0");
+        assert_string_equal(p.cfg.policy.devices[1], "/dev/sda:r");
+        assert_string_equal(p.cfg.policy.devices[2], "nvidia.com/gpu=0");
+        assert_string_equal(p.cfg.policy.gpu, "0,1");
+        assert_int_equal(p.cfg.devices.n, 0);
+        parsed_done(&p);
+
+        PARSE(&p, "--gpu", "all", "--gpu", "GPU-abc", "true"); /* the last one wins */
+        assert_int_equal(p.r, 0);
+        assert_string_equal(p.cfg.policy.gpu, "GPU-abc");
+        assert_int_equal(p.cfg.policy.n_devices, 0);
+        parsed_done(&p);
+}
+
+static void test_device_errors(void **state) {
+        static const char *const what =
+                " is not a device node under /dev (PATH[:rwm]) or a CDI name (vendor/class=name)";
+        char msg[256];
+
+        snprintf(msg, sizeof(msg), "--device: '/tmp/x'%s", what);
+        EXPECT_ERROR(msg, "--device", "/tmp/x", "true");
+        snprintf(msg, sizeof(msg), "--device: '/dev/'%s", what);
+        EXPECT_ERROR(msg, "--device", "/dev/", "true");
+        snprintf(msg, sizeof(msg), "--device: '/dev/nvidia0:rx'%s", what);
+        EXPECT_ERROR(msg, "--device", "/dev/nvidia0:rx", "true");
+        snprintf(msg, sizeof(msg), "--device: '/dev/nvidia0:'%s", what);
+        EXPECT_ERROR(msg, "--device", "/dev/nvidia0:", "true");
+        snprintf(msg, sizeof(msg), "--device: '/dev/../etc/shadow'%s", what);
+        EXPECT_ERROR(msg, "--device", "/dev/../etc/shadow", "true");
+        snprintf(msg, sizeof(msg), "--device: 'nvidia0'%s", what);
+        EXPECT_ERROR(msg, "--device", "nvidia0", "true");
+        snprintf(msg, sizeof(msg), "--device: 'nvidia.com/gpu'%s", what);
+        EXPECT_ERROR(msg, "--device", "nvidia.com/gpu", "true");
+        EXPECT_ERROR("--gpu: '' is not a GPU selection (all, none, void, 0,1, GPU-<uuid>, MIG-<uuid>, i:j)",
+                     "--gpu", "", "true");
+        EXPECT_ERROR("option '--device' needs a value (try curate run --help)", "--device");
+        EXPECT_ERROR("option '--gpu' needs a value (try curate run --help)", "--gpu");
+}
+
+/* [Devices] Device= appends (empty clears), GPU= replaces; options add to them. */
+static void test_policy_devices(void **state) {
+        _cleanup_free_ char *path = write_policy("[Devices]\nDevice=/dev/nvidia1 /dev/fuse:rw\nGPU=1\n");
+        _cleanup_free_ char *bad = write_policy("[Devices]\nDevice=/etc/passwd\n");
+        struct parsed p;
+
+        PARSE(&p, "--policy", path, "--device", "/dev/nvidia0", "--gpu", "0", "true");
+        assert_int_equal(p.r, 0);
+        assert_int_equal(p.cfg.policy.n_devices, 3);
+        assert_string_equal(p.cfg.policy.devices[0], "/dev/nvidia1");
+        assert_string_equal(p.cfg.policy.devices[1], "/dev/fuse:rw");
+        assert_string_equal(p.cfg.policy.devices[2], "/dev/nvidia0");
+        assert_string_equal(p.cfg.policy.gpu, "0");
+        parsed_done(&p);
+
+        PARSE(&p, "--policy", bad, "true");
+        assert_int_equal(p.r, -EINVAL);
+        assert_non_null(strstr(p.error, ":2: Device: '/etc/passwd' is not a device node under /dev"));
+        parsed_done(&p);
+        unlink(path);
+        unlink(bad);
+}
+
 static char *write_policy(const char *text) {
         char *path = strdup("/tmp/curate-test-policy-XXXXXX.conf");
         int fd = mkstemps(path, 5);
@@ -292,6 +365,9 @@ int main(void) {
                 cmocka_unit_test(test_command_options_untouched),
                 cmocka_unit_test(test_help),
                 cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_devices),
+                cmocka_unit_test(test_device_errors),
+                cmocka_unit_test(test_policy_devices),
                 cmocka_unit_test(test_policy_then_options),
                 cmocka_unit_test(test_policy_errors),
                 cmocka_unit_test(test_policy_by_name),

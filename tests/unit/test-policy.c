@@ -753,11 +753,11 @@ static const struct {
         { "[Resources]\nPID=yes\n", "x.conf:2: unknown key 'PID' in section [Resources] (it belongs in [Namespaces])" },
         { "[Resources]\nmemory=1G\n", "x.conf:2: unknown key 'memory' in section [Resources]" },
         { "[Resource]\nMemory=1G\n",
-          "x.conf:1: unknown section [Resource] (known: [Resources], [Namespaces], [Views], [Filesystem], [Security])" },
+          "x.conf:1: unknown section [Resource] (known: [Resources], [Namespaces], [Views], [Filesystem], [Security], [Devices])" },
         { "\xef\xbb\xbf[Nope]\n", /* behind a byte order mark */
-          "x.conf:1: unknown section [Nope] (known: [Resources], [Namespaces], [Views], [Filesystem], [Security])" },
-        { "[Views]\n\n[Devices]\n",
-          "x.conf:3: unknown section [Devices] (known: [Resources], [Namespaces], [Views], [Filesystem], [Security])" },
+          "x.conf:1: unknown section [Nope] (known: [Resources], [Namespaces], [Views], [Filesystem], [Security], [Devices])" },
+        { "[Views]\n\n[Device]\n",
+          "x.conf:3: unknown section [Device] (known: [Resources], [Namespaces], [Views], [Filesystem], [Security], [Devices])" },
         /* lines inih cannot read */
         { "[Resources\nMemory=1G\n", "x.conf:1: '[Resources': a section header needs a closing ']'" },
         { "[Views]\nViews\n", "x.conf:2: 'Views' is not Key=value, [Section] or a comment" },
@@ -769,7 +769,7 @@ static const struct {
           "diskstats, cpu-online, all, none)" },
         { "[Resources]\nPids=x\nMemory=y\n", "x.conf:2: Pids: 'x' is not a number or max" },
         { "[Bad]\nnot a pair\n",
-          "x.conf:1: unknown section [Bad] (known: [Resources], [Namespaces], [Views], [Filesystem], [Security])" },
+          "x.conf:1: unknown section [Bad] (known: [Resources], [Namespaces], [Views], [Filesystem], [Security], [Devices])" },
         { "[Resources]\nMemory=1G\n[Filesystem]\nMask=\nBind=/a:/b\n[Security]\nCapabilities=\n[Views]\nViews=stat\n"
           "CuratedDev=no\nbogus\n", "x.conf:11: 'bogus' is not Key=value, [Section] or a comment" },
 };

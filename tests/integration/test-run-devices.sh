@@ -1,0 +1,141 @@
+#!/bin/bash
+# curate run --device / --gpu (issue 4): the container's /dev is the curated
+# set plus exactly the nodes asked for, served by curatefs from the
+# launcher's registration, and the device cgroup allows exactly those. Runs
+# on a fake host root (CURATE_HOST_ROOT) with real nodes made by mknod whose
+# majors have no driver here: an allowed open fails with ENXIO/ENODEV (the
+# cgroup let it through), a refused one with EPERM.
+. "$(dirname "$0")/lib.sh"
+require_curate
+export LC_ALL=C
+
+run_tmpdir
+export CURATE_DEVICES_DIR=$T/registrations
+mkdir -p "$CURATE_DEVICES_DIR"
+mount_curatefs || { not_ok "mount curatefs"; finish; }
+
+# the fake host: tests/fixtures/gpu/two (GPU index 0 is 0000:1a:00.0 with
+# Device Minor 1; index 1 is 0000:3b:00.0 with Device Minor 0) plus nodes
+HR=$T/host
+cp -a "${SOURCE_ROOT:-.}/tests/fixtures/gpu/two" "$HR"
+rm -f "$HR/dev/nvidia-modeset"
+mknod -m 666 "$HR/dev/nvidia0" c 195 0
+mknod -m 666 "$HR/dev/nvidia1" c 195 1
+mknod -m 666 "$HR/dev/nvidiactl" c 195 255
+mknod -m 666 "$HR/dev/nvidia-modeset" c 195 254
+mknod -m 666 "$HR/dev/nvidia-uvm" c 510 0
+mknod -m 666 "$HR/dev/nvidia-uvm-tools" c 510 1
+touch "$HR/dev/notadevice"
+mkdir -p "$HR/etc/cdi" "$T/pass"
+cat > "$HR/etc/cdi/example.json" <<'EOS'
+{"cdiVersion": "0.6.0", "kind": "example.com/gpu",
+ "containerEdits": {"deviceNodes": [{"path": "/dev/nvidiactl"}]},
+ "devices": [
+  {"name": "one", "containerEdits": {"deviceNodes": [{"path": "/dev/nvidia1"}], "env": ["CDI_ONE=yes"]}},
+  {"name": "mnt", "containerEdits": {"mounts": [{"hostPath": "/etc", "containerPath": "/x"}]}}
+ ]}
+EOS
+mknod -m 666 "$T/pass/nvidia1" c 195 1 # the other container's node, made outside
+
+# open PATH inside: the error text (or "opened")
+cat > "$T/open.sh" <<'EOS'
+for f in "$@"; do
+        if (exec 3<"$f") 2>/dev/null; then echo "$f=opened"
+        else echo "$f=$( (exec 3<"$f") 2>&1 | sed 's/.*: //')"; fi
+done
+EOS
+chmod 755 "$T/open.sh"
+
+cd_run() { CURATE_HOST_ROOT=$HR cr run --mountpoint "$MNT" "$@"; }
+regs() { ls -A "$CURATE_DEVICES_DIR" | tr '\n' ' '; }
+
+cr run --mountpoint "$MNT" -- ls -A /dev
+check_eq "plain run: exit 0" 0 "$RC"
+curated=$(echo "$OUT" | sort | tr '\n' ' ')
+
+# --device /dev/nvidia0: the curated list + nvidia0
+cd_run --device /dev/nvidia0 -- ls -A /dev
+check_eq "--device /dev/nvidia0: exit 0 ($ERR)" 0 "$RC"
+check_eq "--device /dev/nvidia0: /dev is the curated set + nvidia0" \
+        "$(printf '%s\n' $curated nvidia0 | sort | tr '\n' ' ')" "$(echo "$OUT" | sort | tr '\n' ' ')"
+check_eq "registration removed after the run" "" "$(regs)"
+check_eq "no cgroup left" "" "$(run_cgroups "$CR_PID")"
+
+# $T is on the host root the command shares: the node made outside is reachable
+cd_run --device /dev/nvidia0 -- "$T/open.sh" /dev/nvidia0 "$T/pass/nvidia1" /dev/null
+check_eq "open ran ($ERR)" 0 "$RC"
+v=$(echo "$OUT" | kv /dev/nvidia0)
+case $v in
+"No such device or address"|"No such device") ok "/dev/nvidia0: the device cgroup allows it ($v)" ;;
+*) not_ok "/dev/nvidia0: want ENXIO/ENODEV, got '$v'" ;;
+esac
+check_eq "nvidia1 made outside and passed in: the device cgroup refuses it" "Operation not permitted" \
+        "$(echo "$OUT" | kv "$T/pass/nvidia1")"
+check_eq "/dev/null still opens" opened "$(echo "$OUT" | kv /dev/null)"
+
+# --gpu 0: index 0 is Device Minor 1 in the fixture
+cd_run --gpu 0 -- sh -c 'ls -A /dev; ls -ln /dev/nvidia1' 
+check_eq "--gpu 0: exit 0 ($ERR)" 0 "$RC"
+check "--gpu 0: /dev/nvidia1 (Device Minor 1)" grep -qx nvidia1 <<<"$OUT"
+check "--gpu 0: not /dev/nvidia0" bash -c '! grep -qx nvidia0' <<<"$OUT"
+check "--gpu 0: nvidiactl" grep -qx nvidiactl <<<"$OUT"
+check "--gpu 0: node 195, 1" grep -Eq '^c.* 195, +1 .*nvidia1$' <<<"$OUT"
+
+# two containers at once, different GPUs, each sees only its own node
+CURATE_HOST_ROOT=$HR cr_bg run --mountpoint "$MNT" --gpu 0 -- sh -c 'sleep 1; ls -A /dev; '"$T"'/open.sh /dev/nvidia1'
+p1=$CR_PID o1=$CR_OUTF e1=$CR_ERRF
+CURATE_HOST_ROOT=$HR cr_bg run --mountpoint "$MNT" --gpu 1 -- sh -c 'sleep 1; ls -A /dev; '"$T"'/open.sh /dev/nvidia0'
+p2=$CR_PID
+sleep 0.5
+check_eq "registration of the --gpu 0 run" "nvidiactl c 195 255 0666
+nvidia-uvm c 510 0 0666
+nvidia-uvm-tools c 510 1 0666
+nvidia-modeset c 195 254 0666
+nvidia1 c 195 1 0666" "$(cat "$CURATE_DEVICES_DIR/run-$p1" 2>&1)"
+check "two at once: two registrations" bash -c "[ \$(ls -A '$CURATE_DEVICES_DIR' | wc -l) = 2 ]"
+cr_wait; r2=$RC out2=$OUT
+CR_PID=$p1 CR_OUTF=$o1 CR_ERRF=$e1; cr_wait; r1=$RC out1=$OUT
+check_eq "two at once: both exit 0" "0 0" "$r1 $r2"
+check "gpu 0 container: nvidia1 only" bash -c "grep -qx nvidia1 <<<'$out1' && ! grep -qx nvidia0 <<<'$out1'"
+check "gpu 1 container: nvidia0 only" bash -c "grep -qx nvidia0 <<<'$out2' && ! grep -qx nvidia1 <<<'$out2'"
+check "gpu 0 container: its node passes the cgroup" bash -c "grep -q '^/dev/nvidia1=No such device' <<<'$out1'"
+check "gpu 1 container: its node passes the cgroup" bash -c "grep -q '^/dev/nvidia0=No such device' <<<'$out2'"
+check_eq "two at once: registrations removed" "" "$(regs)"
+check_eq "two at once: no cgroups left" "" "$(run_cgroups "$p1")$(run_cgroups "$p2")"
+
+# CDI: the spec's nodes (its own and the device's) and env
+cd_run --device example.com/gpu=one -- sh -c 'ls -A /dev; echo "CDI_ONE=$CDI_ONE"'
+check_eq "CDI example.com/gpu=one: exit 0 ($ERR)" 0 "$RC"
+check "CDI: nvidia1 and nvidiactl" bash -c "grep -qx nvidia1 <<<'$OUT' && grep -qx nvidiactl <<<'$OUT' && ! grep -qx nvidia0 <<<'$OUT'"
+check_eq "CDI: env applied" yes "$(echo "$OUT" | kv CDI_ONE)"
+
+# a policy file's [Devices]
+printf '[Devices]\nDevice=/dev/nvidia0:rw\n' > "$T/dev.conf"
+cd_run --policy "$T/dev.conf" -- "$T/open.sh" /dev/nvidia0
+check_eq "policy Device=: exit 0 ($ERR)" 0 "$RC"
+check "policy Device=/dev/nvidia0:rw: allowed by the cgroup" grep -q '^/dev/nvidia0=No such device' <<<"$OUT"
+
+# bad input: 125, a message, nothing created
+bad() { # bad DESCRIPTION MESSAGE-PART ARGS...
+        local d=$1 m=$2; shift 2
+        cd_run "$@" -- true
+        check_eq "$d: exit 125" 125 "$RC"
+        check "$d: says '$m' ($ERR)" grep -qF -- "$m" <<<"$ERR"
+        check_eq "$d: no registration" "" "$(regs)"
+        check_eq "$d: no cgroup" "" "$(run_cgroups "$CR_PID")"
+}
+bad "missing node" "No such file or directory" --device /dev/nvidia7
+bad "not a device" "not a character or block device" --device /dev/notadevice
+bad "outside /dev" "is not a device node under /dev" --device /etc/passwd
+bad "unknown GPU" "--gpu 5" --gpu 5
+bad "unknown CDI device" "--device vendor.com/gpu=0" --device vendor.com/gpu=0
+bad "CDI mounts" "CDI mounts, hooks and additionalGIDs are not supported yet" --device example.com/gpu=mnt
+bad "with --host-dev" "need the curated /dev" --host-dev --device /dev/nvidia0
+bad "with --cgroup" "need root and a cgroup of curate's own" --cgroup / --device /dev/nvidia0
+if command -v setpriv >/dev/null; then
+        OUT=$(CURATE_HOST_ROOT=$HR setpriv --reuid 65534 --regid 65534 --clear-groups "$CURATE" run --user --views none \
+                --mountpoint "$MNT" --device /dev/nvidia0 -- true 2>&1); RC=$?
+        check_eq "non-root --device: exit 125 ($OUT)" 125 "$RC"
+        check "non-root --device: says it needs root" grep -q "need root" <<<"$OUT"
+fi
+finish
