@@ -89,8 +89,16 @@ cat > "$T/trap.sh" <<'EOF'
 T=$1 name=$2 sig=$3 exitcode=$4
 trap 'echo "$sig" >> "$T/$name.count"; [ "$exitcode" != keep ] && exit "$exitcode"' "$sig"
 touch "$T/$name.ready"
-for i in $(seq 200); do [ -e "$T/$name.done" ] && exit 0; sleep 0.05; done
-exit 99
+# no command substitution while a signal may arrive: bash 5.2 can misparse
+# a trap action run in the middle of one ("unexpected EOF while looking for
+# matching `)'", seen once under qemu)
+i=0
+while [ ! -e "$T/$name.done" ]; do
+        [ "$i" -ge 200 ] && exit 99
+        sleep 0.05
+        i=$((i + 1))
+done
+exit 0
 EOF
 sigtest() { # NAME SIGNAL EXPECTED_STATUS CURATE_OPTIONS...
         local name=$1 sig=$2 want=$3; shift 3
