@@ -34,18 +34,6 @@ static void devices_help(void) {
                "                     directory instead of / (a testing aid)\n");
 }
 
-static int open_host_root(char **ret_error) {
-        const char *root = getenv("CURATE_HOST_ROOT");
-        int fd;
-
-        if (!root || !*root)
-                root = "/";
-        fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return error_printf(ret_error, -errno, "CURATE_HOST_ROOT %s: %s", root, strerror(errno));
-        return fd;
-}
-
 static void print_table(const struct nvidia_host *h, bool driver) {
         if (!driver) {
                 printf("No NVIDIA driver on this host (no nvidia major in /proc/devices).\n");
@@ -143,7 +131,7 @@ static int cmd_list(bool json) {
         bool driver = true;
         int root_fd, r;
 
-        root_fd = open_host_root(&error);
+        root_fd = host_root_open(&error);
         if (root_fd < 0) {
                 fprintf(stderr, "curate: devices: %s\n", error);
                 return EXIT_CURATE;

@@ -85,18 +85,6 @@ static int validate_paths(const struct policy *p, char **ret_error) {
 
 /* ---- devices: --device and --gpu resolved against the host root ---- */
 
-static int open_host_root(char **ret_error) {
-        const char *root = getenv("CURATE_HOST_ROOT");
-        int fd;
-
-        if (!root || !*root)
-                root = "/";
-        fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return error_printf(ret_error, -errno, "host root %s: %s", root, strerror(errno));
-        return fd;
-}
-
 /* --device /dev/X[:rwm]: the node must exist beneath the host root and be a
  * char or block device; its path inside the container is the same. */
 static int resolve_host_node(int root_fd, const char *spec, struct device_list *list, char **ret_error) {
@@ -237,7 +225,7 @@ static int resolve_devices(struct run_config *cfg, char **ret_error) {
                                     "the device cgroup enforces them");
         if (!p->curated_dev)
                 return error_printf(ret_error, -EINVAL, "--device and --gpu need the curated /dev (not --host-dev)");
-        root_fd = open_host_root(ret_error);
+        root_fd = host_root_open(ret_error);
         if (root_fd < 0)
                 return root_fd;
         for (size_t i = 0; i < p->n_devices; i++) {

@@ -75,6 +75,18 @@ int error_printf(char **ret_error, int err, const char *fmt, ...) {
         return err;
 }
 
+int host_root_open(char **ret_error) {
+        const char *root = getenv("CURATE_HOST_ROOT");
+        int fd;
+
+        if (!root || !*root)
+                root = "/";
+        fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return error_printf(ret_error, -errno, "CURATE_HOST_ROOT %s: %s", root, strerror(errno));
+        return fd;
+}
+
 int open_beneath(int dirfd, const char *path, int flags) {
         static int have_openat2 = 1;
         int fd;

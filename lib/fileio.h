@@ -9,6 +9,10 @@
  * program that reports it. */
 int error_printf(char **ret_error, int err, const char *fmt, ...) _printf_(3, 4);
 
+/* The host's root as an O_PATH directory fd: $CURATE_HOST_ROOT when set (a
+ * testing aid: fixture trees stand for the host), else "/". */
+int host_root_open(char **ret_error);
+
 /* Growable text buffer used by every renderer. */
 struct buf {
         char *data;
