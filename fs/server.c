@@ -139,11 +139,6 @@ static pthread_mutex_t devs_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct devs_slot devs_slots[DEVS_SLOTS];
 static uint64_t devs_serial;
 
-static const char *devs_dir(void) {
-        const char *d = getenv("CURATE_DEVICES_DIR");
-        return d && *d ? d : CURATE_RUN_DIR "/devices";
-}
-
 static bool is_devs_ino(fuse_ino_t ino) {
         return ino >= DEVS_INO_BASE;
 }
@@ -231,7 +226,7 @@ static int devs_load(struct curate *c, const char *id, struct devs_slot **ret) {
         struct stat st;
         struct devs_slot *s = slot_by_id(id);
 
-        snprintf(path, sizeof(path), "%s/%s", devs_dir(), id);
+        snprintf(path, sizeof(path), "%s/%s", device_registration_dir(), id);
         if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
                 if (s)
                         slot_drop(s);

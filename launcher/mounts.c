@@ -290,26 +290,25 @@ static int setup_user_mounts(const struct mount_ctx *c) {
 
 /* Paths that do not exist are skipped, as runc skips them: the lists name
  * what some kernels have. */
-static int setup_masks(const struct mount_ctx *c) {
-        const struct mount_op op = { .kind = OP_MASK };
-
-        for (size_t i = 0; i < c->p->n_masks; i++) {
-                int r = mount_on(c, c->p->masks[i], &op);
+/* OP on each of PATHS; WHAT names it in errors. */
+static int mount_each(const struct mount_ctx *c, char *const *paths, size_t n, const struct mount_op *op,
+                      const char *what) {
+        for (size_t i = 0; i < n; i++) {
+                int r = mount_on(c, paths[i], op);
                 if (r < 0)
-                        return fail(c, r, "masking", c->p->masks[i]);
+                        return fail(c, r, what, paths[i]);
         }
         return 0;
 }
 
+static int setup_masks(const struct mount_ctx *c) {
+        const struct mount_op op = { .kind = OP_MASK };
+        return mount_each(c, c->p->masks, c->p->n_masks, &op, "masking");
+}
+
 static int setup_read_only(const struct mount_ctx *c) {
         const struct mount_op op = { .kind = OP_BIND_SELF, .recursive = true, .ro = true };
-
-        for (size_t i = 0; i < c->p->n_read_only; i++) {
-                int r = mount_on(c, c->p->read_only[i], &op);
-                if (r < 0)
-                        return fail(c, r, "making read-only", c->p->read_only[i]);
-        }
-        return 0;
+        return mount_each(c, c->p->read_only, c->p->n_read_only, &op, "making read-only");
 }
 
 /* Make the --rootfs bind the root; the old root is detached, so ".." from /

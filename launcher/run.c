@@ -253,13 +253,8 @@ void run_config_done(struct run_config *cfg) {
 /* The registration curatefs reads: RUN_DIR/devices/<id>, one
  * "PATH TYPE MAJOR MINOR MODE" line per node, PATH relative to /dev;
  * written to a temp file and renamed so the daemon never sees half of it. */
-static const char *devices_dir(void) {
-        const char *d = getenv("CURATE_DEVICES_DIR");
-        return d && *d ? d : CURATE_RUN_DIR "/devices";
-}
-
 static int registration_path(const struct run_config *cfg, char *buf, size_t size) {
-        int n = snprintf(buf, size, "%s/%s", devices_dir(), cfg->devices_id);
+        int n = snprintf(buf, size, "%s/%s", device_registration_dir(), cfg->devices_id);
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
@@ -273,8 +268,8 @@ static int write_registration(const struct run_config *cfg, char **ret_error) {
                 return error_printf(ret_error, r, "device registration: %s", strerror(-r));
         if (!getenv("CURATE_DEVICES_DIR"))
                 (void)mkdir(CURATE_RUN_DIR, 0755);
-        if (mkdir(devices_dir(), 0755) < 0 && errno != EEXIST)
-                return error_printf(ret_error, -errno, "%s: %s", devices_dir(), strerror(errno));
+        if (mkdir(device_registration_dir(), 0755) < 0 && errno != EEXIST)
+                return error_printf(ret_error, -errno, "%s: %s", device_registration_dir(), strerror(errno));
         for (size_t i = 0; i < cfg->devices.n; i++) {
                 const struct device_node *n = &cfg->devices.nodes[i];
                 const char *rel = strncmp(n->path, "/dev/", 5) == 0 ? n->path + 5 : n->path;
@@ -283,7 +278,7 @@ static int write_registration(const struct run_config *cfg, char **ret_error) {
         }
         if (b.err < 0)
                 return error_printf(ret_error, b.err, "device registration: %s", strerror(-b.err));
-        snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", devices_dir(), cfg->devices_id);
+        snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", device_registration_dir(), cfg->devices_id);
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0)
                 return error_printf(ret_error, -errno, "%s: %s", tmp, strerror(errno));

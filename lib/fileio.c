@@ -75,6 +75,11 @@ int error_printf(char **ret_error, int err, const char *fmt, ...) {
         return err;
 }
 
+const char *device_registration_dir(void) {
+        const char *d = getenv("CURATE_DEVICES_DIR");
+        return d && *d ? d : CURATE_RUN_DIR "/devices";
+}
+
 int host_root_open(char **ret_error) {
         const char *root = getenv("CURATE_HOST_ROOT");
         int fd;

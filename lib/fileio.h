@@ -13,6 +13,11 @@ int error_printf(char **ret_error, int err, const char *fmt, ...) _printf_(3, 4)
  * testing aid: fixture trees stand for the host), else "/". */
 int host_root_open(char **ret_error);
 
+/* Where containers' device sets are registered for curatefs (written by
+ * curate run, read by curatefs): $CURATE_DEVICES_DIR (tests), else
+ * CURATE_RUN_DIR/devices. One file per container, named by its id. */
+const char *device_registration_dir(void);
+
 /* Growable text buffer used by every renderer. */
 struct buf {
         char *data;

@@ -9,6 +9,7 @@
 #include <sys/capability.h>
 #include "fileio.h"
 #include "macro.h"
+#include "cgroup.h"
 #include "policy.h"
 
 #define DIGITS "0123456789"
@@ -575,16 +576,23 @@ int policy_check(const struct policy *p, const char **ret_reason) {
         return -EINVAL;
 }
 
+/* A ".." component in S up to END (NULL: the whole string). */
+static bool path_has_dotdot_before(const char *s, const char *end) {
+        _cleanup_free_ char *path = strndup(s, end ? (size_t)(end - s) : strlen(s));
+        return !path || cg_path_has_dotdot(path);
+}
+
 static bool device_spec_valid(const char *s) {
         const char *colon;
 
         if (s[0] != '/')
                 /* CDI: the launcher checks the name itself with cdi_resolve() */
                 return strchr(s, '/') && strchr(s, '=') && !strpbrk(s, " \t:");
-        if (strncmp(s, "/dev/", 5) != 0 || s[5] == '\0' || s[5] == ':' || strstr(s, "/../") ||
-            strpbrk(s, " \t"))
+        if (strncmp(s, "/dev/", 5) != 0 || s[5] == '\0' || s[5] == ':' || strpbrk(s, " \t"))
                 return false;
         colon = strchr(s, ':');
+        if (path_has_dotdot_before(s, colon))
+                return false;
         return !colon || (colon[1] && strspn(colon + 1, "rwm") == strlen(colon + 1));
 }
 

@@ -256,6 +256,8 @@ static void test_device_errors(void **state) {
         EXPECT_ERROR(msg, "--device", "/dev/nvidia0:", "true");
         snprintf(msg, sizeof(msg), "--device: '/dev/../etc/shadow'%s", what);
         EXPECT_ERROR(msg, "--device", "/dev/../etc/shadow", "true");
+        snprintf(msg, sizeof(msg), "--device: '/dev/dri/..:rw'%s", what);
+        EXPECT_ERROR(msg, "--device", "/dev/dri/..:rw", "true");
         snprintf(msg, sizeof(msg), "--device: 'nvidia0'%s", what);
         EXPECT_ERROR(msg, "--device", "nvidia0", "true");
         snprintf(msg, sizeof(msg), "--device: 'nvidia.com/gpu'%s", what);
