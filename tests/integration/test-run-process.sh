@@ -128,11 +128,13 @@ wait_file "$T/plain.ready" && sleep 0.2 && kill -TERM "$CR_PID"
 cr_wait 15
 check_eq "kill -TERM curate, command without a handler -> 143" 143 "$RC"
 
-# A terminal's Ctrl-C: the tty sends SIGINT to its whole foreground process group
+# A terminal's Ctrl-C: the tty sends SIGINT to its whole foreground process group.
+# script(1) runs its command through $SHELL -c (/bin/sh when SHELL is unset, as
+# under CI); "exec" keeps a shell that would die of the SIGINT itself out of it.
 ctrl_c() { # NAME CURATE_OPTIONS...
         local name=$1; shift
         { wait_file "$T/$name.ready" 20; sleep 0.2; printf '\003'; sleep 1; touch "$T/$name.done"; sleep 0.5; } |
-                timeout -k 5 40 script -qec "$(printf '%q ' "$CURATE" run --mountpoint "$MNT" "$@" -- bash "$T/trap.sh" "$T" "$name" INT keep)" /dev/null >/dev/null 2>&1
+                timeout -k 5 40 script -qec "exec $(printf '%q ' "$CURATE" run --mountpoint "$MNT" "$@" -- bash "$T/trap.sh" "$T" "$name" INT keep)" /dev/null >/dev/null 2>&1
         RC=$?
         check_eq "$name: the command got SIGINT exactly once" INT "$(cat "$T/$name.count" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
         check_eq "$name: and exited normally" 0 "$RC"
