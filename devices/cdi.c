@@ -495,6 +495,10 @@ static int parse_mount(struct pctx *c, const struct tnode *m, struct cdi_mount *
             (r = get_string(c, m, "type", false, &mnt->type)) < 0 ||
             (r = get_strings(c, m, "options", false, &mnt->options, &mnt->n_options)) < 0)
                 return r;
+        /* stricter than the reference: a relative path has no meaning in a
+         * container (hostPath may be relative: a source such as "tmpfs") */
+        if (mnt->container_path[0] != '/')
+                return perr(c, m, "containerPath \"%s\" is not absolute", mnt->container_path);
         return 0;
 }
 
@@ -1143,6 +1147,23 @@ static int complete_node(int root_fd, const char *spec_path, const struct cdi_sp
         return 0;
 }
 
+/* additionalGIDs deduplicated, 0 skipped (as the reference does) */
+static int add_gids(struct cdi_edits *e, const gid_t *gids, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                bool seen = gids[i] == 0;
+                for (size_t j = 0; j < e->n_additional_gids; j++)
+                        seen |= e->additional_gids[j] == gids[i];
+                if (seen)
+                        continue;
+                gid_t *g = realloc(e->additional_gids, (e->n_additional_gids + 1) * sizeof(*g));
+                if (!g)
+                        return -ENOMEM;
+                e->additional_gids = g;
+                g[e->n_additional_gids++] = gids[i];
+        }
+        return 0;
+}
+
 static int append_edits(int root_fd, const char *spec_path, const struct cdi_spec_edits *src,
                         struct cdi_edits *e, char **ret_error) {
         int k;
@@ -1179,19 +1200,36 @@ static int append_edits(int root_fd, const char *spec_path, const struct cdi_spe
                         if ((k = hook_copy(&e->hooks[e->n_hooks++], &src->hooks[i])) < 0)
                                 return k;
         }
-        for (size_t i = 0; i < src->n_additional_gids; i++) {
-                bool seen = src->additional_gids[i] == 0; /* skipped, as the reference does */
-                for (size_t j = 0; j < e->n_additional_gids; j++)
-                        seen |= e->additional_gids[j] == src->additional_gids[i];
-                if (seen)
-                        continue;
-                gid_t *g = realloc(e->additional_gids, (e->n_additional_gids + 1) * sizeof(*g));
-                if (!g)
+        return add_gids(e, src->additional_gids, src->n_additional_gids);
+}
+
+int cdi_edits_merge(struct cdi_edits *dst, const struct cdi_edits *src) {
+        int k;
+
+        for (size_t i = 0; i < src->nodes.n; i++)
+                if ((k = device_list_add(&dst->nodes, &src->nodes.nodes[i])) < 0)
+                        return k;
+        if ((k = strv_extend(&dst->env, &dst->n_env, src->env, src->n_env)) < 0)
+                return k;
+        if (src->n_mounts) {
+                struct cdi_mount *m = realloc(dst->mounts, (dst->n_mounts + src->n_mounts) * sizeof(*m));
+                if (!m)
                         return -ENOMEM;
-                e->additional_gids = g;
-                g[e->n_additional_gids++] = src->additional_gids[i];
+                dst->mounts = m;
+                for (size_t i = 0; i < src->n_mounts; i++)
+                        if ((k = add_mount(dst, &src->mounts[i])) < 0)
+                                return k;
         }
-        return 0;
+        if (src->n_hooks) {
+                struct cdi_hook *h = realloc(dst->hooks, (dst->n_hooks + src->n_hooks) * sizeof(*h));
+                if (!h)
+                        return -ENOMEM;
+                dst->hooks = h;
+                for (size_t i = 0; i < src->n_hooks; i++)
+                        if ((k = hook_copy(&dst->hooks[dst->n_hooks++], &src->hooks[i])) < 0)
+                                return k;
+        }
+        return add_gids(dst, src->additional_gids, src->n_additional_gids);
 }
 
 void cdi_edits_done(struct cdi_edits *e) {

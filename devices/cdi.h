@@ -153,6 +153,11 @@ struct cdi_edits {
         gid_t *additional_gids; size_t n_additional_gids;
 };
 
+/* Merge SRC into DST by the rules above (nodes via device_list_add: -EEXIST
+ * for one path with different numbers). On failure DST may hold part of
+ * SRC; the caller drops it. 0 or -errno. */
+int cdi_edits_merge(struct cdi_edits *dst, const struct cdi_edits *src);
+
 /* Resolve QUALIFIED_NAME. Unknown device: -ENOENT, the message lists the
  * kind's known devices (or the known kinds). Node mismatch: -EINVAL naming
  * the spec file and node. */

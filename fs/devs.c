@@ -6,101 +6,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include "devs.h"
+#include "registration.h"
 #include "macro.h"
-
-void devs_entries_free(struct devs_entry *e, size_t n) {
-        for (size_t i = 0; e && i < n; i++)
-                free(e[i].path);
-        free(e);
-}
-
-bool devs_id_valid(const char *id) {
-        size_t len = strlen(id);
-        if (len == 0 || len > DEVS_ID_MAX || streq(id, ".") || streq(id, ".."))
-                return false;
-        return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == len;
-}
-
-/* Each "/"-separated component is a plain name: not empty, ".", "..". */
-static bool path_valid(const char *p) {
-        if (*p == 0 || *p == '/' || strlen(p) >= 4096)
-                return false;
-        for (const char *s = p; s;) {
-                const char *e = strchr(s, '/');
-                size_t len = e ? (size_t)(e - s) : strlen(s);
-                if (len == 0 || len > 255 || (len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
-                        return false;
-                s = e ? e + 1 : NULL;
-        }
-        return true;
-}
-
-static bool parse_uint(const char *s, int base, unsigned long max, unsigned long *ret) {
-        char *end;
-        if (!*s || !isdigit((unsigned char)*s))
-                return false;
-        errno = 0;
-        unsigned long v = strtoul(s, &end, base);
-        if (errno || *end || v > max)
-                return false;
-        *ret = v;
-        return true;
-}
-
-/* One non-blank, non-comment line (modified in place). */
-static int parse_line(char *line, struct devs_entry *ret) {
-        char *f[6], *save = NULL;
-        int n = 0;
-        for (char *t = strtok_r(line, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
-                if (n < 6)
-                        f[n++] = t;
-                else
-                        return -EINVAL;
-        unsigned long maj, min, mode;
-        if (n != 5 || !path_valid(f[0]) || strlen(f[1]) != 1 || (f[1][0] != 'c' && f[1][0] != 'b') ||
-            !parse_uint(f[2], 10, 0xfff, &maj) || !parse_uint(f[3], 10, 0xfffff, &min) ||
-            !parse_uint(f[4], 8, 07777, &mode))
-                return -EINVAL;
-        char *p = strdup(f[0]);
-        if (!p)
-                return -ENOMEM;
-        *ret = (struct devs_entry){ .path = p, .mode = (f[1][0] == 'c' ? S_IFCHR : S_IFBLK) | mode,
-                                    .rdev = makedev(maj, min) };
-        return 0;
-}
-
-int devs_parse(const char *text, struct devs_entry **ret, unsigned *ret_line) {
-        _cleanup_free_ char *copy = strdup(text);
-        struct devs_entry *e = NULL;
-        size_t n = 0;
-        unsigned lineno = 0;
-
-        if (!copy)
-                return -ENOMEM;
-        /* strsep, not strtok: blank lines still count for line numbers */
-        for (char *line, *rest = copy; (line = strsep(&rest, "\n"));) {
-                lineno++;
-                char *s = line + strspn(line, " \t");
-                if (*s == 0 || *s == '#')
-                        continue;
-                struct devs_entry *ne = realloc(e, (n + 1) * sizeof(*e));
-                if (!ne) {
-                        devs_entries_free(e, n);
-                        return -ENOMEM;
-                }
-                e = ne;
-                int r = parse_line(s, &e[n]);
-                if (r < 0) {
-                        devs_entries_free(e, n);
-                        if (r == -EINVAL)
-                                *ret_line = lineno;
-                        return r;
-                }
-                n++;
-        }
-        *ret = e;
-        return (int)n;
-}
 
 static bool path_in(const char *path, const char *id) {
         size_t len = strlen(id);
@@ -164,7 +71,7 @@ int devs_tree_find(const struct devs_tree *t, size_t parent, const char *name) {
         return -ENOENT;
 }
 
-static int add_entry(struct devs_tree *t, const struct devs_entry *e) {
+static int add_entry(struct devs_tree *t, const struct reg_entry *e) {
         _cleanup_free_ char *copy = strdup(e->path);
         size_t dir = 0;
         char *save = NULL;
@@ -187,7 +94,7 @@ static int add_entry(struct devs_tree *t, const struct devs_entry *e) {
         return r < 0 ? r : 0;
 }
 
-int devs_tree_add_entries(struct devs_tree *t, const struct devs_entry *e, size_t n, size_t *ret_index) {
+int devs_tree_add_entries(struct devs_tree *t, const struct reg_entry *e, size_t n, size_t *ret_index) {
         for (size_t i = 0; i < n; i++) {
                 int r = add_entry(t, &e[i]);
                 if (r < 0) {

@@ -1,27 +1,11 @@
 #pragma once
 /* Per-container /dev trees (MOUNTPOINT/devs/<id>/): the registration file
- * the launcher writes, parsed by a pure function, and the tree built from it.
+ * (lib/registration.h) and the tree built from it.
  * Nothing here knows about FUSE. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-
-#define DEVS_ID_MAX 128
-
-/* One line of a registration: "PATH TYPE MAJOR MINOR MODE". */
-struct devs_entry {
-        char *path;  /* relative to /dev, checked: no "..", no leading "/" */
-        mode_t mode; /* S_IFCHR or S_IFBLK | permissions */
-        dev_t rdev;
-};
-void devs_entries_free(struct devs_entry *e, size_t n);
-
-/* Parse TEXT. Returns the number of entries (in *ret, owned by the caller),
- * or -EINVAL with the 1-based number of the first bad line in *ret_line. */
-int devs_parse(const char *text, struct devs_entry **ret, unsigned *ret_line);
-
-/* An id as the launcher names containers: [A-Za-z0-9._-]+, not "." or "..". */
-bool devs_id_valid(const char *id);
+#include "registration.h"
 
 /* Is the reader whose /proc/PID/cgroup is CGROUP_TEXT allowed to see ID's
  * tree: some line's path is /curate/ID or below it, or every line's path is
@@ -49,6 +33,6 @@ int devs_tree_add(struct devs_tree *t, size_t parent, const char *name, enum dno
 /* Add the registered entries, making intermediate 0755 directories. A path
  * that names an existing node, or passes through a non-directory, is -EEXIST
  * and *ret_index says which entry. */
-int devs_tree_add_entries(struct devs_tree *t, const struct devs_entry *e, size_t n, size_t *ret_index);
+int devs_tree_add_entries(struct devs_tree *t, const struct reg_entry *e, size_t n, size_t *ret_index);
 /* The child of PARENT named NAME, or -ENOENT. */
 int devs_tree_find(const struct devs_tree *t, size_t parent, const char *name);

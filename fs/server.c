@@ -129,7 +129,7 @@ static struct curate *ctx_of(fuse_req_t req) {
 #define DEVS_INO_BASE (1ULL << 32)
 #define DEVS_SLOTS 256
 struct devs_slot {
-        char id[DEVS_ID_MAX + 1];
+        char id[REG_ID_MAX + 1];
         uint64_t serial;        /* 0: free */
         struct stat key;        /* the file as loaded: reloaded when it changes */
         int error;              /* -EIO: the registration is malformed */
@@ -197,11 +197,11 @@ static int tree_add_dev(struct curate *c, struct devs_tree *t) {
 /* Parse TEXT into S's tree; a malformed registration is logged once and
  * leaves S->error = -EIO. */
 static void slot_build(struct curate *c, struct devs_slot *s, const char *path, const char *text) {
-        struct devs_entry *e = NULL;
+        struct reg_entry *e = NULL;
         unsigned line = 0;
         size_t bad = 0;
         char msg[4096 + 512];
-        int n = devs_parse(text, &e, &line);
+        int n = reg_parse(text, &e, &line);
         int r = n < 0 ? n : tree_add_dev(c, &s->tree);
         if (r >= 0)
                 r = devs_tree_add_entries(&s->tree, e, n, &bad);
@@ -217,7 +217,7 @@ static void slot_build(struct curate *c, struct devs_slot *s, const char *path, 
                 devs_tree_done(&s->tree);
                 s->error = -EIO;
         }
-        devs_entries_free(e, n > 0 ? n : 0);
+        reg_entries_free(e, n > 0 ? n : 0);
 }
 
 /* The loaded tree of ID, (re)read when its file changed. Called locked. */
@@ -264,7 +264,7 @@ static int devs_check_reader(fuse_req_t req, const char *id) {
 static int devs_resolve(fuse_req_t req, fuse_ino_t ino, struct devs_slot **ret_slot, size_t *ret_index) {
         uint64_t serial = (ino - DEVS_INO_BASE) >> 16;
         size_t index = (ino - DEVS_INO_BASE) & 0xffff;
-        char id[DEVS_ID_MAX + 1] = "";
+        char id[REG_ID_MAX + 1] = "";
         struct devs_slot *s;
         int r;
 
@@ -308,7 +308,7 @@ static void devs_reply_entry(fuse_req_t req, const struct devs_slot *s, size_t i
 
 static void devs_lookup_id(fuse_req_t req, const char *id) {
         struct devs_slot *s;
-        int r = devs_id_valid(id) ? devs_check_reader(req, id) : -ENOENT;
+        int r = reg_id_valid(id) ? devs_check_reader(req, id) : -ENOENT;
         if (r < 0) {
                 fuse_reply_err(req, -r);
                 return;

@@ -64,3 +64,13 @@ int daemon_main(int argc, char **argv);
 /* ---- devices-cmd.c ---- */
 /* `curate devices list [--json]`; returns the exit status. */
 int devices_main(int argc, char **argv);
+
+/* ---- device-resolve.c ---- */
+struct cdi_edits;
+/* Resolve SPECS (each "/dev/PATH[:rwm]" or a CDI "vendor/class=name") and
+ * GPU (a --gpu spec, may be NULL) beneath the host root ROOT_FD into one set
+ * of edits: nodes, CDI env, mounts, additionalGIDs and hooks. 0, or -errno
+ * with *ret_error naming the spec and what was wrong; RET written only on
+ * success. */
+int devices_resolve(int root_fd, char *const *specs, size_t n_specs, const char *gpu, struct cdi_edits *ret,
+                    char **ret_error);

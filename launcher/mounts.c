@@ -37,8 +37,8 @@ static int attach(int tree_fd, int target_fd) {
 }
 
 /* A copy of the mount(s) at FROM_FD (+ FROM, may be "") attached on TARGET_FD;
- * read-only (recursively) when RO. */
-static int bind_onto(int from_fd, const char *from, int target_fd, bool recursive, bool ro) {
+ * with ATTRS (MOUNT_ATTR_*, recursively) set on the copy. */
+static int bind_onto(int from_fd, const char *from, int target_fd, bool recursive, unsigned attrs) {
         unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
         _cleanup_close_ int tree = -EBADF;
 
@@ -47,8 +47,8 @@ static int bind_onto(int from_fd, const char *from, int target_fd, bool recursiv
         tree = open_tree(from_fd, from, flags);
         if (tree < 0)
                 return -errno;
-        if (ro) {
-                struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+        if (attrs) {
+                struct mount_attr attr = { .attr_set = attrs };
                 if (mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
                         return -errno;
         }
@@ -100,7 +100,7 @@ struct mount_op {
         bool recursive, ro;
         const char *fstype; /* OP_NEW */
         const char *const *opts;
-        unsigned attrs;
+        unsigned attrs;   /* OP_NEW: of the new mount; OP_BIND: set on the copy */
 };
 
 static int apply_op(const struct mount_ctx *c, const struct mount_op *op, int target_fd) {
@@ -109,9 +109,10 @@ static int apply_op(const struct mount_ctx *c, const struct mount_op *op, int ta
 
         switch (op->kind) {
         case OP_BIND:
-                return bind_onto(op->from_fd, op->from, target_fd, op->recursive, op->ro);
+                return bind_onto(op->from_fd, op->from, target_fd, op->recursive,
+                                 op->attrs | (op->ro ? MOUNT_ATTR_RDONLY : 0));
         case OP_BIND_SELF:
-                return bind_onto(target_fd, "", target_fd, op->recursive, op->ro);
+                return bind_onto(target_fd, "", target_fd, op->recursive, op->ro ? MOUNT_ATTR_RDONLY : 0);
         case OP_NEW:
                 return mount_new(op->fstype, op->opts, op->attrs, target_fd);
         case OP_MASK:
@@ -119,7 +120,7 @@ static int apply_op(const struct mount_ctx *c, const struct mount_op *op, int ta
                         return -errno;
                 if (S_ISDIR(st.st_mode))
                         return mount_new("tmpfs", mask_opts, ATTR_LOCKED_DOWN, target_fd);
-                return bind_onto(c->devnull_fd, "", target_fd, false, false);
+                return bind_onto(c->devnull_fd, "", target_fd, false, 0);
         }
         return -EINVAL;
 }
@@ -233,7 +234,7 @@ static int setup_dev(const struct mount_ctx *c) {
 
         /* with --device/--gpu: curatefs's per-container tree, the curated
          * set plus the registered nodes, served to this cgroup only */
-        if (c->cfg->devices.n > 0) {
+        if (c->cfg->devices_id[0]) {
                 snprintf(devs, sizeof(devs), "devs/%s", c->cfg->devices_id);
                 curated.from = devs;
         }
@@ -247,7 +248,7 @@ static int setup_dev(const struct mount_ctx *c) {
         r = mount_on(c, "/dev", &curated);
         if (r != 0)
                 return fail(c, r == 1 ? -ENOENT : r,
-                            c->cfg->devices.n > 0 ? "binding the curatefs per-container /dev (devs/ID: does curatefs serve it?)"
+                            c->cfg->devices_id[0] ? "binding the curatefs per-container /dev (devs/ID: does curatefs serve it?)"
                                                   : "binding the curatefs /dev", "/dev");
         return setup_dev_mounts(c);
 }
@@ -285,6 +286,159 @@ static int setup_user_mounts(const struct mount_ctx *c) {
                         return error_printf(c->ret_error, r, "%s %s%s%s: %s", names[m->kind], m->src ? m->src : "",
                                             m->src ? " " : "", m->dst, strerror(-r));
         }
+        return 0;
+}
+
+/* ---- CDI mounts (containerEdits.mounts) ----
+ * hostPath is read beneath the host root (CURATE_HOST_ROOT), like every
+ * other device source. A "bind"/"rbind" type or option makes a bind mount;
+ * any other type a new filesystem of that type. ro, nosuid, nodev, noexec
+ * become mount attributes; rbind makes the bind recursive; the propagation
+ * and *atime options of OCI mounts change nothing here (the namespace is
+ * private already); anything else goes to a new filesystem as an option, or
+ * is refused for a bind. Mounts are made parents first (by depth), as the
+ * reference sorts them. A missing mount point is created inside --rootfs
+ * only: without one the container's root is the host's, not ours to change. */
+static const struct {
+        const char *name;
+        unsigned attr;
+} cdi_attr_options[] = {
+        { "ro", MOUNT_ATTR_RDONLY }, { "nosuid", MOUNT_ATTR_NOSUID }, { "nodev", MOUNT_ATTR_NODEV },
+        { "noexec", MOUNT_ATTR_NOEXEC }, { "rw", 0 }, { "suid", 0 }, { "dev", 0 }, { "exec", 0 },
+        { "private", 0 }, { "rprivate", 0 }, { "slave", 0 }, { "rslave", 0 }, { "shared", 0 },
+        { "rshared", 0 }, { "relatime", 0 }, { "noatime", 0 }, { "strictatime", 0 }, { "nodiratime", 0 },
+};
+
+static int cdi_options(const struct cdi_mount *m, unsigned *ret_attrs, bool *ret_bind, bool *ret_rec,
+                       const char **ret_fs_opts, size_t max) {
+        size_t n = 0;
+
+        *ret_attrs = 0;
+        *ret_bind = !m->type || streq(m->type, "bind") || streq(m->type, "rbind");
+        *ret_rec = m->type && streq(m->type, "rbind");
+        for (size_t i = 0; i < m->n_options; i++) {
+                const char *o = m->options[i];
+                bool known = false;
+                if (streq(o, "bind") || streq(o, "rbind")) {
+                        *ret_bind = true;
+                        *ret_rec |= streq(o, "rbind");
+                        continue;
+                }
+                for (size_t k = 0; k < ELEMENTSOF(cdi_attr_options); k++)
+                        if (streq(o, cdi_attr_options[k].name)) {
+                                *ret_attrs |= cdi_attr_options[k].attr;
+                                known = true;
+                        }
+                if (!known && n + 1 < max)
+                        ret_fs_opts[n++] = o;
+                else if (!known)
+                        return -E2BIG;
+        }
+        ret_fs_opts[n] = NULL;
+        return (int)n;
+}
+
+/* Create PATH (a directory, or an empty file when FILE) beneath the
+ * container's root, its parents as directories. */
+static int make_mount_point(const struct mount_ctx *c, const char *path, bool file) {
+        _cleanup_free_ char *copy = strdup(path);
+        int r = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *slash = copy + 1; r >= 0; slash++) {
+                bool last = !(slash = strchr(slash, '/'));
+                if (!last)
+                        *slash = 0;
+                _cleanup_close_ int fd = target(c, copy);
+                if (fd == -ENOENT) {
+                        _cleanup_close_ int parent = -EBADF;
+                        char *base = strrchr(copy, '/');
+                        *base = 0;
+                        parent = open_beneath(c->root_fd, *copy ? copy : "/", O_PATH | O_DIRECTORY);
+                        *base = '/';
+                        if (parent < 0)
+                                return parent;
+                        if (last && file) {
+                                _cleanup_close_ int f = openat(parent, base + 1, O_WRONLY | O_CREAT | O_EXCL |
+                                                               O_NOFOLLOW | O_CLOEXEC, 0644);
+                                r = f < 0 ? -errno : 0;
+                        } else {
+                                r = mkdirat(parent, base + 1, 0755) < 0 ? -errno : 0;
+                        }
+                } else if (fd < 0) {
+                        r = fd;
+                }
+                if (last)
+                        break;
+                *slash = '/';
+        }
+        return r;
+}
+
+static size_t depth(const char *p) {
+        size_t d = 0;
+        for (; *p; p++)
+                d += *p == '/' && p[1] && p[1] != '/';
+        return d;
+}
+
+static int cdi_mount_one(const struct mount_ctx *c, int host_fd, const struct cdi_mount *m) {
+        const char *fs_opts[32];
+        _cleanup_close_ int src = -EBADF;
+        struct mount_op op = { .kind = OP_NEW };
+        struct stat st = { .st_mode = S_IFDIR };
+        bool bind, rec;
+        unsigned attrs;
+        int r;
+
+        r = cdi_options(m, &attrs, &bind, &rec, fs_opts, ELEMENTSOF(fs_opts));
+        if (r < 0 || (bind && r > 0))
+                return error_printf(c->ret_error, -EINVAL, "CDI mount %s: unsupported option \"%s\"",
+                                    m->container_path, r < 0 ? "(too many)" : fs_opts[0]);
+        if (bind) {
+                if (m->host_path[0] != '/')
+                        return error_printf(c->ret_error, -EINVAL, "CDI mount %s: host path %s is not absolute",
+                                            m->container_path, m->host_path);
+                src = open_beneath(host_fd, m->host_path, O_PATH);
+                if (src < 0 || fstat(src, &st) < 0)
+                        return error_printf(c->ret_error, src < 0 ? src : -errno, "CDI mount %s: host path %s: %s",
+                                            m->container_path, m->host_path, strerror(src < 0 ? -src : errno));
+                op = (struct mount_op){ .kind = OP_BIND, .from_fd = src, .from = "", .recursive = rec, .attrs = attrs };
+        } else {
+                op = (struct mount_op){ .kind = OP_NEW, .fstype = m->type, .opts = fs_opts, .attrs = attrs };
+        }
+        r = mount_on(c, m->container_path, &op);
+        if (r == 1 && c->p->rootfs) {
+                r = make_mount_point(c, m->container_path, !S_ISDIR(st.st_mode));
+                if (r >= 0)
+                        r = mount_on(c, m->container_path, &op);
+        }
+        if (r == 1)
+                return error_printf(c->ret_error, -ENOENT,
+                                    "CDI mount %s: no such mount point in the container (curate creates them "
+                                    "only inside --rootfs)", m->container_path);
+        return r < 0 ? error_printf(c->ret_error, r, "CDI mount %s: %s", m->container_path, strerror(-r)) : 0;
+}
+
+static int setup_cdi_mounts(const struct mount_ctx *c) {
+        const struct cdi_edits *e = &c->cfg->dev;
+        _cleanup_close_ int host_fd = -EBADF;
+        size_t max = 0;
+        int r;
+
+        if (e->n_mounts == 0)
+                return 0;
+        host_fd = host_root_open(c->ret_error);
+        if (host_fd < 0)
+                return host_fd;
+        for (size_t i = 0; i < e->n_mounts; i++)
+                max = MAX(max, depth(e->mounts[i].container_path));
+        for (size_t d = 0; d <= max; d++)
+                for (size_t i = 0; i < e->n_mounts; i++)
+                        if (depth(e->mounts[i].container_path) == d &&
+                            (r = cdi_mount_one(c, host_fd, &e->mounts[i])) < 0)
+                                return r;
         return 0;
 }
 
@@ -347,7 +501,7 @@ static int open_root(struct mount_ctx *c) {
         fd = open(c->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return fail(c, -errno, "opening --rootfs", c->p->rootfs);
-        r = bind_onto(fd, "", fd, true, false);
+        r = bind_onto(fd, "", fd, true, 0);
         if (r < 0)
                 return fail(c, r, "binding --rootfs", c->p->rootfs);
         c->root_fd = open(c->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -393,6 +547,8 @@ int mounts_setup(const struct run_config *cfg, char **ret_error) {
                 r = setup_tmp(&c);
         if (r >= 0)
                 r = setup_user_mounts(&c);
+        if (r >= 0)
+                r = setup_cdi_mounts(&c);
         if (r >= 0)
                 r = setup_masks(&c);
         if (r >= 0)

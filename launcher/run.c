@@ -1,6 +1,7 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <limits.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "cdi.h"
 #include "devrules.h"
 #include "gpu-select.h"
+#include "registration.h"
 #include "nvidia.h"
 #include "launcher.h"
 #include "macro.h"
@@ -83,140 +85,15 @@ static int validate_paths(const struct policy *p, char **ret_error) {
         return 0;
 }
 
-/* ---- devices: --device and --gpu resolved against the host root ---- */
-
-/* --device /dev/X[:rwm]: the node must exist beneath the host root and be a
- * char or block device; its path inside the container is the same. */
-static int resolve_host_node(int root_fd, const char *spec, struct device_list *list, char **ret_error) {
-        _cleanup_free_ char *path = strdup(spec);
-        _cleanup_close_ int fd = -EBADF;
-        struct device_node node = { .uid = (uid_t)-1, .gid = (gid_t)-1 };
-        const char *want;
-        char *colon, *a = node.access;
-        struct stat st;
-        int r;
-
-        if (!path)
-                return -ENOMEM;
-        colon = strchr(path, ':');
-        want = colon ? colon + 1 : "rwm";
-        for (const char *k = "rwm"; *k; k++) /* "rwm" order, as device_node wants it */
-                if (strchr(want, *k))
-                        *a++ = *k;
-        if (colon)
-                *colon = '\0';
-        fd = open_beneath(root_fd, path + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return error_printf(ret_error, fd, "--device %s: %s", spec, strerror(-fd));
-        if (fstat(fd, &st) < 0)
-                return error_printf(ret_error, -errno, "--device %s: %s", spec, strerror(errno));
-        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
-                return error_printf(ret_error, -ENODEV, "--device %s: %s is not a character or block device",
-                                    spec, path);
-        node.path = path;
-        node.host_path = path;
-        node.type = S_ISCHR(st.st_mode) ? 'c' : 'b';
-        node.major = major(st.st_rdev);
-        node.minor = minor(st.st_rdev);
-        node.file_mode = st.st_mode & 07777;
-        r = device_list_add(list, &node);
-        if (r < 0)
-                return error_printf(ret_error, r, "--device %s: %s", spec,
-                                    r == -EEXIST ? "conflicts with another device of the same path" : strerror(-r));
-        return 0;
-}
-
-static int add_nodes(struct device_list *list, const struct device_list *from, const char *what, char **ret_error) {
-        for (size_t i = 0; i < from->n; i++) {
-                int r = device_list_add(list, &from->nodes[i]);
-                if (r < 0)
-                        return error_printf(ret_error, r, "%s: %s: %s", what, from->nodes[i].path,
-                                            r == -EEXIST ? "conflicts with another device of the same path" : strerror(-r));
-        }
-        return 0;
-}
-
-/* --device vendor/class=name: its nodes and env; mounts and hooks are
- * refused for now rather than silently dropped. */
-static int resolve_cdi(int root_fd, const char *spec, struct run_config *cfg, char **ret_error) {
-        _cleanup_free_ char *error = NULL;
-        struct cdi_registry reg = {};
-        struct cdi_edits edits = {};
-        int r;
-
-        r = cdi_registry_load(root_fd, cdi_default_dirs, &reg, &error);
-        if (r < 0) {
-                r = error_printf(ret_error, r, "--device %s: %s", spec, error ? error : strerror(-r));
-                goto out;
-        }
-        r = cdi_resolve(&reg, spec, &edits, &error);
-        if (r < 0) {
-                r = error_printf(ret_error, r, "--device %s: %s", spec, error ? error : strerror(-r));
-                goto out;
-        }
-        if (edits.n_mounts > 0 || edits.n_hooks > 0 || edits.n_additional_gids > 0) {
-                r = error_printf(ret_error, -EOPNOTSUPP,
-                                 "--device %s: CDI mounts, hooks and additionalGIDs are not supported yet", spec);
-                goto out;
-        }
-        r = add_nodes(&cfg->devices, &edits.nodes, spec, ret_error);
-        if (r < 0)
-                goto out;
-        for (size_t i = 0; i < edits.n_env; i++) {
-                char **env = realloc(cfg->env, (cfg->n_env + 2) * sizeof(char *));
-                if (!env) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                cfg->env = env;
-                env[cfg->n_env] = strdup(edits.env[i]);
-                if (!env[cfg->n_env]) {
-                        r = -ENOMEM;
-                        goto out;
-                }
-                env[++cfg->n_env] = NULL;
-        }
-out:
-        cdi_edits_done(&edits);
-        cdi_registry_done(&reg);
-        return r;
-}
-
-static int resolve_gpu(int root_fd, const char *spec, struct device_list *list, char **ret_error) {
-        _cleanup_free_ char *error = NULL;
-        struct gpu_selection sel = {};
-        struct nvidia_host host = {};
-        struct device_list nodes = {};
-        int r;
-
-        r = gpu_select_parse(spec, &sel, &error);
-        if (r < 0)
-                return error_printf(ret_error, r, "--gpu %s: %s", spec, error ? error : strerror(-r));
-        r = nvidia_discover(root_fd, &host, &error);
-        if (r < 0) {
-                r = error_printf(ret_error, r, "--gpu %s: %s", spec,
-                                 r == -ENODEV ? "this host has no NVIDIA driver (no nvidia in /proc/devices)"
-                                              : error ? error : strerror(-r));
-                goto out_sel;
-        }
-        r = gpu_select_resolve(&sel, &host, &nodes, NULL, &error);
-        if (r < 0)
-                r = error_printf(ret_error, r, "--gpu %s: %s", spec, error ? error : strerror(-r));
-        else
-                r = add_nodes(list, &nodes, "--gpu", ret_error);
-        device_list_done(&nodes);
-        nvidia_host_done(&host);
-out_sel:
-        gpu_selection_done(&sel);
-        return r;
-}
-
 static int resolve_devices(struct run_config *cfg, char **ret_error) {
         _cleanup_close_ int root_fd = -EBADF;
+        const struct policy *p = &cfg->policy;
         int r;
 
-        const struct policy *p = &cfg->policy;
-
+        /* as root with the curated /dev, every container gets a registered
+         * /dev of its own, so `curate device add` can reach it later */
+        if (geteuid() == 0 && !p->cgroup && p->curated_dev)
+                snprintf(cfg->devices_id, sizeof(cfg->devices_id), "run-%d", getpid());
         if (p->n_devices == 0 && !p->gpu)
                 return 0;
         if (geteuid() != 0 || p->cgroup)
@@ -228,78 +105,42 @@ static int resolve_devices(struct run_config *cfg, char **ret_error) {
         root_fd = host_root_open(ret_error);
         if (root_fd < 0)
                 return root_fd;
-        for (size_t i = 0; i < p->n_devices; i++) {
-                const char *spec = p->devices[i];
-                r = spec[0] == '/' ? resolve_host_node(root_fd, spec, &cfg->devices, ret_error)
-                                   : resolve_cdi(root_fd, spec, cfg, ret_error);
-                if (r < 0)
-                        return r;
-        }
-        if (p->gpu && (r = resolve_gpu(root_fd, p->gpu, &cfg->devices, ret_error)) < 0)
+        r = devices_resolve(root_fd, p->devices, p->n_devices, p->gpu, &cfg->dev, ret_error);
+        if (r < 0)
                 return r;
-        snprintf(cfg->devices_id, sizeof(cfg->devices_id), "run-%d", getpid());
+        if (cfg->dev.n_hooks > 0)
+                fprintf(stderr, "curate: warning: %zu CDI hook(s) not run (%s ...): curate runs no OCI hooks\n",
+                        cfg->dev.n_hooks, cfg->dev.hooks[0].path);
         return 0;
 }
 
 void run_config_done(struct run_config *cfg) {
-        device_list_done(&cfg->devices);
-        for (size_t i = 0; i < cfg->n_env; i++)
-                free(cfg->env[i]);
-        free(cfg->env);
-        cfg->env = NULL;
-        cfg->n_env = 0;
+        cdi_edits_done(&cfg->dev);
 }
 
-/* The registration curatefs reads: RUN_DIR/devices/<id>, one
- * "PATH TYPE MAJOR MINOR MODE" line per node, PATH relative to /dev;
- * written to a temp file and renamed so the daemon never sees half of it. */
-static int registration_path(const struct run_config *cfg, char *buf, size_t size) {
-        int n = snprintf(buf, size, "%s/%s", device_registration_dir(), cfg->devices_id);
-        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
+/* The registration curatefs reads (lib/registration.h): the nodes beyond
+ * the curated set, each with the access its device cgroup rule grants. */
 static int write_registration(const struct run_config *cfg, char **ret_error) {
-        _cleanup_buf_ struct buf b = {};
-        char path[PATH_MAX], tmp[PATH_MAX + 8];
-        _cleanup_close_ int fd = -EBADF;
+        struct reg_entry *e = calloc(cfg->dev.nodes.n + 1, sizeof(*e));
         int r;
 
-        if ((r = registration_path(cfg, path, sizeof(path))) < 0)
-                return error_printf(ret_error, r, "device registration: %s", strerror(-r));
-        if (!getenv("CURATE_DEVICES_DIR"))
-                (void)mkdir(CURATE_RUN_DIR, 0755);
-        if (mkdir(device_registration_dir(), 0755) < 0 && errno != EEXIST)
-                return error_printf(ret_error, -errno, "%s: %s", device_registration_dir(), strerror(errno));
-        for (size_t i = 0; i < cfg->devices.n; i++) {
-                const struct device_node *n = &cfg->devices.nodes[i];
-                const char *rel = strncmp(n->path, "/dev/", 5) == 0 ? n->path + 5 : n->path;
-                buf_printf(&b, "%s %c %u %u %04o\n", rel, n->type, n->major, n->minor,
-                           (unsigned)(n->file_mode ? n->file_mode & 07777 : 0666));
+        if (!e)
+                return error_printf(ret_error, -ENOMEM, "device registration: %s", strerror(ENOMEM));
+        for (size_t i = 0; i < cfg->dev.nodes.n; i++) {
+                const struct device_node *n = &cfg->dev.nodes.nodes[i];
+                e[i].path = strncmp(n->path, "/dev/", 5) == 0 ? n->path + 5 : n->path;
+                e[i].mode = (n->type == 'b' ? S_IFBLK : S_IFCHR) | (n->file_mode ? n->file_mode & 07777 : 0666);
+                e[i].rdev = makedev(n->major, n->minor);
+                memcpy(e[i].access, n->access, sizeof(e[i].access));
         }
-        if (b.err < 0)
-                return error_printf(ret_error, b.err, "device registration: %s", strerror(-b.err));
-        snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", device_registration_dir(), cfg->devices_id);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return error_printf(ret_error, -errno, "%s: %s", tmp, strerror(errno));
-        if (b.len > 0 && write(fd, b.data, b.len) != (ssize_t)b.len) {
-                r = -errno;
-                (void)unlink(tmp);
-                return error_printf(ret_error, r, "%s: %s", tmp, strerror(-r));
-        }
-        if (rename(tmp, path) < 0) {
-                r = -errno;
-                (void)unlink(tmp);
-                return error_printf(ret_error, r, "%s: %s", path, strerror(-r));
-        }
-        return 0;
+        r = reg_write(cfg->devices_id, e, cfg->dev.nodes.n, ret_error);
+        free(e); /* the paths are borrowed */
+        return r;
 }
 
 static void remove_registration(const struct run_config *cfg) {
-        char path[PATH_MAX];
-
-        if (cfg->devices.n > 0 && registration_path(cfg, path, sizeof(path)) == 0)
-                (void)unlink(path);
+        if (cfg->devices_id[0])
+                (void)reg_remove(cfg->devices_id);
 }
 
 int run_validate(struct run_config *cfg, char **ret_error) {
@@ -365,6 +206,27 @@ static int drop_privileges(uint64_t keep) {
         return r;
 }
 
+/* CDI additionalGIDs join the supplementary groups the command already has. */
+static int add_groups(const gid_t *gids, size_t n) {
+        _cleanup_free_ gid_t *all = NULL;
+        int have;
+
+        if (n == 0)
+                return 0;
+        have = getgroups(0, NULL);
+        if (have < 0)
+                return -errno;
+        all = calloc((size_t)have + n, sizeof(gid_t));
+        if (!all)
+                return -ENOMEM;
+        have = getgroups(have, all);
+        if (have < 0)
+                return -errno;
+        for (size_t i = 0; i < n; i++)
+                all[have + i] = gids[i];
+        return setgroups((size_t)have + n, all) < 0 ? -errno : 0;
+}
+
 static _Noreturn void child_fail(const char *what, int err) {
         fprintf(stderr, "curate: %s: %s\n", what, strerror(-err));
         _exit(EXIT_CURATE);
@@ -374,6 +236,9 @@ static _Noreturn void exec_command(const struct run_config *cfg) {
         sigset_t none;
         int r, e;
 
+        r = add_groups(cfg->dev.additional_gids, cfg->dev.n_additional_gids);
+        if (r < 0)
+                child_fail("adding the CDI additionalGIDs (setgroups)", r);
         r = drop_privileges(cfg->policy.caps);
         if (r < 0)
                 child_fail("dropping privileges", r);
@@ -382,8 +247,8 @@ static _Noreturn void exec_command(const struct run_config *cfg) {
         /* every fd but stdin, stdout and stderr: nothing of curate's leaks */
         if (close_range(3, ~0U, 0) < 0)
                 child_fail("closing file descriptors", -errno);
-        for (size_t i = 0; i < cfg->n_env; i++) /* CDI env, in order: a later KEY= wins */
-                if (putenv(cfg->env[i]) != 0)
+        for (size_t i = 0; i < cfg->dev.n_env; i++) /* CDI env, in order: a later KEY= wins */
+                if (putenv(cfg->dev.env[i]) != 0)
                         child_fail("setting the environment", -errno);
         execvp(cfg->argv[0], cfg->argv);
         e = errno;
@@ -548,7 +413,7 @@ static int restrict_devices(const struct run_config *cfg, const struct run_cgrou
         if (!cg->transient || (cg->devices_at < 0 && cg->unified_at < 0))
                 return 0;
         /* the curated set plus exactly --device / --gpu's nodes */
-        r = devrules_build(&cfg->devices, &rules, &n_rules);
+        r = devrules_build(&cfg->dev.nodes, &rules, &n_rules);
         if (r < 0)
                 return error_printf(ret_error, r, "device rules: %s", strerror(-r));
         if (cg->devices_at >= 0)
@@ -605,7 +470,7 @@ int run_main(const struct run_config *cfg) {
                         goto fail;
         }
         /* before the child is released: curatefs must serve its /dev */
-        if (cfg->devices.n > 0 && (r = write_registration(cfg, &error)) < 0)
+        if (cfg->devices_id[0] && (r = write_registration(cfg, &error)) < 0)
                 goto fail_cgroup;
         if (pipe2(pipefd, O_CLOEXEC) < 0) {
                 r = error_printf(&error, -errno, "pipe: %s", strerror(errno));

@@ -2,7 +2,7 @@
 /* What `curate run` was asked for, once options and policies are merged. */
 #include <stdbool.h>
 #include "fileio.h"
-#include "device.h"
+#include "cdi.h"
 #include "policy.h"
 
 struct run_config {
@@ -10,11 +10,11 @@ struct run_config {
         const char *mountpoint; /* the curatefs serving the views and /dev */
         char **argv;            /* the command, NULL-terminated */
         /* filled by run_validate(): the nodes the container gets beyond the
-         * curated set, the CDI env, and the registration id ("run-<pid>",
-         * the transient cgroup's name); empty without devices */
-        struct device_list devices;
-        char **env;
-        size_t n_env;
+         * curated set and what CDI specs add (env, mounts, additionalGIDs;
+         * hooks are reported, not run); the registration id ("run-<pid>",
+         * the transient cgroup's name, empty when curatefs serves no
+         * per-container /dev: not root, --cgroup, --host-dev) */
+        struct cdi_edits dev;
         char devices_id[32];
 };
 

@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#ifndef MAX
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#endif
 #define streq(a, b) (strcmp((a), (b)) == 0)
 
 static inline void freep(void *p) { free(*(void **)p); }

@@ -32,9 +32,17 @@ cat > "$HR/etc/cdi/example.json" <<'EOS'
  "containerEdits": {"deviceNodes": [{"path": "/dev/nvidiactl"}]},
  "devices": [
   {"name": "one", "containerEdits": {"deviceNodes": [{"path": "/dev/nvidia1"}], "env": ["CDI_ONE=yes"]}},
-  {"name": "mnt", "containerEdits": {"mounts": [{"hostPath": "/etc", "containerPath": "/x"}]}}
+  {"name": "mnt", "containerEdits": {"mounts": [{"hostPath": "/share", "containerPath": "@T@/mnt", "options": ["ro", "nosuid", "nodev", "bind"]}],
+                                     "additionalGIDs": [4242], "env": ["CDI_MNT=yes"],
+                                     "hooks": [{"hookName": "createContainer", "path": "/usr/bin/nvidia-cdi-hook", "args": ["nvidia-cdi-hook", "update-ldcache"]}]}},
+  {"name": "nomnt", "containerEdits": {"mounts": [{"hostPath": "/share", "containerPath": "/curate-no-such-dir"}]}},
+  {"name": "badopt", "containerEdits": {"mounts": [{"hostPath": "/share", "containerPath": "@T@/mnt", "options": ["bind", "size=1m"]}]}},
+  {"name": "tmp", "containerEdits": {"mounts": [{"hostPath": "tmpfs", "containerPath": "@T@/mnt", "type": "tmpfs", "options": ["nosuid", "size=1m", "mode=0750"]}]}}
  ]}
 EOS
+sed -i "s|@T@|$T|g" "$HR/etc/cdi/example.json"
+mkdir -p "$HR/share" "$T/mnt"
+echo from-the-host-root > "$HR/share/lib.txt"
 mknod -m 666 "$T/pass/nvidia1" c 195 1 # the other container's node, made outside
 
 # open PATH inside: the error text (or "opened")
@@ -87,11 +95,11 @@ p1=$CR_PID o1=$CR_OUTF e1=$CR_ERRF
 CURATE_HOST_ROOT=$HR cr_bg run --mountpoint "$MNT" --gpu 1 -- sh -c 'sleep 1; ls -A /dev; '"$T"'/open.sh /dev/nvidia0'
 p2=$CR_PID
 sleep 0.5
-check_eq "registration of the --gpu 0 run" "nvidiactl c 195 255 0666
-nvidia-uvm c 510 0 0666
-nvidia-uvm-tools c 510 1 0666
-nvidia-modeset c 195 254 0666
-nvidia1 c 195 1 0666" "$(cat "$CURATE_DEVICES_DIR/run-$p1" 2>&1)"
+check_eq "registration of the --gpu 0 run" "nvidiactl c 195 255 0666 rwm
+nvidia-uvm c 510 0 0666 rwm
+nvidia-uvm-tools c 510 1 0666 rwm
+nvidia-modeset c 195 254 0666 rwm
+nvidia1 c 195 1 0666 rwm" "$(cat "$CURATE_DEVICES_DIR/run-$p1" 2>&1)"
 check "two at once: two registrations" bash -c "[ \$(ls -A '$CURATE_DEVICES_DIR' | wc -l) = 2 ]"
 cr_wait; r2=$RC out2=$OUT
 CR_PID=$p1 CR_OUTF=$o1 CR_ERRF=$e1; cr_wait; r1=$RC out1=$OUT
@@ -108,6 +116,20 @@ cd_run --device example.com/gpu=one -- sh -c 'ls -A /dev; echo "CDI_ONE=$CDI_ONE
 check_eq "CDI example.com/gpu=one: exit 0 ($ERR)" 0 "$RC"
 check "CDI: nvidia1 and nvidiactl" bash -c "grep -qx nvidia1 <<<'$OUT' && grep -qx nvidiactl <<<'$OUT' && ! grep -qx nvidia0 <<<'$OUT'"
 check_eq "CDI: env applied" yes "$(echo "$OUT" | kv CDI_ONE)"
+
+# CDI mounts (beneath the host root), additionalGIDs, and hooks reported as not run
+cd_run --device example.com/gpu=mnt -- sh -c 'cat "$0/mnt/lib.txt"; echo x > "$0/mnt/new" 2>/dev/null && echo writable; id -G; echo "CDI_MNT=$CDI_MNT"; grep " ${0}/mnt " /proc/self/mountinfo' "$T"
+check_eq "CDI mounts: exit 0 ($ERR)" 0 "$RC"
+check "CDI mounts: the host root's /share is bound at the containerPath" grep -qx from-the-host-root <<<"$OUT"
+check "CDI mounts: read-only as the options say" bash -c '! grep -qx writable' <<<"$OUT"
+check "CDI mounts: nosuid,nodev" grep -Eq " ro,nosuid,nodev" <<<"$OUT"
+check "CDI additionalGIDs: 4242 among the groups" grep -Eq '(^| )4242( |$)' <<<"$OUT"
+check_eq "CDI mounts: env" yes "$(echo "$OUT" | kv CDI_MNT)"
+check "CDI hooks: a warning names the hook not run" grep -q "not run.*nvidia-cdi-hook" <<<"$ERR"
+check "CDI mounts: nothing reached the host" test ! -e "$T/mnt/lib.txt"
+cd_run --device example.com/gpu=tmp -- sh -c 'stat -c %a "$0/mnt"; grep " ${0}/mnt " /proc/self/mountinfo' "$T"
+check_eq "CDI tmpfs mount: exit 0 ($ERR)" 0 "$RC"
+check "CDI tmpfs mount: a new tmpfs with its options" bash -c "grep -qx 750 <<<'$OUT' && grep -q ' - tmpfs tmpfs .*size=1024k' <<<'$OUT'"
 
 # a policy file's [Devices]
 printf '[Devices]\nDevice=/dev/nvidia0:rw\n' > "$T/dev.conf"
@@ -129,7 +151,8 @@ bad "not a device" "not a character or block device" --device /dev/notadevice
 bad "outside /dev" "is not a device node under /dev" --device /etc/passwd
 bad "unknown GPU" "--gpu 5" --gpu 5
 bad "unknown CDI device" "--device vendor.com/gpu=0" --device vendor.com/gpu=0
-bad "CDI mounts" "CDI mounts, hooks and additionalGIDs are not supported yet" --device example.com/gpu=mnt
+bad "CDI mount point missing" "CDI mount /curate-no-such-dir: no such mount point" --device example.com/gpu=nomnt
+bad "CDI bind with a filesystem option" 'unsupported option "size=1m"' --device example.com/gpu=badopt
 bad "with --host-dev" "need the curated /dev" --host-dev --device /dev/nvidia0
 bad "with --cgroup" "need root and a cgroup of curate's own" --cgroup / --device /dev/nvidia0
 if command -v setpriv >/dev/null; then

@@ -234,6 +234,7 @@ static const struct {
         { "x.json", SPEC_JSON("{\"mounts\":[{\"containerPath\":\"/c\"}]}"), "devices[0].containerEdits.mounts[0].hostPath: missing" },
         { "x.json", SPEC_JSON("{\"mounts\":[{\"hostPath\":\"/h\"}]}"), "devices[0].containerEdits.mounts[0].containerPath: missing" },
         { "x.json", SPEC_JSON("{\"mounts\":[{\"hostPath\":\"/h\",\"containerPath\":\"/c\",\"options\":\"ro\"}]}"), "mounts[0].options: must be a list" },
+        { "x.json", SPEC_JSON("{\"mounts\":[{\"hostPath\":\"/h\",\"containerPath\":\"c\"}]}"), "mounts[0]: containerPath \"c\" is not absolute" },
         { "x.json", SPEC_JSON("{\"hooks\":[{\"path\":\"/bin/true\"}]}"), "devices[0].containerEdits.hooks[0].hookName: missing" },
         { "x.json", SPEC_JSON("{\"hooks\":[{\"hookName\":\"onCrash\",\"path\":\"/bin/true\"}]}"), "hooks[0].hookName: invalid hook name \"onCrash\"" },
         { "x.json", SPEC_JSON("{\"hooks\":[{\"hookName\":\"prestart\"}]}"), "hooks[0].path: missing" },

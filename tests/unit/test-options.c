@@ -231,7 +231,7 @@ static void test_devices(void **state) {
         assert_string_equal(p.cfg.policy.devices[1], "/dev/sda:r");
         assert_string_equal(p.cfg.policy.devices[2], "nvidia.com/gpu=0");
         assert_string_equal(p.cfg.policy.gpu, "0,1");
-        assert_int_equal(p.cfg.devices.n, 0);
+        assert_int_equal(p.cfg.dev.nodes.n, 0);
         parsed_done(&p);
 
         PARSE(&p, "--gpu", "all", "--gpu", "GPU-abc", "true"); /* the last one wins */

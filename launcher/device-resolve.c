@@ -1,0 +1,143 @@
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include "cdi.h"
+#include "fileio.h"
+#include "gpu-select.h"
+#include "launcher.h"
+#include "macro.h"
+#include "nvidia.h"
+
+/* What --device and --gpu name, resolved against the host root (curate run
+ * and curate device add|remove alike). */
+
+
+/* --device /dev/X[:rwm]: the node must exist beneath the host root and be a
+ * char or block device; its path inside the container is the same. */
+static int resolve_host_node(int root_fd, const char *spec, struct device_list *list, char **ret_error) {
+        _cleanup_free_ char *path = strdup(spec);
+        _cleanup_close_ int fd = -EBADF;
+        struct device_node node = { .uid = (uid_t)-1, .gid = (gid_t)-1 };
+        const char *want;
+        char *colon, *a = node.access;
+        struct stat st;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        colon = strchr(path, ':');
+        want = colon ? colon + 1 : "rwm";
+        for (const char *k = "rwm"; *k; k++) /* "rwm" order, as device_node wants it */
+                if (strchr(want, *k))
+                        *a++ = *k;
+        if (colon)
+                *colon = '\0';
+        fd = open_beneath(root_fd, path + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return error_printf(ret_error, fd, "--device %s: %s", spec, strerror(-fd));
+        if (fstat(fd, &st) < 0)
+                return error_printf(ret_error, -errno, "--device %s: %s", spec, strerror(errno));
+        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+                return error_printf(ret_error, -ENODEV, "--device %s: %s is not a character or block device",
+                                    spec, path);
+        node.path = path;
+        node.host_path = path;
+        node.type = S_ISCHR(st.st_mode) ? 'c' : 'b';
+        node.major = major(st.st_rdev);
+        node.minor = minor(st.st_rdev);
+        node.file_mode = st.st_mode & 07777;
+        r = device_list_add(list, &node);
+        if (r < 0)
+                return error_printf(ret_error, r, "--device %s: %s", spec,
+                                    r == -EEXIST ? "conflicts with another device of the same path" : strerror(-r));
+        return 0;
+}
+
+static int add_nodes(struct device_list *list, const struct device_list *from, const char *what, char **ret_error) {
+        for (size_t i = 0; i < from->n; i++) {
+                int r = device_list_add(list, &from->nodes[i]);
+                if (r < 0)
+                        return error_printf(ret_error, r, "%s: %s: %s", what, from->nodes[i].path,
+                                            r == -EEXIST ? "conflicts with another device of the same path" : strerror(-r));
+        }
+        return 0;
+}
+
+/* --device vendor/class=name: everything its spec gives (nodes, env, mounts,
+ * additionalGIDs and hooks, which the caller reports as not run). */
+static int resolve_cdi(int root_fd, const char *spec, struct cdi_edits *req, char **ret_error) {
+        _cleanup_free_ char *error = NULL;
+        struct cdi_registry reg = {};
+        struct cdi_edits edits = {};
+        int r;
+
+        r = cdi_registry_load(root_fd, cdi_default_dirs, &reg, &error);
+        if (r >= 0)
+                r = cdi_resolve(&reg, spec, &edits, &error);
+        if (r < 0) {
+                r = error_printf(ret_error, r, "--device %s: %s", spec, error ? error : strerror(-r));
+                goto out;
+        }
+        r = add_nodes(&req->nodes, &edits.nodes, spec, ret_error);
+        if (r >= 0) {
+                device_list_done(&edits.nodes); /* added above, with the message */
+                r = cdi_edits_merge(req, &edits);
+                if (r < 0)
+                        r = error_printf(ret_error, r, "--device %s: %s", spec, strerror(-r));
+        }
+out:
+        cdi_edits_done(&edits);
+        cdi_registry_done(&reg);
+        return r;
+}
+
+static int resolve_gpu(int root_fd, const char *spec, struct device_list *list, char **ret_error) {
+        _cleanup_free_ char *error = NULL;
+        struct gpu_selection sel = {};
+        struct nvidia_host host = {};
+        struct device_list nodes = {};
+        int r;
+
+        r = gpu_select_parse(spec, &sel, &error);
+        if (r < 0)
+                return error_printf(ret_error, r, "--gpu %s: %s", spec, error ? error : strerror(-r));
+        r = nvidia_discover(root_fd, &host, &error);
+        if (r < 0) {
+                r = error_printf(ret_error, r, "--gpu %s: %s", spec,
+                                 r == -ENODEV ? "this host has no NVIDIA driver (no nvidia in /proc/devices)"
+                                              : error ? error : strerror(-r));
+                goto out_sel;
+        }
+        r = gpu_select_resolve(&sel, &host, &nodes, NULL, &error);
+        if (r < 0)
+                r = error_printf(ret_error, r, "--gpu %s: %s", spec, error ? error : strerror(-r));
+        else
+                r = add_nodes(list, &nodes, "--gpu", ret_error);
+        device_list_done(&nodes);
+        nvidia_host_done(&host);
+out_sel:
+        gpu_selection_done(&sel);
+        return r;
+}
+
+int devices_resolve(int root_fd, char *const *specs, size_t n_specs, const char *gpu, struct cdi_edits *ret,
+                    char **ret_error) {
+        struct cdi_edits req = {};
+        int r = 0;
+
+        for (size_t i = 0; r >= 0 && i < n_specs; i++)
+                r = specs[i][0] == '/' ? resolve_host_node(root_fd, specs[i], &req.nodes, ret_error)
+                                       : resolve_cdi(root_fd, specs[i], &req, ret_error);
+        if (r >= 0 && gpu)
+                r = resolve_gpu(root_fd, gpu, &req.nodes, ret_error);
+        if (r < 0) {
+                cdi_edits_done(&req);
+                return r;
+        }
+        *ret = req;
+        return 0;
+}
