@@ -423,3 +423,46 @@ int devrules_bpf_detach(int cgroup_dir_fd, int prog_fd) {
 
         return r < 0 ? r : 0;
 }
+
+/* The ids of the device programs attached to CGROUP_DIR_FD itself (not
+ * inherited ones). 0 or -errno. */
+static int attached_ids(int cgroup_dir_fd, uint32_t *ids, uint32_t max, uint32_t *ret_n) {
+        union bpf_attr attr = {
+                .query.target_fd = (uint32_t) cgroup_dir_fd,
+                .query.attach_type = BPF_CGROUP_DEVICE,
+                .query.prog_ids = (uint64_t)(uintptr_t) ids,
+                .query.prog_cnt = max,
+        };
+        int r = sys_bpf(BPF_PROG_QUERY, &attr);
+
+        if (r < 0)
+                return r;
+        *ret_n = attr.query.prog_cnt;
+        return 0;
+}
+
+int devrules_bpf_replace(int cgroup_dir_fd, const struct bpf_insn *insns, size_t n, char **ret_error) {
+        uint32_t ids[64], n_ids = 0;
+        int r, prog_fd;
+
+        r = attached_ids(cgroup_dir_fd, ids, ELEMENTSOF(ids), &n_ids);
+        if (r < 0)
+                return error_printf(ret_error, r, "BPF_PROG_QUERY of the cgroup's device programs: %s",
+                                    strerror(-r));
+        /* attach first: while both run, the kernel allows only what both
+         * allow, so no moment grants more than the old or the new set */
+        r = devrules_bpf_attach(cgroup_dir_fd, insns, n, &prog_fd, ret_error);
+        if (r < 0)
+                return r;
+        close(prog_fd);
+        for (uint32_t i = 0; i < n_ids && i < ELEMENTSOF(ids); i++) {
+                union bpf_attr get = { .prog_id = ids[i] };
+                _cleanup_close_ int old = sys_bpf(BPF_PROG_GET_FD_BY_ID, &get);
+                if (old < 0 && old != -ENOENT)
+                        return error_printf(ret_error, old, "BPF_PROG_GET_FD_BY_ID %u: %s", ids[i], strerror(-old));
+                if (old >= 0 && (r = devrules_bpf_detach(cgroup_dir_fd, old)) < 0 && r != -ENOENT)
+                        return error_printf(ret_error, r, "detaching the old device program %u: %s", ids[i],
+                                            strerror(-r));
+        }
+        return 0;
+}

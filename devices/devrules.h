@@ -83,3 +83,10 @@ int devrules_bpf_attach(int cgroup_dir_fd, const struct bpf_insn *insns, size_t 
 /* Detach the program PROG_FD from CGROUP_DIR_FD (e.g. when a hot-plug
  * attaches a new set first). 0 or -errno. */
 int devrules_bpf_detach(int cgroup_dir_fd, int prog_fd);
+
+/* Hot-plug: attach INSNS to CGROUP_DIR_FD, then detach every device program
+ * that was attached to that cgroup before (curate attaches exactly one to
+ * its own cgroups). 0 or -errno with *ret_error (when not NULL) naming the
+ * step; on failure the old programs stay attached (the new one may too:
+ * both then apply, which allows only what both allow). */
+int devrules_bpf_replace(int cgroup_dir_fd, const struct bpf_insn *insns, size_t n, char **ret_error);

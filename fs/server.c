@@ -125,12 +125,16 @@ static struct curate *ctx_of(fuse_req_t req) {
  * entry, which makes every path walk ask again (fuse_dentry_revalidate).
  * Inodes are DEVS_INO_BASE + serial * 65536 + node index; every load of a
  * registration takes a new serial, so an inode of a dropped or reloaded
- * tree is stale and never names another tree's node. */
+ * tree is stale and never names another tree's node. The tree's root keeps
+ * the serial of the id's first load while its registration exists: it is
+ * the root of the container's /dev bind mount, which must survive a
+ * hot-plug (`curate device add|remove` rewrites the registration). */
 #define DEVS_INO_BASE (1ULL << 32)
 #define DEVS_SLOTS 256
 struct devs_slot {
         char id[REG_ID_MAX + 1];
         uint64_t serial;        /* 0: free */
+        uint64_t root_serial;   /* the root's: the serial of the id's first load */
         struct stat key;        /* the file as loaded: reloaded when it changes */
         int error;              /* -EIO: the registration is malformed */
         struct devs_tree tree;
@@ -143,8 +147,12 @@ static bool is_devs_ino(fuse_ino_t ino) {
         return ino >= DEVS_INO_BASE;
 }
 
+static uint64_t devs_serial_of(const struct devs_slot *s, size_t index) {
+        return index == 0 ? s->root_serial : s->serial;
+}
+
 static fuse_ino_t devs_ino(const struct devs_slot *s, size_t index) {
-        return DEVS_INO_BASE + (s->serial << 16) + index;
+        return DEVS_INO_BASE + (devs_serial_of(s, index) << 16) + index;
 }
 
 static bool same_file(const struct stat *a, const struct stat *b) {
@@ -237,11 +245,13 @@ static int devs_load(struct curate *c, const char *id, struct devs_slot **ret) {
                 int r = read_file_at(AT_FDCWD, path, &text, NULL);
                 if (r < 0)
                         return r == -ENOENT ? -ENOENT : -EIO;
+                uint64_t root = s ? s->root_serial : 0;
                 if (s)
                         slot_drop(s);
                 s = slot_free();
                 snprintf(s->id, sizeof(s->id), "%s", id);
                 s->serial = ++devs_serial;
+                s->root_serial = root ? root : s->serial;
                 s->key = st;
                 slot_build(c, s, path, text);
         }
@@ -270,7 +280,7 @@ static int devs_resolve(fuse_req_t req, fuse_ino_t ino, struct devs_slot **ret_s
 
         pthread_mutex_lock(&devs_lock);
         for (size_t i = 0; i < DEVS_SLOTS; i++)
-                if (devs_slots[i].serial == serial)
+                if (devs_slots[i].serial && devs_serial_of(&devs_slots[i], index) == serial)
                         memcpy(id, devs_slots[i].id, sizeof(id));
         pthread_mutex_unlock(&devs_lock);
         if (!*id)
@@ -280,7 +290,7 @@ static int devs_resolve(fuse_req_t req, fuse_ino_t ino, struct devs_slot **ret_s
                 return r;
         pthread_mutex_lock(&devs_lock);
         r = devs_load(ctx_of(req), id, &s);
-        if (r >= 0 && (s->serial != serial || index >= s->tree.len))
+        if (r >= 0 && (devs_serial_of(s, index) != serial || index >= s->tree.len))
                 r = -ESTALE;
         if (r < 0) {
                 pthread_mutex_unlock(&devs_lock);
@@ -301,7 +311,7 @@ static void dnode_stat(const struct devs_slot *s, size_t index, struct stat *st)
 }
 
 static void devs_reply_entry(fuse_req_t req, const struct devs_slot *s, size_t index) {
-        struct fuse_entry_param e = { .ino = devs_ino(s, index), .generation = s->serial };
+        struct fuse_entry_param e = { .ino = devs_ino(s, index), .generation = devs_serial_of(s, index) };
         dnode_stat(s, index, &e.attr);
         fuse_reply_entry(req, &e);
 }

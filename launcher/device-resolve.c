@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include "amd.h"
 #include "cdi.h"
 #include "fileio.h"
 #include "gpu-select.h"
@@ -95,6 +97,30 @@ out:
         return r;
 }
 
+/* --gpu amd:all|0,1|BUS-ID: /dev/kfd and the selected GPUs' DRI nodes */
+static int resolve_amd(int root_fd, const char *spec, struct device_list *list, char **ret_error) {
+        _cleanup_free_ char *error = NULL;
+        struct amd_host host = {};
+        struct device_list nodes = {};
+        int r;
+
+        r = amd_discover(root_fd, &host, &error);
+        if (r < 0)
+                return error_printf(ret_error, r, "--gpu %s: %s", spec,
+                                    r == -ENODEV ? "this host has no AMD GPU (no AMD DRM node in /sys/class/drm)"
+                                                 : error ? error : strerror(-r));
+        r = amd_select_resolve(spec + 4, &host, &nodes, &error);
+        if (r < 0)
+                r = error_printf(ret_error, r, "--gpu %s: %s", spec, error ? error : strerror(-r));
+        else
+                r = add_nodes(list, &nodes, "--gpu", ret_error);
+        device_list_done(&nodes);
+        amd_host_done(&host);
+        return r;
+}
+
+/* --gpu SPEC: NVIDIA (NVIDIA_VISIBLE_DEVICES semantics, optionally written
+ * "nvidia:SPEC"), or AMD with "amd:SPEC" */
 static int resolve_gpu(int root_fd, const char *spec, struct device_list *list, char **ret_error) {
         _cleanup_free_ char *error = NULL;
         struct gpu_selection sel = {};
@@ -102,7 +128,9 @@ static int resolve_gpu(int root_fd, const char *spec, struct device_list *list, 
         struct device_list nodes = {};
         int r;
 
-        r = gpu_select_parse(spec, &sel, &error);
+        if (strncasecmp(spec, "amd:", 4) == 0)
+                return resolve_amd(root_fd, spec, list, ret_error);
+        r = gpu_select_parse(strncasecmp(spec, "nvidia:", 7) == 0 ? spec + 7 : spec, &sel, &error);
         if (r < 0)
                 return error_printf(ret_error, r, "--gpu %s: %s", spec, error ? error : strerror(-r));
         r = nvidia_discover(root_fd, &host, &error);

@@ -65,6 +65,11 @@ int daemon_main(int argc, char **argv);
 /* `curate devices list [--json]`; returns the exit status. */
 int devices_main(int argc, char **argv);
 
+/* ---- hotplug.c ---- */
+/* `curate device add|remove CONTAINER [--gpu SPEC] [DEVICE...]`; returns the
+ * exit status (0, 1 failed with nothing changed, 2 usage). */
+int device_main(int argc, char **argv);
+
 /* ---- device-resolve.c ---- */
 struct cdi_edits;
 /* Resolve SPECS (each "/dev/PATH[:rwm]" or a CDI "vendor/class=name") and

@@ -18,6 +18,7 @@ static void help_main(void) {
         printf("Usage: curate run [OPTIONS] [--] COMMAND [ARG...]\n"
                "       curate daemon start|stop|status [--mountpoint DIR]\n"
                "       curate devices list [--json]\n"
+               "       curate device add|remove CONTAINER [--gpu SPEC] [DEVICE...]\n"
                "       curate --help | --version\n"
                "\n"
                "Run COMMAND so that its /proc, /sys and /dev are its own: its memory, CPUs,\n"
@@ -28,9 +29,10 @@ static void help_main(void) {
                "  run      run a command in a new mount namespace with curated views\n"
                "  daemon   start, stop or query the shared curatefs daemon\n"
                "  devices  list the GPUs this host can pass through\n"
+               "  device   add devices to or remove them from a running container\n"
                "\n"
-               "`curate run --help`, `curate daemon --help` and `curate devices --help`\n"
-               "describe their options.\n");
+               "`curate run --help`, `curate daemon --help`, `curate devices --help` and\n"
+               "`curate device --help` describe their options.\n");
 }
 
 static void help_run(void) {
@@ -163,6 +165,8 @@ int main(int argc, char **argv) {
                 return daemon_main(argc - 1, argv + 1);
         if (streq(argv[1], "devices"))
                 return devices_main(argc - 1, argv + 1);
+        if (streq(argv[1], "device"))
+                return device_main(argc - 1, argv + 1);
         fprintf(stderr, "curate: unknown command '%s' (try curate --help)\n", argv[1]);
         return EXIT_CURATE;
 }

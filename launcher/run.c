@@ -247,6 +247,9 @@ static _Noreturn void exec_command(const struct run_config *cfg) {
         /* every fd but stdin, stdout and stderr: nothing of curate's leaks */
         if (close_range(3, ~0U, 0) < 0)
                 child_fail("closing file descriptors", -errno);
+        /* the id `curate device add|remove` takes */
+        if (cfg->devices_id[0] && setenv("CURATE_CONTAINER", cfg->devices_id, 1) < 0)
+                child_fail("setting the environment", -errno);
         for (size_t i = 0; i < cfg->dev.n_env; i++) /* CDI env, in order: a later KEY= wins */
                 if (putenv(cfg->dev.env[i]) != 0)
                         child_fail("setting the environment", -errno);

@@ -1,6 +1,7 @@
 #!/bin/bash
 # `curate devices list` on fake host trees (CURATE_HOST_ROOT): the GPU fixture
-# trees of tests/fixtures/gpu (see their README.md). Needs no root.
+# trees of tests/fixtures/gpu, tests/fixtures/amd and tests/fixtures/cdi (see
+# their README.md). Needs no root.
 . "$(dirname "$0")/lib.sh"
 [ -x "${CURATE:-}" ] || skip "CURATE not built"
 F=$SOURCE_ROOT/tests/fixtures/gpu
@@ -46,6 +47,55 @@ check_eq "CDI devices listed by qualified name with their spec" \
 list "$C/invalid" --json
 check_eq "CDI: specs that do not load are reported, not fatal" 0 "$RC"
 check "  each with its file and reason" grep -q '"error":"/etc/cdi/no-path.json: devices\[0\].containerEdits.deviceNodes\[0\].path: missing"' <<<"$OUT"
+
+# AMD GPUs: the sysfs trees of tests/fixtures/amd (see their README.md)
+A=$SOURCE_ROOT/tests/fixtures/amd
+# the AMD section of the table, blanks squeezed, lines joined by '|'
+amd_rows() { sed -n '/^AMD GPU /,/kfd/p' <<<"$OUT" | tr -s ' ' | paste -sd'|'; }
+# --json's value at a Python expression over the parsed object J
+json_at() { python3 -c 'import json, sys; J = json.load(sys.stdin); print(json.dumps(eval(sys.argv[1])))' "$1" <<<"$OUT"; }
+
+list "$A/two"
+check_eq "AMD: exit 0" 0 "$RC"
+check_eq "AMD rows in PCI order (card numbers run against it), Intel ignored, kfd there" \
+        "AMD GPU BUS ID CARD RENDER|0 0000:03:00.0 card1 (226:1) renderD129 (226:129)|1 0000:83:00.0 card0 (226:0) renderD128 (226:128)|/dev/kfd (235:0) is present." \
+        "$(amd_rows)"
+list "$A/two" --json
+check_eq "AMD --json: exit 0" 0 "$RC"
+check_eq "AMD --json: the GPUs by index with their nodes" \
+        '[{"index": 0, "bus_id": "0000:03:00.0", "card": "card1", "card_dev": "226:1", "render": "renderD129", "render_dev": "226:129"}, {"index": 1, "bus_id": "0000:83:00.0", "card": "card0", "card_dev": "226:0", "render": "renderD128", "render_dev": "226:128"}]' \
+        "$(json_at 'J["amd"]["gpus"]')"
+check_eq "AMD --json: kfd's numbers" '"235:0"' "$(json_at 'J["amd"]["kfd"]')"
+check_eq "AMD --json: the existing keys kept, amd added" '["nvidia_driver", "gpus", "amd", "cdi", "cdi_errors"]' \
+        "$(json_at 'list(J)')"
+check_eq "AMD --json: no NVIDIA GPU on an AMD host" '[false, []]' "$(json_at '[J["nvidia_driver"], J["gpus"]]')"
+
+list "$A/nokfd"
+check_eq "AMD without amdkfd: exit 0" 0 "$RC"
+check_eq "  the GPU, and no /dev/kfd said so" \
+        "AMD GPU BUS ID CARD RENDER|0 0000:e5:00.0 card0 (226:0) renderD128 (226:128)|No /dev/kfd (amdkfd not loaded): --gpu amd gives the DRI nodes only, no ROCm compute." \
+        "$(amd_rows)"
+list "$A/nokfd" --json
+check_eq "  --json: kfd is null" '{"gpus": [{"index": 0, "bus_id": "0000:e5:00.0", "card": "card0", "card_dev": "226:0", "render": "renderD128", "render_dev": "226:128"}], "kfd": null}' \
+        "$(json_at 'J["amd"]')"
+
+list "$A/none"
+check_eq "no AMD GPU (Intel and nouveau only): exit 0" 0 "$RC"
+check_eq "  says so once, and no AMD rows" "1|" "$(grep -cx 'No AMD GPUs\.' <<<"$OUT")|$(amd_rows)"
+list "$A/none" --json
+check_eq "  --json: an empty list and no kfd" '{"gpus": [], "kfd": null}' "$(json_at 'J["amd"]')"
+list "$F/two" --json
+check_eq "an NVIDIA-only host: amd is empty" '{"gpus": [], "kfd": null}' "$(json_at 'J["amd"]')"
+
+list "$A/broken"
+check_eq "a malformed AMD dev file: exit 125" 125 "$RC"
+check_eq "  naming the file and what it held" 'curate: devices: sys/class/drm/renderD128/dev: expected "MAJOR:MINOR", got "226-128"' "$OUT"
+list "$A/broken" --json
+check_eq "  --json too: exit 125" 125 "$RC"
+
+OUT=$("$CURATE" devices --help 2>&1)
+check "--help names the AMD sources and --gpu amd:N" \
+        bash -c 'grep -q /sys/class/drm <<<"$1" && grep -q /sys/class/kfd <<<"$1" && grep -q "gpu amd:N" <<<"$1"' _ "$OUT"
 
 list /nonexistent-root
 check_eq "a missing CURATE_HOST_ROOT: exit 125" 125 "$RC"

@@ -131,6 +131,68 @@ cd_run --device example.com/gpu=tmp -- sh -c 'stat -c %a "$0/mnt"; grep " ${0}/m
 check_eq "CDI tmpfs mount: exit 0 ($ERR)" 0 "$RC"
 check "CDI tmpfs mount: a new tmpfs with its options" bash -c "grep -qx 750 <<<'$OUT' && grep -q ' - tmpfs tmpfs .*size=1024k' <<<'$OUT'"
 
+# hot-plug: curate device add|remove on a running container (--gpu 0: nvidia1)
+mknod -m 666 "$T/pass/nvidia0" c 195 0
+cat > "$T/hotplug.sh" <<'EOS'
+# inside the container: at each step file, list /dev's GPU nodes and open them
+T=$1
+echo "$CURATE_CONTAINER" > "$T/hp.id"
+for step in 1 2 3; do
+        while [ ! -e "$T/hp.go$step" ]; do sleep 0.05; done
+        { ls -A /dev | grep nvidia | tr '\n' ' '; echo
+          "$T/open.sh" /dev/nvidia0 /dev/nvidia1 "$T/pass/nvidia0" "$T/pass/nvidia1"; } > "$T/hp.out$step.tmp"
+        mv "$T/hp.out$step.tmp" "$T/hp.out$step"
+done
+EOS
+hp_step() { touch "$T/hp.go$1"; wait_file "$T/hp.out$1" 20; cat "$T/hp.out$1"; }
+enxio() { grep -Eq "^$1=No such device( or address)?$"; }
+CURATE_HOST_ROOT=$HR cr_bg run --mountpoint "$MNT" --gpu 0 -- sh "$T/hotplug.sh" "$T"
+wait_file "$T/hp.id" 20
+hid=$(cat "$T/hp.id")
+check_eq "the command sees its id as \$CURATE_CONTAINER" "run-$CR_PID" "$hid"
+o=$(hp_step 1)
+check_eq "before: nvidia1 and the control nodes only" "nvidia-modeset nvidia-uvm nvidia-uvm-tools nvidia1 nvidiactl " "$(head -1 <<<"$o")"
+check_eq "before: nvidia0 made outside is refused" "Operation not permitted" "$(kv "$T/pass/nvidia0" <<<"$o")"
+reg_before=$(cat "$CURATE_DEVICES_DIR/$hid")
+# bad hot-plugs change nothing
+hp() { OUT=$(CURATE_HOST_ROOT=$HR "$CURATE" device "$@" 2>"$T/hp.err"); RC=$?; ERR=$(cat "$T/hp.err"); }
+hp add "$hid" --gpu 7
+check_eq "device add --gpu 7 (unknown): exit 1" 1 "$RC"
+check "  says which GPU ($ERR)" grep -q -- "--gpu 7" <<<"$ERR"
+hp remove "$hid" /dev/nvidia0
+check_eq "device remove of a node the container lacks: exit 1" 1 "$RC"
+check "  says so ($ERR)" grep -q "/dev/nvidia0 is not in the container's device set" <<<"$ERR"
+hp add run-999999999 /dev/nvidia0
+check_eq "device add to no container: exit 1" 1 "$RC"
+check "  says so ($ERR)" grep -q "no running container run-999999999" <<<"$ERR"
+hp add "$hid" --device-typo /dev/nvidia0
+check_eq "device add with a bad option: exit 2 ($ERR)" 2 "$RC"
+hp add "$hid" example.com/gpu=mnt
+check_eq "device add of a CDI device with mounts: exit 1" 1 "$RC"
+check "  says mounts cannot be added ($ERR)" grep -q "CDI mounts cannot be added to a running container" <<<"$ERR"
+check_eq "failed hot-plugs leave the registration as it was" "$reg_before" "$(cat "$CURATE_DEVICES_DIR/$hid")"
+hp add "$CR_PID" --gpu 1
+check_eq "device add PID --gpu 1: exit 0 ($ERR)" 0 "$RC"
+check_eq "  reports the node added" "added /dev/nvidia0 (c 195:0 rwm)" "$OUT"
+o=$(hp_step 2)
+check_eq "after add: nvidia0 appears beside nvidia1" "nvidia-modeset nvidia-uvm nvidia-uvm-tools nvidia0 nvidia1 nvidiactl " "$(head -1 <<<"$o")"
+check "after add: /dev/nvidia0 passes the device cgroup" enxio /dev/nvidia0 <<<"$o"
+check "after add: nvidia0 made outside now passes too (the cgroup follows)" enxio "$T/pass/nvidia0" <<<"$o"
+hp remove "$hid" --gpu 0
+check_eq "device remove --gpu 0: exit 0 ($ERR)" 0 "$RC"
+check_eq "  removes nvidia1 only, the control nodes stay for GPU 1" "removed /dev/nvidia1 (c 195:1 rwm)" "$OUT"
+o=$(hp_step 3)
+check_eq "after remove: nvidia1 is gone" "nvidia-modeset nvidia-uvm nvidia-uvm-tools nvidia0 nvidiactl " "$(head -1 <<<"$o")"
+check_eq "after remove: /dev/nvidia1 cannot be opened" "No such file" "$(kv /dev/nvidia1 <<<"$o")"
+check_eq "after remove: nvidia1 made outside is refused by the cgroup" "Operation not permitted" "$(kv "$T/pass/nvidia1" <<<"$o")"
+check "after remove: nvidia0 still passes" enxio /dev/nvidia0 <<<"$o"
+cr_wait
+check_eq "hot-plugged container exits 0 ($ERR)" 0 "$RC"
+check_eq "hot-plug: registration removed at the end" "" "$(regs)"
+check_eq "hot-plug: no cgroup left" "" "$(run_cgroups "$CR_PID")"
+hp remove "$hid" --gpu 1
+check_eq "device remove after the container ended: exit 1" 1 "$RC"
+
 # a policy file's [Devices]
 printf '[Devices]\nDevice=/dev/nvidia0:rw\n' > "$T/dev.conf"
 cd_run --policy "$T/dev.conf" -- "$T/open.sh" /dev/nvidia0

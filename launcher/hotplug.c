@@ -1,0 +1,490 @@
+#include "config.h"
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include "cdi.h"
+#include "cgroup.h"
+#include "devrules.h"
+#include "fileio.h"
+#include "launcher.h"
+#include "macro.h"
+#include "registration.h"
+
+/* `curate device add|remove CONTAINER [--gpu SPEC] [DEVICE...]`: change a
+ * running container's device set. The set lives in two places that must
+ * agree: the registration curatefs serves the container's /dev from, and the
+ * device cgroup of its cgroup curate/<id>. Both are rewritten here, under a
+ * lock, in the order that never grants more than the old or the new set:
+ *   add:    device cgroup first, then the registration (the node appears)
+ *   remove: registration first (the node vanishes), then the device cgroup
+ * and when the second step fails the first is undone. An fd the command
+ * opened before a remove stays usable: the device cgroup checks open(2),
+ * as it does for every container runtime. */
+
+static void device_help(void) {
+        printf("Usage: curate device add|remove CONTAINER [--gpu SPEC] [DEVICE...]\n"
+               "\n"
+               "Add devices to, or remove them from, a running container without restarting\n"
+               "it: the nodes appear in (or vanish from) its /dev and its device cgroup\n"
+               "follows. CONTAINER is the id curate gave it (run-PID, PID being that of\n"
+               "`curate run`; the command sees it as $CURATE_CONTAINER) or just that PID.\n"
+               "\n"
+               "DEVICE is what `curate run --device` takes: a host node /dev/PATH[:rwm] or a\n"
+               "CDI device vendor/class=name. --gpu SPEC is `curate run --gpu`'s: NVIDIA\n"
+               "indices, UUIDs, i:j MIG devices, or amd:N. Removing a GPU keeps the shared\n"
+               "control nodes (nvidiactl, nvidia-uvm, kfd ...) while another GPU of the same\n"
+               "vendor remains; removing one by its path removes it.\n"
+               "\n"
+               "Not changed in a running container: its environment (a CDI device's env is\n"
+               "reported, not applied), its supplementary groups, /proc/driver/nvidia; CDI\n"
+               "mounts are refused. Files the command opened before a remove stay open.\n"
+               "\n"
+               "Options:\n"
+               "      --gpu SPEC   GPUs, as for curate run --gpu\n"
+               "  -h, --help       show this help and exit\n"
+               "\n"
+               "Exit status: 0 done, 1 failed (nothing changed), 2 bad usage.\n");
+}
+
+_printf_(2, 3) static int fail(int status, const char *fmt, ...) {
+        va_list ap;
+
+        fputs("curate: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return status;
+}
+
+/* ---- the registration as a device list and back ---- */
+
+static int entries_to_list(const struct reg_entry *e, size_t n, struct device_list *ret) {
+        struct device_list l = {};
+
+        for (size_t i = 0; i < n; i++) {
+                char path[PATH_MAX];
+                snprintf(path, sizeof(path), "/dev/%s", e[i].path);
+                struct device_node node = {
+                        .path = path, .host_path = path, .type = S_ISBLK(e[i].mode) ? 'b' : 'c',
+                        .major = major(e[i].rdev), .minor = minor(e[i].rdev), .file_mode = e[i].mode & 07777,
+                        .uid = (uid_t)-1, .gid = (gid_t)-1,
+                };
+                memcpy(node.access, e[i].access, sizeof(node.access));
+                int r = device_list_add(&l, &node);
+                if (r < 0) {
+                        device_list_done(&l);
+                        return r;
+                }
+        }
+        *ret = l;
+        return 0;
+}
+
+static int write_list(const char *id, const struct device_list *l, char **ret_error) {
+        _cleanup_free_ struct reg_entry *e = calloc(l->n + 1, sizeof(*e));
+
+        if (!e)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->n; i++) {
+                const struct device_node *n = &l->nodes[i];
+                e[i].path = strncmp(n->path, "/dev/", 5) == 0 ? n->path + 5 : n->path;
+                e[i].mode = (n->type == 'b' ? S_IFBLK : S_IFCHR) | (n->file_mode ? n->file_mode & 07777 : 0666);
+                e[i].rdev = makedev(n->major, n->minor);
+                memcpy(e[i].access, n->access, sizeof(e[i].access));
+        }
+        return reg_write(id, e, l->n, ret_error);
+}
+
+static ssize_t find_path(const struct device_list *l, const char *path) {
+        for (size_t i = 0; i < l->n; i++)
+                if (streq(l->nodes[i].path, path))
+                        return (ssize_t)i;
+        return -1;
+}
+
+/* ---- which nodes a remove takes ---- */
+
+/* Nodes every GPU of a vendor shares, kept while one of its GPUs remains. */
+static const struct {
+        const char *path, *family;
+} shared_nodes[] = {
+        { "/dev/nvidiactl", "nvidia" },  { "/dev/nvidia-uvm", "nvidia" }, { "/dev/nvidia-uvm-tools", "nvidia" },
+        { "/dev/nvidia-modeset", "nvidia" }, { "/dev/kfd", "amd" },
+};
+
+static const char *shared_family(const char *path) {
+        for (size_t i = 0; i < ELEMENTSOF(shared_nodes); i++)
+                if (streq(path, shared_nodes[i].path))
+                        return shared_nodes[i].family;
+        return NULL;
+}
+
+/* the family of a per-GPU node: /dev/nvidiaN, /dev/nvidia-caps/..., /dev/dri/... */
+static const char *gpu_family(const char *path) {
+        if (strncmp(path, "/dev/nvidia", 11) == 0 && isdigit((unsigned char)path[11]))
+                return "nvidia";
+        if (strncmp(path, "/dev/nvidia-caps/", 17) == 0)
+                return "nvidia";
+        if (strncmp(path, "/dev/dri/", 9) == 0)
+                return "amd";
+        return NULL;
+}
+
+static bool family_remains(const struct device_list *l, const char *family) {
+        for (size_t i = 0; i < l->n; i++) {
+                const char *f = gpu_family(l->nodes[i].path);
+                if (f && streq(f, family))
+                        return true;
+        }
+        return false;
+}
+
+/* OLD minus the nodes named: a /dev path spec by its path (it must be in the
+ * set), resolved ones (GPUs, CDI) by their paths, their shared nodes kept
+ * while another GPU of the vendor remains. */
+static int subtract(const struct device_list *old, char *const *specs, size_t n_specs, const struct device_list *resolved,
+                    struct device_list *ret, char **ret_error) {
+        bool *drop = calloc(old->n + 1, sizeof(bool));
+        struct device_list l = {};
+        int r = 0;
+
+        if (!drop)
+                return -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < n_specs; i++) {
+                if (specs[i][0] != '/')
+                        continue;
+                _cleanup_free_ char *path = strndup(specs[i], strcspn(specs[i], ":"));
+                ssize_t k = path ? find_path(old, path) : -1;
+                if (!path)
+                        r = -ENOMEM;
+                else if (k < 0)
+                        r = error_printf(ret_error, -ENOENT, "%s is not in the container's device set", path);
+                else
+                        drop[k] = true;
+        }
+        for (size_t i = 0; r >= 0 && i < resolved->n; i++) {
+                ssize_t k = find_path(old, resolved->nodes[i].path);
+                if (k < 0 && !shared_family(resolved->nodes[i].path))
+                        r = error_printf(ret_error, -ENOENT, "%s is not in the container's device set",
+                                         resolved->nodes[i].path);
+                else if (k >= 0)
+                        drop[k] = true;
+        }
+        for (size_t i = 0; r >= 0 && i < old->n; i++)
+                if (!drop[i])
+                        r = device_list_add(&l, &old->nodes[i]);
+        /* shared nodes a resolved GPU brought back while its vendor has a GPU left */
+        for (size_t i = 0; r >= 0 && i < old->n; i++) {
+                const char *f = shared_family(old->nodes[i].path);
+                bool by_path = false;
+                for (size_t s = 0; s < n_specs; s++)
+                        by_path |= specs[s][0] == '/' && strncmp(specs[s], old->nodes[i].path, strlen(old->nodes[i].path)) == 0 &&
+                                   (specs[s][strlen(old->nodes[i].path)] == 0 || specs[s][strlen(old->nodes[i].path)] == ':');
+                if (drop[i] && f && !by_path && family_remains(&l, f))
+                        r = device_list_add(&l, &old->nodes[i]);
+        }
+        free(drop);
+        if (r < 0) {
+                device_list_done(&l);
+                return r == -ENOMEM ? error_printf(ret_error, r, "%s", strerror(-r)) : r;
+        }
+        *ret = l;
+        return 0;
+}
+
+/* ---- the device cgroup ---- */
+
+static struct dev_rule node_rule(const struct device_node *n) {
+        struct dev_rule r = { .type = n->type, .major = (int)n->major, .minor = (int)n->minor, .allow = true };
+        memcpy(r.access, n->access[0] ? n->access : "rwm", sizeof(r.access));
+        return r;
+}
+
+static int write_line(int dir_fd, const char *file, const struct dev_rule *rule, char **ret_error) {
+        char line[DEVRULE_LINE_MAX];
+        _cleanup_close_ int fd = openat(dir_fd, file, O_WRONLY | O_CLOEXEC);
+        int r = devrules_format(rule, line);
+
+        if (r < 0)
+                return error_printf(ret_error, r, "device rule: %s", strerror(-r));
+        if (fd < 0 || write(fd, line, strlen(line)) < 0)
+                return error_printf(ret_error, -errno, "%s \"%s\": %s", file, line, strerror(errno));
+        return 0;
+}
+
+/* cgroup v1: allow what NEW has beyond OLD, deny what OLD had that NEW's
+ * rules (defaults included) no longer allow, letter by letter: a deny strips
+ * only an exception with exactly its numbers (the kernel's
+ * dev_exception_rm), so one shared with a default rule must stay. */
+static int update_v1(int dir_fd, const struct device_list *old, const struct device_list *new, char **ret_error) {
+        _cleanup_free_ struct dev_rule *rules = NULL;
+        size_t n_rules;
+        int r = devrules_build(new, &rules, &n_rules);
+
+        if (r < 0)
+                return error_printf(ret_error, r, "device rules: %s", strerror(-r));
+        for (size_t i = 0; i < new->n; i++) {
+                struct dev_rule rule = node_rule(&new->nodes[i]);
+                if ((r = write_line(dir_fd, "devices.allow", &rule, ret_error)) < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < old->n; i++) {
+                struct dev_rule rule = node_rule(&old->nodes[i]);
+                char *a = rule.access;
+                for (const char *k = old->nodes[i].access[0] ? old->nodes[i].access : "rwm"; *k; k++) {
+                        char one[2] = { *k, 0 };
+                        if (devrules_eval(rules, n_rules, rule.type, (unsigned)rule.major, (unsigned)rule.minor, one) == 0)
+                                *a++ = *k;
+                }
+                *a = 0;
+                if (rule.access[0] && (r = write_line(dir_fd, "devices.deny", &rule, ret_error)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* cgroup v2: a new program for the whole set replaces the old one */
+static int update_v2(int dir_fd, const struct device_list *new, char **ret_error) {
+        _cleanup_free_ struct dev_rule *rules = NULL;
+        _cleanup_free_ struct bpf_insn *prog = NULL;
+        size_t n_rules, n_prog;
+        int r = devrules_build(new, &rules, &n_rules);
+
+        if (r >= 0)
+                r = devrules_bpf_program(rules, n_rules, &prog, &n_prog);
+        if (r < 0)
+                return error_printf(ret_error, r, "device program: %s", strerror(-r));
+        return devrules_bpf_replace(dir_fd, prog, n_prog, ret_error);
+}
+
+static int update_cgroup(const struct run_cgroup *cg, const struct device_list *old, const struct device_list *new,
+                         char **ret_error) {
+        if (cg->devices_at >= 0)
+                return update_v1(cg->dir_fd[cg->devices_at], old, new, ret_error);
+        return update_v2(cg->dir_fd[cg->unified_at], new, ret_error);
+}
+
+static int open_container_cgroup(const char *id, struct run_cgroup *ret, char **ret_error) {
+        _cleanup_close_ int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct cg_layout layout;
+        char path[REG_ID_MAX + 16];
+        int r;
+
+        if (root_fd < 0)
+                return error_printf(ret_error, -errno, "/: %s", strerror(errno));
+        r = cg_layout_discover(root_fd, &layout);
+        if (r < 0)
+                return error_printf(ret_error, r, "cannot find the host's cgroup hierarchies: %s", strerror(-r));
+        snprintf(path, sizeof(path), "/curate/%s", id);
+        r = run_cgroup_join(&layout, path, ret, ret_error);
+        cg_layout_done(&layout);
+        if (r == -ENOENT)
+                return error_printf(ret_error, r, "container %s has no cgroup %s: has it ended?", id, path);
+        if (r >= 0 && ret->devices_at < 0 && ret->unified_at < 0) {
+                run_cgroup_destroy(ret);
+                return error_printf(ret_error, -ENODEV, "container %s: no device cgroup (v1 devices or cgroup2) here", id);
+        }
+        return r;
+}
+
+/* ---- add / remove ---- */
+
+struct hotplug {
+        bool add;
+        const char *id;
+        char *const *specs;
+        size_t n_specs;
+        const char *gpu;
+};
+
+/* What the specs name on the host; for a remove, /dev paths are matched in
+ * the registration and need no host node. */
+static int resolve(const struct hotplug *h, struct cdi_edits *ret, char **ret_error) {
+        _cleanup_free_ char **specs = calloc(h->n_specs + 1, sizeof(char *));
+        _cleanup_close_ int root_fd = -EBADF;
+        size_t n = 0;
+        int r;
+
+        if (!specs)
+                return -ENOMEM;
+        for (size_t i = 0; i < h->n_specs; i++)
+                if (h->add || h->specs[i][0] != '/')
+                        specs[n++] = h->specs[i];
+        if (n == 0 && !h->gpu) {
+                *ret = (struct cdi_edits){};
+                return 0;
+        }
+        root_fd = host_root_open(ret_error);
+        if (root_fd < 0)
+                return root_fd;
+        r = devices_resolve(root_fd, specs, n, h->gpu, ret, ret_error);
+        if (r < 0)
+                return r;
+        if (h->add && ret->n_mounts > 0) {
+                cdi_edits_done(ret);
+                return error_printf(ret_error, -EOPNOTSUPP,
+                                    "CDI mounts cannot be added to a running container (restart it with the device)");
+        }
+        return 0;
+}
+
+static void report(const struct hotplug *h, const struct device_list *old, const struct device_list *new,
+                   const struct cdi_edits *edits) {
+        const struct device_list *from = h->add ? new : old, *other = h->add ? old : new;
+
+        for (size_t i = 0; i < from->n; i++)
+                if (find_path(other, from->nodes[i].path) < 0)
+                        printf("%s %s (%c %u:%u %s)\n", h->add ? "added" : "removed", from->nodes[i].path,
+                               from->nodes[i].type, from->nodes[i].major, from->nodes[i].minor,
+                               from->nodes[i].access);
+        if (h->add && edits->n_env > 0)
+                fprintf(stderr, "curate: warning: the CDI env (%s ...) is not applied to a running container\n",
+                        edits->env[0]);
+        if (h->add && edits->n_additional_gids > 0)
+                fprintf(stderr, "curate: warning: CDI additionalGIDs are not applied to a running container\n");
+        if (h->add && edits->n_hooks > 0)
+                fprintf(stderr, "curate: warning: %zu CDI hook(s) not run: curate runs no OCI hooks\n", edits->n_hooks);
+}
+
+static int hotplug_locked(const struct hotplug *h, char **ret_error) {
+        struct reg_entry *e = NULL;
+        struct device_list old = {}, new = {};
+        struct cdi_edits edits = {};
+        struct run_cgroup cg = { .devices_at = -1, .unified_at = -1 };
+        int n, r;
+
+        n = reg_read(h->id, &e, ret_error);
+        if (n == -ENOENT)
+                return error_printf(ret_error, n, "no running container %s (no registration in %s)", h->id,
+                                    device_registration_dir());
+        if (n < 0)
+                return n;
+        r = entries_to_list(e, (size_t)n, &old);
+        reg_entries_free(e, (size_t)n);
+        if (r < 0)
+                return error_printf(ret_error, r, "registration of %s: %s", h->id, strerror(-r));
+        r = open_container_cgroup(h->id, &cg, ret_error);
+        if (r < 0)
+                goto out;
+        r = resolve(h, &edits, ret_error);
+        if (r < 0)
+                goto out;
+        if (h->add) {
+                for (size_t i = 0; r >= 0 && i < old.n; i++)
+                        r = device_list_add(&new, &old.nodes[i]);
+                for (size_t i = 0; r >= 0 && i < edits.nodes.n; i++)
+                        if ((r = device_list_add(&new, &edits.nodes.nodes[i])) == -EEXIST)
+                                r = error_printf(ret_error, r, "%s: the container has another device at that path",
+                                                 edits.nodes.nodes[i].path);
+        } else {
+                r = subtract(&old, h->specs, h->n_specs, &edits.nodes, &new, ret_error);
+        }
+        if (r < 0)
+                goto out;
+        /* the order that never grants more than the old or the new set */
+        if (h->add) {
+                r = update_cgroup(&cg, &old, &new, ret_error);
+                if (r >= 0 && (r = write_list(h->id, &new, ret_error)) < 0)
+                        (void)update_cgroup(&cg, &new, &old, NULL);
+        } else {
+                r = write_list(h->id, &new, ret_error);
+                if (r >= 0 && (r = update_cgroup(&cg, &old, &new, ret_error)) < 0)
+                        (void)write_list(h->id, &old, NULL);
+        }
+        if (r >= 0)
+                report(h, &old, &new, &edits);
+out:
+        if (cg.n > 0)
+                run_cgroup_destroy(&cg);
+        cdi_edits_done(&edits);
+        device_list_done(&old);
+        device_list_done(&new);
+        return r;
+}
+
+static int hotplug(const struct hotplug *h, char **ret_error) {
+        _cleanup_close_ int lock = -EBADF;
+
+        if (geteuid() != 0)
+                return error_printf(ret_error, -EPERM, "curate device needs root (it changes a device cgroup)");
+        /* one change at a time, against curate run's own registrations too */
+        lock = open(device_registration_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (lock < 0)
+                return error_printf(ret_error, -errno, "no running container %s (%s: %s)", h->id,
+                                    device_registration_dir(), strerror(errno));
+        if (flock(lock, LOCK_EX) < 0)
+                return error_printf(ret_error, -errno, "locking %s: %s", device_registration_dir(), strerror(errno));
+        return hotplug_locked(h, ret_error);
+}
+
+/* CONTAINER: an id ("run-123"), or the pid of `curate run` ("123") */
+static int container_id(const char *arg, char id[static REG_ID_MAX + 1]) {
+        if (!*arg || strlen(arg) > REG_ID_MAX)
+                return -EINVAL;
+        if (strspn(arg, "0123456789") == strlen(arg)) {
+                if (strlen(arg) > 10)
+                        return -EINVAL;
+                snprintf(id, REG_ID_MAX + 1, "run-%.10s", arg);
+        }
+        else
+                snprintf(id, REG_ID_MAX + 1, "%s", arg);
+        return reg_id_valid(id) ? 0 : -EINVAL;
+}
+
+int device_main(int argc, char **argv) {
+        static const struct option longopts[] = {
+                { "gpu", required_argument, NULL, 'g' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_free_ char *error = NULL;
+        struct hotplug h = {};
+        char id[REG_ID_MAX + 1];
+        int c, r;
+
+        optind = 0; /* GNU: start afresh, main.c may have parsed before */
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) >= 0) {
+                switch (c) {
+                case 'g':
+                        if (h.gpu)
+                                return fail(2, "--gpu given twice\nTry 'curate device --help'.");
+                        h.gpu = optarg;
+                        break;
+                case 'h':
+                        device_help();
+                        return 0;
+                case ':':
+                        return fail(2, "option '%s' needs an argument\nTry 'curate device --help'.", argv[optind - 1]);
+                default:
+                        return fail(2, "unknown option '%s'\nTry 'curate device --help'.", argv[optind - 1]);
+                }
+        }
+        if (optind >= argc || (!streq(argv[optind], "add") && !streq(argv[optind], "remove")))
+                return fail(2, "add or remove?\nTry 'curate device --help'.");
+        h.add = streq(argv[optind], "add");
+        if (optind + 1 >= argc)
+                return fail(2, "which container?\nTry 'curate device --help'.");
+        if (container_id(argv[optind + 1], id) < 0)
+                return fail(2, "'%s' is not a container id (run-PID) or a pid", argv[optind + 1]);
+        h.id = id;
+        h.specs = argv + optind + 2;
+        h.n_specs = (size_t)(argc - optind - 2);
+        if (h.n_specs == 0 && !h.gpu)
+                return fail(2, "no device given: name DEVICEs or --gpu SPEC\nTry 'curate device --help'.");
+        r = hotplug(&h, &error);
+        if (r < 0)
+                return fail(1, "%s: %s", id, error ? error : strerror(-r));
+        return 0;
+}
