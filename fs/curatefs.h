@@ -106,6 +106,9 @@ struct curate {
         pthread_cond_t stop_cond;
         bool stopping;
         uint64_t (*now)(void);     /* monotonic ns; replaceable by tests */
+        /* called by the sampler after each pass (server.c's device
+         * registration sweep), may be NULL */
+        void (*sweep)(struct curate *c);
         struct dev_node dev[_DEV_MAX]; /* filled by curate_probe_devices */
 };
 

@@ -459,6 +459,7 @@ int main(int argc, char **argv) {
         if (r >= 0) {
                 log_to_stderr = o.foreground;
                 setup_signals();
+                curatefs_enable_sweep(&c);
                 if (curate_start_sampler(&c) < 0)
                         log_message("cannot start the load average sampler; loadavg will not advance");
                 r = curatefs_serve(se, o.threads);

@@ -1,4 +1,8 @@
 #include "config.h"
+#include <fcntl.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <dirent.h>
 #define FUSE_USE_VERSION 35
 #include <fuse_lowlevel.h>
 #include <pthread.h>
@@ -259,6 +263,92 @@ static int devs_load(struct curate *c, const char *id, struct devs_slot **ret) {
                 return s->error;
         *ret = s;
         return 0;
+}
+
+/* ---- registrations whose container is gone ----
+ * curate run makes its cgroup curate/<id> before it registers and removes
+ * the registration before the cgroup, so while the cgroup exists in the
+ * hierarchy the device cgroup lives in (v1 devices, else the unified one)
+ * the container may be alive. A launcher killed with SIGKILL cannot clean
+ * up: its command dies with it (PDEATHSIG) and leaves the cgroup empty;
+ * when the launcher of "run-PID" is gone too and nothing runs in the
+ * cgroup, the registration is dropped and the empty cgroups removed. */
+enum { DEVS_ALIVE, DEVS_GONE, DEVS_ABANDONED };
+
+static int devs_container_state(struct curate *c, const char *id) {
+        const struct cg_layout *l = &c->layout;
+        const int at[] = { l->devices, l->unified };
+        const struct cg_hier *h = NULL;
+        _cleanup_free_ pid_t *pids = NULL;
+        char path[REG_ID_MAX + 16], tail;
+        size_t n = 0;
+        bool any = false;
+        int pid;
+
+        snprintf(path, sizeof(path), "curate/%.*s", REG_ID_MAX, id);
+        for (size_t i = 0; i < ELEMENTSOF(at) && !h; i++) {
+                if (at[i] < 0)
+                        continue;
+                any = true;
+                int fd = cg_open_dir(&l->hier[at[i]], path);
+                if (fd >= 0 || fd != -ENOENT)
+                        h = &l->hier[at[i]];
+                if (fd >= 0)
+                        close(fd);
+        }
+        if (!any)
+                return DEVS_ALIVE; /* no device cgroup at all: nothing to go by */
+        if (!h)
+                return DEVS_GONE;
+        if (sscanf(id, "run-%d%c", &pid, &tail) != 1 || pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH)
+                return DEVS_ALIVE;
+        if (h->ops->procs(h, path, &pids, &n) < 0 || n > 0)
+                return DEVS_ALIVE;
+        return DEVS_ABANDONED;
+}
+
+/* rmdir curate/<id> (and any empty children) in every hierarchy */
+static void devs_remove_cgroups(struct curate *c, const char *id) {
+        for (int i = 0; i < c->layout.n; i++) {
+                _cleanup_close_ int fd = cg_open_dir(&c->layout.hier[i], "curate");
+                if (fd >= 0)
+                        (void)unlinkat(fd, id, AT_REMOVEDIR);
+        }
+}
+
+static void devs_drop(struct curate *c, const char *id, int state) {
+        char msg[512];
+        struct devs_slot *s;
+
+        if (reg_remove(id) < 0)
+                return;
+        pthread_mutex_lock(&devs_lock);
+        if ((s = slot_by_id(id)))
+                slot_drop(s);
+        pthread_mutex_unlock(&devs_lock);
+        if (state == DEVS_ABANDONED)
+                devs_remove_cgroups(c, id);
+        snprintf(msg, sizeof(msg), "dropped the device registration of %s: %s", id,
+                 state == DEVS_GONE ? "its cgroup is gone" : "its launcher was killed and its cgroup is empty");
+        c->log(msg);
+}
+
+/* The sampler's pass over every registration (every few seconds). */
+static void devs_sweep(struct curate *c) {
+        _cleanup_closedir_ DIR *d = opendir(device_registration_dir());
+        struct dirent *de;
+
+        while (d && (de = readdir(d)))
+                if (de->d_name[0] != '.' && reg_id_valid(de->d_name)) {
+                        int state = devs_container_state(c, de->d_name);
+                        if (state != DEVS_ALIVE)
+                                devs_drop(c, de->d_name, state);
+                }
+}
+
+void curatefs_enable_sweep(struct curate *c) {
+        c->sweep = devs_sweep;
+        devs_sweep(c);
 }
 
 /* May the request's reader see ID's tree? */

@@ -479,6 +479,8 @@ static void *sampler_main(void *arg) {
                         break;
                 pthread_mutex_unlock(&c->stop_lock);
                 curate_sample(c);
+                if (c->sweep)
+                        c->sweep(c);
                 pthread_mutex_lock(&c->stop_lock);
         }
         pthread_mutex_unlock(&c->stop_lock);

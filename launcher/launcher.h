@@ -79,3 +79,10 @@ struct cdi_edits;
  * success. */
 int devices_resolve(int root_fd, char *const *specs, size_t n_specs, const char *gpu, struct cdi_edits *ret,
                     char **ret_error);
+
+/* ---- proc-nvidia.c ---- */
+/* The container's /proc/driver/nvidia: only BUS_IDS' gpus/ entries, the
+ * CAP_PATHS capability files (may be NULL) and params with
+ * ModifyDeviceFiles: 0 (see proc-nvidia.c). 0 or -errno with *ret_error. */
+int proc_nvidia_setup(int host_root_fd, int container_root_fd, char *const *bus_ids, char *const *cap_paths,
+                      char **ret_error);

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include "fileio.h"
 #include "macro.h"
+#include "launcher.h"
 #include "run.h"
 
 /* The container's mount table, built in the child inside its new mount
@@ -251,6 +252,18 @@ static int setup_dev(const struct mount_ctx *c) {
                             c->cfg->devices_id[0] ? "binding the curatefs per-container /dev (devs/ID: does curatefs serve it?)"
                                                   : "binding the curatefs /dev", "/dev");
         return setup_dev_mounts(c);
+}
+
+/* /proc/driver/nvidia: the container's GPUs only (proc-nvidia.c) */
+static int setup_nvidia_proc(const struct mount_ctx *c) {
+        _cleanup_close_ int host_fd = -EBADF;
+
+        if (!c->cfg->nvidia_view)
+                return 0;
+        host_fd = host_root_open(c->ret_error);
+        if (host_fd < 0)
+                return host_fd;
+        return proc_nvidia_setup(host_fd, c->root_fd, c->cfg->nvidia_gpus, c->cfg->nvidia_caps, c->ret_error);
 }
 
 static int setup_tmp(const struct mount_ctx *c) {
@@ -543,6 +556,8 @@ int mounts_setup(const struct run_config *cfg, char **ret_error) {
                 r = setup_views(&c);
         if (r >= 0)
                 r = setup_dev(&c);
+        if (r >= 0)
+                r = setup_nvidia_proc(&c);
         if (r >= 0)
                 r = setup_tmp(&c);
         if (r >= 0)

@@ -342,6 +342,7 @@ static void detach(const struct build *b) {
 
 static int build(struct build *b) {
         struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+        bool attached = false;
         int r;
 
         b->mnt_fd = b->nv_fd = -EBADF;
@@ -350,15 +351,15 @@ static int build(struct build *b) {
                 r = fail(b, r, "tmpfs", "creating the NVIDIA view");
         if (r >= 0 && b->wrap)
                 r = clone_driver_entries(b);
-        if (r >= 0 && b->in_place)
-                r = attach(b);
+        if (r >= 0 && b->in_place && (r = attach(b)) >= 0)
+                attached = true;
         if (r >= 0)
                 r = fill(b);
         if (r >= 0 && mount_setattr(b->mnt_fd, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
                 r = fail(b, -errno, "tmpfs", "making the NVIDIA view read-only");
         if (r >= 0 && !b->in_place)
                 r = attach(b);
-        else if (r < 0 && b->in_place && b->mnt_fd >= 0)
+        else if (r < 0 && attached)
                 detach(b);
         entries_free(b);
         if (b->mnt_fd >= 0)

@@ -20,6 +20,7 @@
 #include "gpu-select.h"
 #include "registration.h"
 #include "nvidia.h"
+#include "nvidia-proc.h"
 #include "launcher.h"
 #include "macro.h"
 #include "run.h"
@@ -85,6 +86,33 @@ static int validate_paths(const struct policy *p, char **ret_error) {
         return 0;
 }
 
+/* What the container's /proc/driver/nvidia shows: decided here, in the
+ * parent, so that a host whose driver files do not parse fails before
+ * anything is created. A container without NVIDIA nodes still gets the view
+ * (no GPU in it) rather than the host's list of every GPU. */
+static int resolve_nvidia_view(int root_fd, struct run_config *cfg, char **ret_error) {
+        _cleanup_free_ char *error = NULL;
+        struct nvidia_host host = {};
+        int r = nvidia_discover(root_fd, &host, &error);
+
+        if (r == -ENODEV)
+                return 0; /* no NVIDIA driver: nothing to curate */
+        cfg->nvidia_view = true;
+        if (r < 0) {
+                for (size_t i = 0; i < cfg->dev.nodes.n; i++)
+                        if (strncmp(cfg->dev.nodes.nodes[i].path, "/dev/nvidia", 11) == 0)
+                                return error_printf(ret_error, r, "/proc/driver/nvidia: %s", error ? error : strerror(-r));
+                /* no GPU given: an empty view needs nothing the driver says */
+                cfg->nvidia_gpus = calloc(1, sizeof(char *));
+                return cfg->nvidia_gpus ? 0 : -ENOMEM;
+        }
+        r = nvidia_proc_gpus(&host, &cfg->dev.nodes, &cfg->nvidia_gpus);
+        if (r >= 0)
+                r = nvidia_proc_caps(&host, &cfg->dev.nodes, &cfg->nvidia_caps);
+        nvidia_host_done(&host);
+        return r < 0 ? error_printf(ret_error, r, "/proc/driver/nvidia: %s", strerror(-r)) : 0;
+}
+
 static int resolve_devices(struct run_config *cfg, char **ret_error) {
         _cleanup_close_ int root_fd = -EBADF;
         const struct policy *p = &cfg->policy;
@@ -94,8 +122,12 @@ static int resolve_devices(struct run_config *cfg, char **ret_error) {
          * /dev of its own, so `curate device add` can reach it later */
         if (geteuid() == 0 && !p->cgroup && p->curated_dev)
                 snprintf(cfg->devices_id, sizeof(cfg->devices_id), "run-%d", getpid());
-        if (p->n_devices == 0 && !p->gpu)
-                return 0;
+        if (p->n_devices == 0 && !p->gpu) {
+                if (!cfg->devices_id[0])
+                        return 0;
+                root_fd = host_root_open(ret_error);
+                return root_fd < 0 ? root_fd : resolve_nvidia_view(root_fd, cfg, ret_error);
+        }
         if (geteuid() != 0 || p->cgroup)
                 return error_printf(ret_error, -EPERM,
                                     "--device and --gpu need root and a cgroup of curate's own (not --cgroup): "
@@ -108,6 +140,9 @@ static int resolve_devices(struct run_config *cfg, char **ret_error) {
         r = devices_resolve(root_fd, p->devices, p->n_devices, p->gpu, &cfg->dev, ret_error);
         if (r < 0)
                 return r;
+        r = resolve_nvidia_view(root_fd, cfg, ret_error);
+        if (r < 0)
+                return r;
         if (cfg->dev.n_hooks > 0)
                 fprintf(stderr, "curate: warning: %zu CDI hook(s) not run (%s ...): curate runs no OCI hooks\n",
                         cfg->dev.n_hooks, cfg->dev.hooks[0].path);
@@ -116,6 +151,9 @@ static int resolve_devices(struct run_config *cfg, char **ret_error) {
 
 void run_config_done(struct run_config *cfg) {
         cdi_edits_done(&cfg->dev);
+        gpu_select_strv_free(cfg->nvidia_gpus);
+        gpu_select_strv_free(cfg->nvidia_caps);
+        cfg->nvidia_gpus = cfg->nvidia_caps = NULL;
 }
 
 /* The registration curatefs reads (lib/registration.h): the nodes beyond

@@ -16,6 +16,11 @@ struct run_config {
          * per-container /dev: not root, --cgroup, --host-dev) */
         struct cdi_edits dev;
         char devices_id[32];
+        /* /proc/driver/nvidia curated (the host has the driver and the
+         * container a curated /dev): the GPUs' bus ids and the capability
+         * files its device set gives (devices/nvidia-proc.h) */
+        bool nvidia_view;
+        char **nvidia_gpus, **nvidia_caps;
 };
 
 /* Parse `curate run`'s options (ARGV[0] is "run") onto CFG, which holds the

@@ -89,6 +89,22 @@ check "--gpu 0: not /dev/nvidia0" bash -c '! grep -qx nvidia0' <<<"$OUT"
 check "--gpu 0: nvidiactl" grep -qx nvidiactl <<<"$OUT"
 check "--gpu 0: node 195, 1" grep -Eq '^c.* 195, +1 .*nvidia1$' <<<"$OUT"
 
+# /proc/driver/nvidia: only the container's GPUs, params with ModifyDeviceFiles: 0
+nv() { cd_run "$@" -- sh -c 'echo "gpus=$(ls /proc/driver/nvidia/gpus | tr "\n" " ")"; grep ModifyDeviceFiles /proc/driver/nvidia/params; cat /proc/driver/nvidia/version | head -1; echo x > /proc/driver/nvidia/params 2>/dev/null && echo writable'; }
+nv --gpu 0
+check_eq "--gpu 0: /proc/driver/nvidia shows GPU 0's bus id only ($ERR)" "0000:1a:00.0 " "$(kv gpus <<<"$OUT")"
+check "--gpu 0: params says ModifyDeviceFiles: 0" grep -qx "ModifyDeviceFiles: 0" <<<"$OUT"
+check "--gpu 0: the host's version file" grep -q "^NVRM version" <<<"$OUT"
+check "--gpu 0: the view is read-only" bash -c '! grep -qx writable' <<<"$OUT"
+check "--gpu 0: the host's information files are there" cd_run --gpu 0 -- grep -q "Device Minor" /proc/driver/nvidia/gpus/0000:1a:00.0/information
+nv --device /dev/nvidia0
+check_eq "--device /dev/nvidia0: the view follows the node (minor 0 = 0000:3b:00.0)" "0000:3b:00.0 " "$(kv gpus <<<"$OUT")"
+nv --gpu all
+check_eq "--gpu all: both, in PCI order" "0000:1a:00.0 0000:3b:00.0 " "$(kv gpus <<<"$OUT")"
+nv
+check_eq "no GPU: the view lists none of the host's GPUs ($ERR)" "" "$(kv gpus <<<"$OUT" | tr -d ' ')"
+check "no GPU: params still says ModifyDeviceFiles: 0" grep -qx "ModifyDeviceFiles: 0" <<<"$OUT"
+
 # two containers at once, different GPUs, each sees only its own node
 CURATE_HOST_ROOT=$HR cr_bg run --mountpoint "$MNT" --gpu 0 -- sh -c 'sleep 1; ls -A /dev; '"$T"'/open.sh /dev/nvidia1'
 p1=$CR_PID o1=$CR_OUTF e1=$CR_ERRF
@@ -192,6 +208,56 @@ check_eq "hot-plug: registration removed at the end" "" "$(regs)"
 check_eq "hot-plug: no cgroup left" "" "$(run_cgroups "$CR_PID")"
 hp remove "$hid" --gpu 1
 check_eq "device remove after the container ended: exit 1" 1 "$RC"
+
+# a launcher killed with SIGKILL cannot clean up: curatefs's sweep (every
+# few seconds) drops its registration and removes its emptied cgroups; a
+# registration whose cgroup is gone is dropped as well
+CURATE_HOST_ROOT=$HR cr_bg run --mountpoint "$MNT" --gpu 0 -- sleep 60
+kp=$CR_PID
+wait_file "$CURATE_DEVICES_DIR/run-$kp" 20
+printf 'nvidia0 c 195 0 0666 rwm\n' > "$CURATE_DEVICES_DIR/run-gone-$$"
+sleep 0.3
+kill -KILL "$kp"
+cr_wait
+check_eq "SIGKILLed launcher: exit 137" 137 "$RC"
+for (( i = 0; i < 150; i++ )); do
+        [ -e "$CURATE_DEVICES_DIR/run-$kp" ] || [ -e "$CURATE_DEVICES_DIR/run-gone-$$" ] ||
+                [ -n "$(run_cgroups "$kp")" ] || break
+        sleep 0.1
+done
+check "SIGKILLed launcher: its registration is dropped" test ! -e "$CURATE_DEVICES_DIR/run-$kp"
+check_eq "SIGKILLed launcher: its empty cgroups are removed" "" "$(run_cgroups "$kp")"
+check "a registration whose cgroup never existed is dropped" test ! -e "$CURATE_DEVICES_DIR/run-gone-$$"
+check "the daemon logged why" grep -q "dropped the device registration of run-$kp: its launcher was killed" "$CURATEFS_LOG"
+
+# AMD: --gpu amd:N gives /dev/kfd and GPU N's DRI nodes, found through sysfs
+# in PCI order (tests/fixtures/amd/two: GPU 0 is 0000:03:00.0 = card1 and
+# renderD129; GPU 1 is card0 and renderD128)
+HA=$T/amdhost
+cp -a "${SOURCE_ROOT:-.}/tests/fixtures/amd/two" "$HA"
+mkdir -p "$HA/dev/dri"
+mknod -m 666 "$HA/dev/kfd" c 235 0
+mknod -m 660 "$HA/dev/dri/card0" c 226 0
+mknod -m 660 "$HA/dev/dri/card1" c 226 1
+mknod -m 666 "$HA/dev/dri/renderD128" c 226 128
+mknod -m 666 "$HA/dev/dri/renderD129" c 226 129
+mknod -m 666 "$T/pass/renderD128" c 226 128 # GPU 1's render node, made outside
+CURATE_HOST_ROOT=$HA cr run --mountpoint "$MNT" --gpu amd:0 -- sh -c \
+        'ls -A /dev | grep -E "^(kfd|dri|nvidia)"; ls -A /dev/dri | tr "\n" " "; echo; ls -ln /dev/dri/renderD129; "$0/open.sh" /dev/dri/renderD129 "$0/pass/renderD128"' "$T"
+check_eq "--gpu amd:0: exit 0 ($ERR)" 0 "$RC"
+check_eq "--gpu amd:0: /dev gets kfd and dri only" "dri kfd" "$(grep -E '^(kfd|dri|nvidia)' <<<"$OUT" | sort | tr '\n' ' ' | sed 's/ $//')"
+check_eq "--gpu amd:0: GPU 0 in PCI order is card1 and renderD129" "card1 renderD129 " "$(sed -n 3p <<<"$OUT")"
+check "--gpu amd:0: renderD129 is 226, 129" grep -Eq '^c.* 226, +129 .*renderD129$' <<<"$OUT"
+check "--gpu amd:0: its render node passes the device cgroup" bash -c "grep -Eq '^/dev/dri/renderD129=No such (device|file)' <<<'$OUT'"
+check_eq "--gpu amd:0: GPU 1's render node made outside is refused" "Operation not permitted" "$(kv "$T/pass/renderD128" <<<"$OUT")"
+CURATE_HOST_ROOT=$HA cr run --mountpoint "$MNT" --gpu amd:all -- ls -A /dev/dri
+check_eq "--gpu amd:all: both GPUs' nodes ($ERR)" "card0 card1 renderD128 renderD129" "$(echo $OUT)"
+CURATE_HOST_ROOT=$HA cr run --mountpoint "$MNT" --gpu amd:2 -- true
+check_eq "--gpu amd:2 (no such GPU): exit 125" 125 "$RC"
+check "  says which GPUs there are ($ERR)" grep -q "unknown AMD GPU 2" <<<"$ERR"
+CURATE_HOST_ROOT=$HR cr run --mountpoint "$MNT" --gpu amd:0 -- true
+check_eq "--gpu amd:0 on a host without AMD GPU: exit 125" 125 "$RC"
+check "  says so ($ERR)" grep -q "no AMD GPU" <<<"$ERR"
 
 # a policy file's [Devices]
 printf '[Devices]\nDevice=/dev/nvidia0:rw\n' > "$T/dev.conf"
