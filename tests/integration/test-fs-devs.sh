@@ -28,6 +28,15 @@ for d in $parents; do
 done
 cg_create "curate/$A" || { not_ok "create cgroup curate/$A"; finish; }
 cg_create "curate/$B" || { not_ok "create cgroup curate/$B"; finish; }
+# and in the v1 devices hierarchy, where curate run makes them too: curatefs
+# drops a registration whose container has no cgroup there
+if ! cg_is_v2 && [ -d /sys/fs/cgroup/devices ]; then
+        for d in /sys/fs/cgroup/devices/curate /sys/fs/cgroup/devices/curate/$A /sys/fs/cgroup/devices/curate/$B; do
+                [ -d "$d" ] && continue
+                mkdir "$d" || { not_ok "create $d"; finish; }
+                OUR_CGROUPS+=("$d")
+        done
+fi
 asA() { cg_exec "curate/$A" "$@"; }
 asB() { cg_exec "curate/$B" "$@"; }
 asroot() { cg_exec_root "$@"; }
