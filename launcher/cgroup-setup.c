@@ -688,3 +688,13 @@ void run_cgroup_destroy(struct run_cgroup *cg) {
         }
         run_cgroup_free(cg);
 }
+
+int run_cgroup_layout(struct cg_layout *ret, char **ret_error) {
+        _cleanup_close_ int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int r;
+
+        if (root_fd < 0)
+                return error_printf(ret_error, -errno, "/: %s", strerror(errno));
+        r = cg_layout_discover(root_fd, ret);
+        return r < 0 ? error_printf(ret_error, r, "cannot find the host's cgroup hierarchies: %s", strerror(-r)) : 0;
+}

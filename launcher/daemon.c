@@ -645,15 +645,7 @@ static void daemon_help(void) {
                CURATEFS_DEFAULT_MOUNTPOINT, CURATE_RUN_DIR);
 }
 
-_printf_(1, 2) static int fail(const char *fmt, ...) {
-        va_list ap;
-        fputs("curate: daemon: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-        return EXIT_CURATE;
-}
+#define fail(...) curate_report(EXIT_CURATE, "daemon: ", __VA_ARGS__)
 
 static void print_running(const char *what, const char *canonical) {
         pid_t pid = daemon_pid(canonical);

@@ -56,16 +56,7 @@ static void device_help(void) {
                "Exit status: 0 done, 1 failed (nothing changed), 2 bad usage.\n");
 }
 
-_printf_(2, 3) static int fail(int status, const char *fmt, ...) {
-        va_list ap;
-
-        fputs("curate: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-        return status;
-}
+#define fail(status, ...) curate_report(status, "device: ", __VA_ARGS__)
 
 /* ---- the registration as a device list and back ---- */
 
@@ -276,16 +267,12 @@ static int update_cgroup(const struct run_cgroup *cg, const struct device_list *
 }
 
 static int open_container_cgroup(const char *id, struct run_cgroup *ret, char **ret_error) {
-        _cleanup_close_ int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         struct cg_layout layout;
         char path[REG_ID_MAX + 16];
-        int r;
+        int r = run_cgroup_layout(&layout, ret_error);
 
-        if (root_fd < 0)
-                return error_printf(ret_error, -errno, "/: %s", strerror(errno));
-        r = cg_layout_discover(root_fd, &layout);
         if (r < 0)
-                return error_printf(ret_error, r, "cannot find the host's cgroup hierarchies: %s", strerror(-r));
+                return r;
         snprintf(path, sizeof(path), "/curate/%s", id);
         r = run_cgroup_join(&layout, path, ret, ret_error);
         cg_layout_done(&layout);

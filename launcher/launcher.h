@@ -17,6 +17,10 @@
 #define EXIT_CANNOT_EXEC 126 /* the command exists but cannot be executed */
 #define EXIT_NOT_FOUND 127   /* the command was not found */
 
+/* ---- main.c ---- */
+/* Print "curate: PREFIX<message>" on stderr; returns STATUS (an exit status). */
+int curate_report(int status, const char *prefix, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* ---- cgroup-setup.c ---- */
 struct run_cgroup {
         int n;                    /* hierarchies the command is placed in */
@@ -33,6 +37,8 @@ struct run_cgroup {
  * *ret_error (malloc'd) names the file and reason. */
 int run_cgroup_create(const struct cg_layout *l, const struct policy *p, const char *name,
                       struct run_cgroup *ret, char **ret_error);
+/* The host's cgroup hierarchies, read from /proc/self/mountinfo. */
+int run_cgroup_layout(struct cg_layout *ret, char **ret_error);
 /* Use the existing cgroup PATH ("/a/b", relative to each hierarchy's root)
  * in every hierarchy where it exists; -ENOENT when it exists in none. */
 int run_cgroup_join(const struct cg_layout *l, const char *path, struct run_cgroup *ret, char **ret_error);

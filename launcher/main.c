@@ -14,6 +14,17 @@
  * Everything is parsed and validated before anything is created, so a bad
  * option or policy leaves the host untouched. */
 
+int curate_report(int status, const char *prefix, const char *fmt, ...) {
+        va_list ap;
+
+        fprintf(stderr, "curate: %s", prefix);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return status;
+}
+
 static void help_main(void) {
         printf("Usage: curate run [OPTIONS] [--] COMMAND [ARG...]\n"
                "       curate daemon start|stop|status [--mountpoint DIR]\n"

@@ -407,16 +407,12 @@ static int supervise(pid_t child) {
 }
 
 static int make_cgroup(const struct run_config *cfg, struct run_cgroup *ret, char **ret_error) {
-        _cleanup_close_ int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         struct cg_layout layout;
         char name[32];
-        int r;
+        int r = run_cgroup_layout(&layout, ret_error);
 
-        if (root_fd < 0)
-                return error_printf(ret_error, -errno, "/: %s", strerror(errno));
-        r = cg_layout_discover(root_fd, &layout);
         if (r < 0)
-                return error_printf(ret_error, r, "cannot find the host's cgroup hierarchies: %s", strerror(-r));
+                return r;
         snprintf(name, sizeof(name), "run-%d", getpid());
         if (cfg->policy.cgroup)
                 r = run_cgroup_join(&layout, cfg->policy.cgroup, ret, ret_error);

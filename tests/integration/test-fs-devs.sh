@@ -110,4 +110,15 @@ check "a fixed registration serves again" asA test -c "$D/$A/nvidia0"
 
 # --- dev/ is unchanged ----------------------------------------------------------------
 check_eq "dev/ still holds only its own names" "$DEVNAMES" "$(ls -A "$MNT/dev" | words)"
+
+# --- a daemon restart: registrations are files, the new daemon serves them ----------------
+kill "$CURATEFS_PID"
+for (( i = 0; i < 100; i++ )); do kill -0 "$CURATEFS_PID" 2>/dev/null || break; sleep 0.05; done
+check "the old daemon has exited" bash -c "! kill -0 $CURATEFS_PID 2>/dev/null"
+mount_curatefs || { not_ok "mount curatefs again"; finish; }
+D=$MNT/devs
+check_eq "after a restart A still sees its node" "character special file c3:0" "$(asA stat -c '%F %t:%T' "$D/$A/nvidia0")"
+check_eq "and B its own" "character special file e2:80" "$(asB stat -c '%F %t:%T' "$D/$B/dri/renderD128")"
+check "and A still not B's" asA bash -c "! test -e '$D/$B'"
+check "the registrations of live containers were kept" test -e "$REG/$A" -a -e "$REG/$B"
 finish

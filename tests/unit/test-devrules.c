@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "devrules.h"
@@ -512,6 +513,60 @@ static void test_bpf_live(void **state) {
         assert_int_equal(result, 20 + 1);
 }
 
+/* Hot-plug on cgroup v2: the replaced program stops applying, the new one
+ * applies, and exactly one program stays attached. */
+static void test_bpf_replace_live(void **state) {
+        static const struct dev_rule both[] = { { 'c', 1, 3, "rw", true }, { 'c', 1, 5, "r", true } };
+        _cleanup_free_ struct bpf_insn *p1 = NULL, *p2 = NULL;
+        _cleanup_free_ char *err = NULL;
+        char cg[128];
+        struct stat st;
+        size_t n1, n2;
+        int fd, prog_fd = -EBADF, r, before = -1, after = -1;
+        uint32_t ids[8];
+        union bpf_attr q = { 0 };
+
+        if (geteuid() != 0 || stat(UNIFIED "/cgroup.procs", &st) < 0)
+                skip();
+        snprintf(cg, sizeof(cg), UNIFIED "/curate-test-replace-%d", (int) getpid());
+        if (mkdir(cg, 0755) < 0)
+                skip();
+        fd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(devrules_bpf_program(both, 2, &p1, &n1), 0);
+        assert_int_equal(devrules_bpf_program(both, 1, &p2, &n2), 0);
+        r = devrules_bpf_attach(fd, p1, n1, &prog_fd, &err);
+        if (r == -EPERM || r == -ENOSYS || r == -EOPNOTSUPP) {
+                close(fd);
+                rmdir(cg);
+                skip();
+        }
+        if (r >= 0) {
+                close(prog_fd);
+                before = child_opens(cg);
+                r = devrules_bpf_replace(fd, p2, n2, &err);
+        }
+        if (r >= 0) {
+                after = child_opens(cg);
+                q.query.target_fd = (uint32_t) fd;
+                q.query.attach_type = BPF_CGROUP_DEVICE;
+                q.query.prog_ids = (uint64_t)(uintptr_t) ids;
+                q.query.prog_cnt = 8;
+                if (syscall(__NR_bpf, BPF_PROG_QUERY, &q, sizeof(q)) < 0)
+                        r = -errno;
+        }
+        if (r < 0 && err)
+                print_message("%s\n", err);
+        close(fd);
+        /* the attached program goes with the cgroup */
+        for (int i = 0; i < 100 && rmdir(cg) < 0 && errno == EBUSY; i++)
+                usleep(10000);
+        assert_int_equal(r, 0);
+        assert_int_equal(before, 20 + 1 + 2); /* null and zero open */
+        assert_int_equal(after, 20 + 1);      /* zero refused with EPERM */
+        assert_int_equal(q.query.prog_cnt, 1);
+}
+
 /* The same check on a real cgroup v1 devices hierarchy, where this host has one. */
 #define V1_DEVICES "/sys/fs/cgroup/devices"
 
@@ -555,6 +610,7 @@ int main(void) {
                 cmocka_unit_test(test_bpf_shape),
                 cmocka_unit_test(test_bpf_agrees_with_eval),
                 cmocka_unit_test(test_bpf_live),
+                cmocka_unit_test(test_bpf_replace_live),
                 cmocka_unit_test(test_apply_v1_live),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
