@@ -121,6 +121,9 @@ L_MEM="curate run --memory 256M -- /bin/true"
 L_BWRAP="bwrap --dev-bind / / --dev /dev --proc /proc /bin/true"
 L_UNSHARE="unshare -m /bin/true"
 L_FIRST="first run: curate run --memory 256M (starts the daemon)"
+L_DEV="curate run --device /dev/fuse -- /bin/true"
+L_BWRAP_DEV="bwrap --dev-bind / / --dev /dev --dev-bind /dev/fuse /dev/fuse --proc /proc /bin/true"
+L_ADD="curate device add ID /dev/fuse (a running container; removed between runs)"
 
 for ((round = 0; round < ROUNDS; round++)); do
 	run_case "$L_CUR" -- "$CURATE" run --mountpoint "$MNT" -- /bin/true
@@ -129,7 +132,26 @@ for ((round = 0; round < ROUNDS; round++)); do
 		run_case "$L_BWRAP" -- "$BWRAP" --dev-bind / / --dev /dev --proc /proc /bin/true
 	fi
 	run_case "$L_UNSHARE" -- unshare -m /bin/true
+	# one device node passed through: curate also registers it with curatefs
+	# and allows it in the device cgroup; bwrap binds it (no device cgroup)
+	run_case "$L_DEV" -- "$CURATE" run --mountpoint "$MNT" --device /dev/fuse -- /bin/true
+	if command -v "$BWRAP" >/dev/null 2>&1; then
+		run_case "$L_BWRAP_DEV" -- "$BWRAP" --dev-bind / / --dev /dev --dev-bind /dev/fuse /dev/fuse --proc /proc /bin/true
+	fi
 done
+
+# Hot-plug into a running container (no peer here does it: a runtime would
+# restart the container); the remove between runs is untimed.
+"$CURATE" run --mountpoint "$MNT" -- sleep 600 >/dev/null 2>&1 &
+HOLD=$!
+for _ in $(seq 100); do [ -e "/run/curate/devices/run-$HOLD" ] && break; sleep 0.05; done
+if [ -e "/run/curate/devices/run-$HOLD" ]; then
+	run_case "$L_ADD" --between "$(printf '%q ' "$CURATE") device remove run-$HOLD /dev/fuse >/dev/null 2>&1; true" \
+		-- "$CURATE" device add "run-$HOLD" /dev/fuse
+else
+	note "the container for the hot-plug case did not register; its row stays empty"
+fi
+kill -TERM "$HOLD" 2>/dev/null; wait "$HOLD" 2>/dev/null
 command -v "$BWRAP" >/dev/null 2>&1 || note "bwrap not installed: its row stays empty"
 
 # The first run: the daemon is stopped and its mount detached before each
@@ -169,4 +191,6 @@ three_bw=$(awk -v b="$bw" 'BEGIN { if (b != "") printf "%.2f", 3 * b }')
 echo "Targets:"
 echo "- curate run --memory 256M median ${mem:--} ms <= bwrap median ${bw:--} ms: $(verdict "$mem" "<=" "$bw")"
 echo "- first run median ${first:--} ms <= 3 x bwrap median (${three_bw:--} ms): $(verdict "$first" "<=" "$three_bw")"
+dev=$(field median_ms "$L_DEV"); bwdev=$(field median_ms "$L_BWRAP_DEV")
+echo "- with one device: curate ${dev:--} ms vs bwrap ${bwdev:--} ms ($(ratio "$dev" "$bwdev")x; curate also enforces it in the device cgroup)"
 exit 0

@@ -129,22 +129,37 @@ static struct curate *ctx_of(fuse_req_t req) {
  * entry, which makes every path walk ask again (fuse_dentry_revalidate).
  * Inodes are DEVS_INO_BASE + serial * 65536 + node index; every load of a
  * registration takes a new serial, so an inode of a dropped or reloaded
- * tree is stale and never names another tree's node. The tree's root keeps
- * the serial of the id's first load while its registration exists: it is
- * the root of the container's /dev bind mount, which must survive a
- * hot-plug (`curate device add|remove` rewrites the registration). */
+ * tree is stale and never names another tree's node. The tree's root and
+ * dev/'s own nodes below it (the same in every load: built first, in a fixed
+ * order) keep the serial of the id's first load while its registration
+ * exists: the root is the container's /dev bind mount and pts, shm and
+ * mqueue carry its devpts, tmpfs and mqueue mounts, which must survive a
+ * hot-plug (`curate device add|remove` rewrites the registration): a new
+ * inode number there would fail revalidation and d_invalidate() detaches
+ * what is mounted on an invalidated dentry. Those unchanging nodes are
+ * cached for DEVS_BASE_TIMEOUT (they are the same in every tree, so no
+ * cache of them tells one container anything of another's), except the
+ * tree's own entry in devs/, the gate every walk into a tree passes:
+ * always asked again. */
+#define DEVS_BASE_TIMEOUT 1.0
 #define DEVS_INO_BASE (1ULL << 32)
-#define DEVS_SLOTS 256
+/* one slot per registration in use; grown as needed, up to DEVS_SLOTS_MAX,
+ * past which the least recently loaded is dropped (it reloads when asked,
+ * with a new root inode: its container's /dev then reads ESTALE) */
+#define DEVS_SLOTS_MIN 64
+#define DEVS_SLOTS_MAX 65536
 struct devs_slot {
         char id[REG_ID_MAX + 1];
         uint64_t serial;        /* 0: free */
         uint64_t root_serial;   /* the root's: the serial of the id's first load */
+        size_t n_base;          /* nodes 0 .. n_base-1: the root and dev/'s own */
         struct stat key;        /* the file as loaded: reloaded when it changes */
         int error;              /* -EIO: the registration is malformed */
         struct devs_tree tree;
 };
 static pthread_mutex_t devs_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct devs_slot devs_slots[DEVS_SLOTS];
+static struct devs_slot *devs_slots;
+static size_t devs_n_slots;
 static uint64_t devs_serial;
 
 static bool is_devs_ino(fuse_ino_t ino) {
@@ -152,7 +167,7 @@ static bool is_devs_ino(fuse_ino_t ino) {
 }
 
 static uint64_t devs_serial_of(const struct devs_slot *s, size_t index) {
-        return index == 0 ? s->root_serial : s->serial;
+        return index < s->n_base ? s->root_serial : s->serial;
 }
 
 static fuse_ino_t devs_ino(const struct devs_slot *s, size_t index) {
@@ -170,20 +185,36 @@ static void slot_drop(struct devs_slot *s) {
 }
 
 static struct devs_slot *slot_by_id(const char *id) {
-        for (size_t i = 0; i < DEVS_SLOTS; i++)
+        for (size_t i = 0; i < devs_n_slots; i++)
                 if (devs_slots[i].serial && streq(devs_slots[i].id, id))
                         return &devs_slots[i];
         return NULL;
 }
 
-/* A free slot, else the least recently loaded one (it reloads when asked). */
+/* A free slot: an unused one, else a new one, else (at DEVS_SLOTS_MAX or
+ * out of memory) the least recently loaded, dropped. NULL only when there
+ * is no slot at all. */
 static struct devs_slot *slot_free(void) {
-        struct devs_slot *old = &devs_slots[0];
-        for (size_t i = 0; i < DEVS_SLOTS; i++) {
+        struct devs_slot *old = NULL;
+
+        for (size_t i = 0; i < devs_n_slots; i++) {
                 if (!devs_slots[i].serial)
                         return &devs_slots[i];
-                if (devs_slots[i].serial < old->serial)
+                if (!old || devs_slots[i].serial < old->serial)
                         old = &devs_slots[i];
+        }
+        if (devs_n_slots < DEVS_SLOTS_MAX) {
+                size_t was = devs_n_slots, n = was ? was * 2 : DEVS_SLOTS_MIN;
+                struct devs_slot *grown = realloc(devs_slots, n * sizeof(*grown));
+                if (grown) {
+                        memset(grown + was, 0, (n - was) * sizeof(*grown));
+                        devs_slots = grown;
+                        devs_n_slots = n;
+                        return &devs_slots[was];
+                }
+                if (!old)
+                        return NULL;
+                old = &devs_slots[old - devs_slots]; /* realloc failed: the array did not move */
         }
         slot_drop(old);
         return old;
@@ -215,6 +246,7 @@ static void slot_build(struct curate *c, struct devs_slot *s, const char *path, 
         char msg[4096 + 512];
         int n = reg_parse(text, &e, &line);
         int r = n < 0 ? n : tree_add_dev(c, &s->tree);
+        s->n_base = s->tree.len;
         if (r >= 0)
                 r = devs_tree_add_entries(&s->tree, e, n, &bad);
         if (n == -EINVAL)
@@ -246,13 +278,16 @@ static int devs_load(struct curate *c, const char *id, struct devs_slot **ret) {
         }
         if (!s || !same_file(&s->key, &st)) {
                 _cleanup_free_ char *text = NULL;
-                int r = read_file_at(AT_FDCWD, path, &text, NULL);
+                _cleanup_close_ int dir = open(device_registration_dir(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+                int r = dir < 0 ? -errno : read_file_at(dir, id, &text, NULL);
                 if (r < 0)
                         return r == -ENOENT ? -ENOENT : -EIO;
                 uint64_t root = s ? s->root_serial : 0;
                 if (s)
                         slot_drop(s);
                 s = slot_free();
+                if (!s)
+                        return -ENOMEM;
                 snprintf(s->id, sizeof(s->id), "%s", id);
                 s->serial = ++devs_serial;
                 s->root_serial = root ? root : s->serial;
@@ -369,7 +404,7 @@ static int devs_resolve(fuse_req_t req, fuse_ino_t ino, struct devs_slot **ret_s
         int r;
 
         pthread_mutex_lock(&devs_lock);
-        for (size_t i = 0; i < DEVS_SLOTS; i++)
+        for (size_t i = 0; i < devs_n_slots; i++)
                 if (devs_slots[i].serial && devs_serial_of(&devs_slots[i], index) == serial)
                         memcpy(id, devs_slots[i].id, sizeof(id));
         pthread_mutex_unlock(&devs_lock);
@@ -402,6 +437,11 @@ static void dnode_stat(const struct devs_slot *s, size_t index, struct stat *st)
 
 static void devs_reply_entry(fuse_req_t req, const struct devs_slot *s, size_t index) {
         struct fuse_entry_param e = { .ino = devs_ino(s, index), .generation = devs_serial_of(s, index) };
+        /* the gate (the tree's own entry, index 0) is never cached */
+        if (index > 0 && index < s->n_base)
+                e.entry_timeout = DEVS_BASE_TIMEOUT;
+        if (index < s->n_base)
+                e.attr_timeout = DEVS_BASE_TIMEOUT;
         dnode_stat(s, index, &e.attr);
         fuse_reply_entry(req, &e);
 }
@@ -448,7 +488,7 @@ static void devs_getattr(fuse_req_t req, fuse_ino_t ino) {
                 return;
         }
         dnode_stat(s, index, &st);
-        fuse_reply_attr(req, &st, 0);
+        fuse_reply_attr(req, &st, index < s->n_base ? DEVS_BASE_TIMEOUT : 0);
         pthread_mutex_unlock(&devs_lock);
 }
 

@@ -80,7 +80,12 @@ check "an unregistered id does not exist, even for the host root" asroot bash -c
 check "an invalid id does not exist" asroot bash -c "! test -e '$D/..x' && ! test -e '$D/a b'"
 
 # --- hot-plug ----------------------------------------------------------------------
+ino_before=$(asA stat -c '%i' "$D/$A" "$D/$A/pts" "$D/$A/null" "$D/$A/nvidia0" | words)
 register "$A" "nvidia0 c 195 0 0666" "nvidia-caps/nvidia-cap1 c 236 1 0444" "nvidia2 c 195 2 0666"
+ino_after=$(asA stat -c '%i' "$D/$A" "$D/$A/pts" "$D/$A/null" "$D/$A/nvidia0" | words)
+check_eq "a reload keeps the root's and dev/'s own inodes (mounts on pts, shm stay)" \
+        "$(cut -d' ' -f1-3 <<<"$ino_before")" "$(cut -d' ' -f1-3 <<<"$ino_after")"
+check "a reload gives a registered node a new inode" test "$(cut -d' ' -f4 <<<"$ino_before")" != "$(cut -d' ' -f4 <<<"$ino_after")"
 check_eq "a node added to A's registration appears" "character special file c3:2" "$(asA stat -c '%F %t:%T' "$D/$A/nvidia2")"
 check_eq "A's listing has it" "$(echo "$DEVNAMES nvidia-caps nvidia0 nvidia2" | sorted)" "$(asA ls -A "$D/$A" | words)"
 register "$A" "nvidia2 c 195 2 0666"

@@ -156,7 +156,9 @@ echo "$CURATE_CONTAINER" > "$T/hp.id"
 for step in 1 2 3; do
         while [ ! -e "$T/hp.go$step" ]; do sleep 0.05; done
         { ls -A /dev | grep nvidia | tr '\n' ' '; echo
-          "$T/open.sh" /dev/nvidia0 /dev/nvidia1 "$T/pass/nvidia0" "$T/pass/nvidia1"; } > "$T/hp.out$step.tmp"
+          "$T/open.sh" /dev/nvidia0 /dev/nvidia1 "$T/pass/nvidia0" "$T/pass/nvidia1"
+          ls /dev/pts >/dev/null; ls /dev/shm >/dev/null
+          echo "submounts=$(grep -Ec ' /dev/(pts|shm|mqueue) ' /proc/self/mountinfo)"; } > "$T/hp.out$step.tmp"
         mv "$T/hp.out$step.tmp" "$T/hp.out$step"
 done
 EOS
@@ -167,6 +169,8 @@ wait_file "$T/hp.id" 20
 hid=$(cat "$T/hp.id")
 check_eq "the command sees its id as \$CURATE_CONTAINER" "run-$CR_PID" "$hid"
 o=$(hp_step 1)
+submounts=$(kv submounts <<<"$o")
+check "before: /dev/pts, shm (and mqueue) are mounted ($submounts)" test "${submounts:-0}" -ge 2
 check_eq "before: nvidia1 and the control nodes only" "nvidia-modeset nvidia-uvm nvidia-uvm-tools nvidia1 nvidiactl " "$(head -1 <<<"$o")"
 check_eq "before: nvidia0 made outside is refused" "Operation not permitted" "$(kv "$T/pass/nvidia0" <<<"$o")"
 reg_before=$(cat "$CURATE_DEVICES_DIR/$hid")
@@ -202,6 +206,7 @@ check_eq "after remove: nvidia1 is gone" "nvidia-modeset nvidia-uvm nvidia-uvm-t
 check_eq "after remove: /dev/nvidia1 cannot be opened" "no such file" "$(kv /dev/nvidia1 <<<"$o" | tr A-Z a-z | sed 's/ or directory$//')"
 check_eq "after remove: nvidia1 made outside is refused by the cgroup" "Operation not permitted" "$(kv "$T/pass/nvidia1" <<<"$o")"
 check "after remove: nvidia0 still passes" enxio /dev/nvidia0 <<<"$o"
+check_eq "after add and remove: /dev/pts, shm and mqueue are still mounted" "$submounts" "$(kv submounts <<<"$o")"
 cr_wait
 check_eq "hot-plugged container exits 0 ($ERR)" 0 "$RC"
 check_eq "hot-plug: registration removed at the end" "" "$(regs)"
