@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -51,9 +54,11 @@ static void device_help(void) {
                "\n"
                "Options:\n"
                "      --gpu SPEC   GPUs, as for curate run --gpu\n"
+               "      --mountpoint DIR  the curatefs serving the container (default %s)\n"
                "  -h, --help       show this help and exit\n"
                "\n"
-               "Exit status: 0 done, 1 failed (nothing changed), 2 bad usage.\n");
+               "Exit status: 0 done, 1 failed (nothing changed), 2 bad usage.\n",
+               CURATEFS_DEFAULT_MOUNTPOINT);
 }
 
 #define fail(status, ...) curate_report(status, "device: ", __VA_ARGS__)
@@ -290,6 +295,7 @@ static int open_container_cgroup(const char *id, struct run_cgroup *ret, char **
 struct hotplug {
         bool add;
         const char *id;
+        const char *mountpoint; /* the curatefs serving the container */
         char *const *specs;
         size_t n_specs;
         const char *gpu;
@@ -344,17 +350,167 @@ static void report(const struct hotplug *h, const struct device_list *old, const
                 fprintf(stderr, "curate: warning: %zu CDI hook(s) not run: curate runs no OCI hooks\n", edits->n_hooks);
 }
 
+/* ---- a container started without devices ----
+ * Its /dev is curatefs's shared dev/ (cached, so a plain launch costs no
+ * extra FUSE requests) and it has no registration. The first add switches
+ * it to devs/<id>: inside its mount namespace the new tree is mounted over
+ * /dev and the mounts on the old one (pts, shm, mqueue) are moved onto it,
+ * or, when a move fails, moved back and the new tree taken off again. The
+ * old /dev stays covered below (detaching it would take the new one too). */
+
+/* The first process of the container's cgroup: its mount namespace is the
+ * container's (curate's init with --pid, else the command). */
+static int container_pid(const struct run_cgroup *cg, pid_t *ret) {
+        _cleanup_free_ char *text = NULL;
+        int at = cg->devices_at >= 0 ? cg->devices_at : cg->unified_at;
+        int r = read_file_at(cg->dir_fd[at], "cgroup.procs", &text, NULL);
+        long pid;
+
+        if (r < 0)
+                return r;
+        pid = strtol(text, NULL, 10);
+        if (pid <= 0)
+                return -ESRCH;
+        *ret = (pid_t)pid;
+        return 0;
+}
+
+struct submount {
+        char path[256];
+        int fd;
+};
+
+/* The mounts directly on /dev (the topmost /dev mount), from mountinfo:
+ * "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...". */
+static int dev_submounts(struct submount *subs, size_t max, size_t *ret_n) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+        char line[4096];
+        long dev_id = -1;
+        size_t n = 0;
+
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof(line), f)) {
+                long id, parent;
+                char mp[256];
+                if (sscanf(line, "%ld %ld %*s %*s %255s", &id, &parent, mp) != 3)
+                        continue;
+                if (streq(mp, "/dev")) {
+                        dev_id = id; /* a later one is on top */
+                        n = 0;
+                } else if (parent == dev_id && strncmp(mp, "/dev/", 5) == 0 && !strchr(mp + 5, '/')) {
+                        if (n == max)
+                                return -E2BIG;
+                        snprintf(subs[n].path, sizeof(subs[n].path), "%s", mp);
+                        subs[n++].fd = -EBADF;
+                }
+        }
+        if (dev_id < 0)
+                return -ENOENT;
+        *ret_n = n;
+        return 0;
+}
+
+/* In the container's mount namespace: TREE over /dev, the submounts moved
+ * onto it. 0 or -errno, with the container's /dev as it was on failure. */
+static int switch_dev_here(int tree) {
+        struct submount subs[16];
+        _cleanup_close_ int old = -EBADF;
+        size_t n = 0, moved = 0;
+        int r = dev_submounts(subs, ELEMENTSOF(subs), &n);
+
+        if (r < 0)
+                return r;
+        old = open_tree(AT_FDCWD, "/dev", OPEN_TREE_CLOEXEC);
+        if (old < 0)
+                return -errno;
+        for (size_t i = 0; i < n; i++)
+                if ((subs[i].fd = open_tree(AT_FDCWD, subs[i].path, OPEN_TREE_CLOEXEC)) < 0)
+                        return -errno;
+        if (move_mount(tree, "", AT_FDCWD, "/dev", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return -errno;
+        for (; moved < n; moved++)
+                if (move_mount(subs[moved].fd, "", AT_FDCWD, subs[moved].path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        break;
+        if (moved == n)
+                return 0;
+        r = -errno;
+        /* undo: the moved ones back onto the covered old /dev, then the new tree off */
+        for (size_t i = 0; i < moved; i++)
+                (void)move_mount(subs[i].fd, "", old, subs[i].path + 5, MOVE_MOUNT_F_EMPTY_PATH);
+        (void)umount2("/dev", MNT_DETACH);
+        return r;
+}
+
+static int switch_dev(const struct hotplug *h, const struct run_cgroup *cg, char **ret_error) {
+        _cleanup_close_ int mp = -EBADF, ns = -EBADF, tree = -EBADF;
+        char path[64], devs[REG_ID_MAX + 8];
+        struct stat in_container, served;
+        pid_t pid, child;
+        int r, status;
+
+        if ((r = container_pid(cg, &pid)) < 0)
+                return error_printf(ret_error, r, "container %s: no process in its cgroup: %s", h->id, strerror(-r));
+        mp = open(h->mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (mp < 0 || fstat(mp, &served) < 0)
+                return error_printf(ret_error, -errno, "curatefs mount point %s: %s", h->mountpoint, strerror(errno));
+        snprintf(path, sizeof(path), "/proc/%d/root/dev", (int)pid);
+        if (stat(path, &in_container) < 0)
+                return error_printf(ret_error, -errno, "%s: %s", path, strerror(errno));
+        if (in_container.st_dev != served.st_dev)
+                return error_printf(ret_error, -EXDEV,
+                                    "container %s: its /dev is not served by the curatefs at %s (--mountpoint?)", h->id,
+                                    h->mountpoint);
+        snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+        ns = open(path, O_RDONLY | O_CLOEXEC);
+        if (ns < 0)
+                return error_printf(ret_error, -errno, "%s: %s", path, strerror(errno));
+        snprintf(devs, sizeof(devs), "devs/%s", h->id);
+        child = fork();
+        if (child < 0)
+                return error_printf(ret_error, -errno, "fork: %s", strerror(errno));
+        if (child == 0) {
+                char self[32];
+                int at = cg->devices_at >= 0 ? cg->devices_at : cg->unified_at;
+                int procs = openat(cg->dir_fd[at], "cgroup.procs", O_WRONLY | O_CLOEXEC);
+                /* curatefs shows devs/<id> to the container's cgroup only:
+                 * join it, then clone the tree here, in our namespace
+                 * (open_tree refuses to clone another namespace's mounts) */
+                snprintf(self, sizeof(self), "%d\n", (int)getpid());
+                if (procs < 0 || write(procs, self, strlen(self)) < 0)
+                        _exit(errno);
+                tree = open_tree(mp, devs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+                if (tree < 0)
+                        _exit(errno);
+                /* setns(CLONE_NEWNS) wants a single-threaded caller: a fork is one */
+                if (setns(ns, CLONE_NEWNS) < 0)
+                        _exit(errno);
+                if (chdir("/") < 0)
+                        _exit(errno);
+                r = switch_dev_here(tree);
+                _exit(r < 0 ? -r : 0);
+        }
+        while ((r = waitpid(child, &status, 0)) < 0 && errno == EINTR)
+                ;
+        if (r < 0)
+                return error_printf(ret_error, -errno, "waitpid: %s", strerror(errno));
+        r = WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
+        return r ? error_printf(ret_error, -r, "container %s: putting its own /dev in place: %s", h->id, strerror(r))
+                 : 0;
+}
+
 static int hotplug_locked(const struct hotplug *h, char **ret_error) {
         struct reg_entry *e = NULL;
         struct device_list old = {}, new = {};
         struct cdi_edits edits = {};
         struct run_cgroup cg = { .devices_at = -1, .unified_at = -1 };
+        bool shared_dev;
         int n, r;
 
         n = reg_read(h->id, &e, ret_error);
-        if (n == -ENOENT)
-                return error_printf(ret_error, n, "no running container %s (no registration in %s)", h->id,
-                                    device_registration_dir());
+        shared_dev = n == -ENOENT; /* started without devices: /dev is curatefs's dev/ */
+        if (shared_dev)
+                n = 0;
         if (n < 0)
                 return n;
         r = entries_to_list(e, (size_t)n, &old);
@@ -362,6 +518,8 @@ static int hotplug_locked(const struct hotplug *h, char **ret_error) {
         if (r < 0)
                 return error_printf(ret_error, r, "registration of %s: %s", h->id, strerror(-r));
         r = open_container_cgroup(h->id, &cg, ret_error);
+        if (r == -ENOENT && shared_dev)
+                r = error_printf(ret_error, r, "no running container %s", h->id);
         if (r < 0)
                 goto out;
         r = resolve(h, &edits, ret_error);
@@ -384,6 +542,10 @@ static int hotplug_locked(const struct hotplug *h, char **ret_error) {
                 r = update_cgroup(&cg, &old, &new, ret_error);
                 if (r >= 0 && (r = write_list(h->id, &new, ret_error)) < 0)
                         (void)update_cgroup(&cg, &new, &old, NULL);
+                if (r >= 0 && shared_dev && (r = switch_dev(h, &cg, ret_error)) < 0) {
+                        (void)reg_remove(h->id);
+                        (void)update_cgroup(&cg, &new, &old, NULL);
+                }
         } else {
                 r = write_list(h->id, &new, ret_error);
                 if (r >= 0 && (r = update_cgroup(&cg, &old, &new, ret_error)) < 0)
@@ -406,6 +568,9 @@ static int hotplug(const struct hotplug *h, char **ret_error) {
         if (geteuid() != 0)
                 return error_printf(ret_error, -EPERM, "curate device needs root (it changes a device cgroup)");
         /* one change at a time, against curate run's own registrations too */
+        if (!getenv("CURATE_DEVICES_DIR"))
+                (void)mkdir(CURATE_RUN_DIR, 0755);
+        (void)mkdir(device_registration_dir(), 0755);
         lock = open(device_registration_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (lock < 0)
                 return error_printf(ret_error, -errno, "no running container %s (%s: %s)", h->id,
@@ -432,11 +597,12 @@ static int container_id(const char *arg, char id[static REG_ID_MAX + 1]) {
 int device_main(int argc, char **argv) {
         static const struct option longopts[] = {
                 { "gpu", required_argument, NULL, 'g' },
+                { "mountpoint", required_argument, NULL, 'm' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         _cleanup_free_ char *error = NULL;
-        struct hotplug h = {};
+        struct hotplug h = { .mountpoint = CURATEFS_DEFAULT_MOUNTPOINT };
         char id[REG_ID_MAX + 1];
         int c, r;
 
@@ -448,6 +614,9 @@ int device_main(int argc, char **argv) {
                         if (h.gpu)
                                 return fail(2, "--gpu given twice\nTry 'curate device --help'.");
                         h.gpu = optarg;
+                        break;
+                case 'm':
+                        h.mountpoint = optarg;
                         break;
                 case 'h':
                         device_help();
@@ -470,6 +639,8 @@ int device_main(int argc, char **argv) {
         h.n_specs = (size_t)(argc - optind - 2);
         if (h.n_specs == 0 && !h.gpu)
                 return fail(2, "no device given: name DEVICEs or --gpu SPEC\nTry 'curate device --help'.");
+        if (!*h.mountpoint)
+                return fail(2, "--mountpoint: empty path");
         r = hotplug(&h, &error);
         if (r < 0)
                 return fail(1, "%s: %s", id, error ? error : strerror(-r));

@@ -235,7 +235,7 @@ static int setup_dev(const struct mount_ctx *c) {
 
         /* with --device/--gpu: curatefs's per-container tree, the curated
          * set plus the registered nodes, served to this cgroup only */
-        if (c->cfg->devices_id[0]) {
+        if (c->cfg->dev.nodes.n > 0) {
                 snprintf(devs, sizeof(devs), "devs/%s", c->cfg->devices_id);
                 curated.from = devs;
         }
@@ -249,7 +249,7 @@ static int setup_dev(const struct mount_ctx *c) {
         r = mount_on(c, "/dev", &curated);
         if (r != 0)
                 return fail(c, r == 1 ? -ENOENT : r,
-                            c->cfg->devices_id[0] ? "binding the curatefs per-container /dev (devs/ID: does curatefs serve it?)"
+                            c->cfg->dev.nodes.n > 0 ? "binding the curatefs per-container /dev (devs/ID: does curatefs serve it?)"
                                                   : "binding the curatefs /dev", "/dev");
         return setup_dev_mounts(c);
 }

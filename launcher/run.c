@@ -118,8 +118,10 @@ static int resolve_devices(struct run_config *cfg, char **ret_error) {
         const struct policy *p = &cfg->policy;
         int r;
 
-        /* as root with the curated /dev, every container gets a registered
-         * /dev of its own, so `curate device add` can reach it later */
+        /* as root with the curated /dev, every container has an id for
+         * `curate device add|remove`; one with devices also a registered
+         * /dev of its own (one without keeps curatefs's shared, cached dev/
+         * until a device is added) */
         if (geteuid() == 0 && !p->cgroup && p->curated_dev)
                 snprintf(cfg->devices_id, sizeof(cfg->devices_id), "run-%d", getpid());
         if (p->n_devices == 0 && !p->gpu) {
@@ -507,7 +509,7 @@ int run_main(const struct run_config *cfg) {
                         goto fail;
         }
         /* before the child is released: curatefs must serve its /dev */
-        if (cfg->devices_id[0] && (r = write_registration(cfg, &error)) < 0)
+        if (cfg->dev.nodes.n > 0 && (r = write_registration(cfg, &error)) < 0)
                 goto fail_cgroup;
         if (pipe2(pipefd, O_CLOEXEC) < 0) {
                 r = error_printf(&error, -errno, "pipe: %s", strerror(errno));

@@ -151,18 +151,19 @@ check "CDI tmpfs mount: a new tmpfs with its options" bash -c "grep -qx 750 <<<'
 mknod -m 666 "$T/pass/nvidia0" c 195 0
 cat > "$T/hotplug.sh" <<'EOS'
 # inside the container: at each step file, list /dev's GPU nodes and open them
-T=$1
-echo "$CURATE_CONTAINER" > "$T/hp.id"
+T=$1 P=${2:-hp}
+echo "$CURATE_CONTAINER" > "$T/$P.id"
 for step in 1 2 3; do
-        while [ ! -e "$T/hp.go$step" ]; do sleep 0.05; done
+        while [ ! -e "$T/$P.go$step" ]; do sleep 0.05; done
         { ls -A /dev | grep nvidia | tr '\n' ' '; echo
           "$T/open.sh" /dev/nvidia0 /dev/nvidia1 "$T/pass/nvidia0" "$T/pass/nvidia1"
           ls /dev/pts >/dev/null; ls /dev/shm >/dev/null
-          echo "submounts=$(grep -Ec ' /dev/(pts|shm|mqueue) ' /proc/self/mountinfo)"; } > "$T/hp.out$step.tmp"
-        mv "$T/hp.out$step.tmp" "$T/hp.out$step"
+          echo "submounts=$(grep -Ec ' /dev/(pts|shm|mqueue) ' /proc/self/mountinfo)"
+          echo "pty=$(script -qec tty /dev/null 2>&1 | grep -c '^/dev/pts/')"; } > "$T/$P.out$step.tmp"
+        mv "$T/$P.out$step.tmp" "$T/$P.out$step"
 done
 EOS
-hp_step() { touch "$T/hp.go$1"; wait_file "$T/hp.out$1" 20; cat "$T/hp.out$1"; }
+hp_step() { touch "$T/${P:-hp}.go$1"; wait_file "$T/${P:-hp}.out$1" 20; cat "$T/${P:-hp}.out$1"; }
 enxio() { grep -Eq "^$1=No such device( or address)?$"; }
 CURATE_HOST_ROOT=$HR cr_bg run --mountpoint "$MNT" --gpu 0 -- sh "$T/hotplug.sh" "$T"
 wait_file "$T/hp.id" 20
@@ -213,6 +214,39 @@ check_eq "hot-plug: registration removed at the end" "" "$(regs)"
 check_eq "hot-plug: no cgroup left" "" "$(run_cgroups "$CR_PID")"
 hp remove "$hid" --gpu 1
 check_eq "device remove after the container ended: exit 1" 1 "$RC"
+
+# hot-plug into a container started without devices: its /dev is curatefs's
+# shared dev/ until the first add puts a tree of its own in place, with its
+# pts, shm and mqueue mounts moved onto it
+P=hq
+CURATE_HOST_ROOT=$HR cr_bg run --mountpoint "$MNT" -- sh "$T/hotplug.sh" "$T" hq
+wait_file "$T/hq.id" 20
+qid=$(cat "$T/hq.id")
+o=$(hp_step 1)
+submounts=$(kv submounts <<<"$o")
+check_eq "no devices: no registration" "" "$(regs)"
+check_eq "no devices: no GPU node" "" "$(head -1 <<<"$o")"
+check_eq "no devices: a pty works" 1 "$(kv pty <<<"$o")"
+hp add "$qid" --mountpoint /no/such/dir /dev/nvidia0
+check_eq "device add with the wrong --mountpoint: exit 1" 1 "$RC"
+check_eq "  changes nothing: no registration" "" "$(regs)"
+hp add "$qid" --mountpoint "$MNT" /dev/nvidia0
+check_eq "device add to a container started without devices: exit 0 ($ERR)" 0 "$RC"
+o=$(hp_step 2)
+check_eq "  nvidia0 appears in its /dev" "nvidia0 " "$(head -1 <<<"$o")"
+check "  and passes the device cgroup" enxio /dev/nvidia0 <<<"$o"
+check_eq "  its pts, shm and mqueue mounts moved onto the new /dev" "$submounts" "$(kv submounts <<<"$o")"
+check_eq "  a pty still works" 1 "$(kv pty <<<"$o")"
+check_eq "  the node made outside for GPU 1 is still refused" "Operation not permitted" "$(kv "$T/pass/nvidia1" <<<"$o")"
+hp remove "$qid" --mountpoint "$MNT" /dev/nvidia0
+check_eq "device remove: exit 0 ($ERR)" 0 "$RC"
+o=$(hp_step 3)
+check_eq "  nvidia0 vanishes" "" "$(head -1 <<<"$o")"
+check_eq "  and is refused when reached another way" "Operation not permitted" "$(kv "$T/pass/nvidia0" <<<"$o")"
+cr_wait
+check_eq "container exits 0 ($ERR)" 0 "$RC"
+check_eq "its registration is removed at the end" "" "$(regs)"
+P=hp
 
 # a launcher killed with SIGKILL cannot clean up: curatefs's sweep (every
 # few seconds) drops its registration and removes its emptied cgroups; a
