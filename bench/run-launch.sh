@@ -144,12 +144,15 @@ done
 # restart the container); the remove between runs is untimed.
 "$CURATE" run --mountpoint "$MNT" -- sleep 600 >/dev/null 2>&1 &
 HOLD=$!
-for _ in $(seq 100); do [ -e "/run/curate/devices/run-$HOLD" ] && break; sleep 0.05; done
-if [ -e "/run/curate/devices/run-$HOLD" ]; then
-	run_case "$L_ADD" --between "$(printf '%q ' "$CURATE") device remove run-$HOLD /dev/fuse >/dev/null 2>&1; true" \
-		-- "$CURATE" device add "run-$HOLD" /dev/fuse
+held() { [ -d "/sys/fs/cgroup/devices/curate/run-$HOLD" ] || [ -d "/sys/fs/cgroup/curate/run-$HOLD" ]; }
+for _ in $(seq 100); do held && break; sleep 0.05; done
+sleep 0.2
+if held; then
+	# the warm-up add also switches the container to a /dev of its own
+	run_case "$L_ADD" --warmup 1 --between "$(printf '%q ' "$CURATE") device remove --mountpoint $(printf '%q' "$MNT") run-$HOLD /dev/fuse >/dev/null 2>&1; true" \
+		-- "$CURATE" device add --mountpoint "$MNT" "run-$HOLD" /dev/fuse
 else
-	note "the container for the hot-plug case did not register; its row stays empty"
+	note "the container for the hot-plug case did not start; its row stays empty"
 fi
 kill -TERM "$HOLD" 2>/dev/null; wait "$HOLD" 2>/dev/null
 command -v "$BWRAP" >/dev/null 2>&1 || note "bwrap not installed: its row stays empty"

@@ -152,6 +152,30 @@ out_sel:
         return r;
 }
 
+/* The nodes every curated /dev has (curatefs's dev/, allowed by the default
+ * device rules): asking for one adds nothing, and registering it would
+ * clash with the node curatefs already serves at that name. */
+static const char *const curated_nodes[] = {
+        "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
+};
+
+static void drop_curated(struct device_list *l) {
+        size_t kept = 0;
+
+        for (size_t i = 0; i < l->n; i++) {
+                bool curated = false;
+                for (size_t k = 0; k < ELEMENTSOF(curated_nodes); k++)
+                        curated |= streq(l->nodes[i].path, curated_nodes[k]);
+                if (curated) {
+                        free(l->nodes[i].path);
+                        free(l->nodes[i].host_path);
+                } else {
+                        l->nodes[kept++] = l->nodes[i];
+                }
+        }
+        l->n = kept;
+}
+
 int devices_resolve(int root_fd, char *const *specs, size_t n_specs, const char *gpu, struct cdi_edits *ret,
                     char **ret_error) {
         struct cdi_edits req = {};
@@ -162,6 +186,8 @@ int devices_resolve(int root_fd, char *const *specs, size_t n_specs, const char 
                                        : resolve_cdi(root_fd, specs[i], &req, ret_error);
         if (r >= 0 && gpu)
                 r = resolve_gpu(root_fd, gpu, &req.nodes, ret_error);
+        if (r >= 0)
+                drop_curated(&req.nodes);
         if (r < 0) {
                 cdi_edits_done(&req);
                 return r;

@@ -298,6 +298,12 @@ CURATE_HOST_ROOT=$HR cr run --mountpoint "$MNT" --gpu amd:0 -- true
 check_eq "--gpu amd:0 on a host without AMD GPU: exit 125" 125 "$RC"
 check "  says so ($ERR)" grep -q "no AMD GPU" <<<"$ERR"
 
+# a node the curated /dev has anyway adds nothing (and breaks nothing)
+cr run --mountpoint "$MNT" --device /dev/null --device /dev/tty:rw -- sh -c 'ls -A /dev; echo x > /dev/null && echo null-ok'
+check_eq "--device /dev/null: exit 0 ($ERR)" 0 "$RC"
+check "--device /dev/null: /dev still works" grep -qx null-ok <<<"$OUT"
+check_eq "--device /dev/null: /dev is the curated set" "$curated" "$(grep -v null-ok <<<"$OUT" | sort | tr '\n' ' ')"
+
 # a policy file's [Devices]
 printf '[Devices]\nDevice=/dev/nvidia0:rw\n' > "$T/dev.conf"
 cd_run --policy "$T/dev.conf" -- "$T/open.sh" /dev/nvidia0
