@@ -353,16 +353,6 @@ struct amd_token {
         unsigned index;
 };
 
-static char *trim(char *s) {
-        char *e = s + strlen(s);
-        while (isspace((unsigned char)*s))
-                s++;
-        while (e > s && isspace((unsigned char)e[-1]))
-                e--;
-        *e = 0;
-        return s;
-}
-
 static bool parse_index(const char *s, unsigned *ret) {
         const char *p = s;
         unsigned v;
@@ -471,7 +461,7 @@ static int parse_list(char *copy, const char *spec, struct amd_token **ret, size
         int r;
 
         while ((entry = strsep(&copy, ",")))
-                if ((r = add_token(&tokens, &n, trim(entry), spec, ret_error)) < 0)
+                if ((r = add_token(&tokens, &n, strtrim(entry), spec, ret_error)) < 0)
                         return r;
         *ret = TAKE_PTR(tokens);
         *ret_n = n;
@@ -488,7 +478,7 @@ static int select_gpus(const char *spec, const struct amd_host *h, bool *selecte
 
         if (!copy)
                 return -ENOMEM;
-        s = trim(copy);
+        s = strtrim(copy);
         if (!*s)
                 return error_printf(ret_error, -EINVAL, "empty AMD GPU selection (expected %s)", SPEC_FORMS);
         if (strcasecmp(s, "all") == 0) {

@@ -111,16 +111,6 @@ static int keyword_mode(const char *s, enum gpu_select_mode *ret_mode) {
         return 0;
 }
 
-static char *trim(char *s) {
-        char *e = s + strlen(s);
-        while (isspace((unsigned char)*s))
-                s++;
-        while (e > s && isspace((unsigned char)e[-1]))
-                e--;
-        *e = 0;
-        return s;
-}
-
 static int add_token(struct gpu_selection *sel, char *entry, const char *spec, char **ret_error) {
         struct gpu_token t, *tokens;
         enum gpu_select_mode mode;
@@ -161,17 +151,17 @@ int gpu_select_parse(const char *spec, struct gpu_selection *ret, char **ret_err
 
         if (!copy)
                 return -ENOMEM;
-        if (!*trim(copy))
+        if (!*strtrim(copy))
                 return error_printf(ret_error, -EINVAL,
                                     "empty GPU selection (expected %s; \"void\" gives no GPU access at all)", SPEC_FORMS);
-        if (keyword_mode(trim(copy), &sel.mode)) {
+        if (keyword_mode(strtrim(copy), &sel.mode)) {
                 *ret = sel;
                 sel = (struct gpu_selection){ .tokens = NULL };
                 return 0;
         }
         rest = copy;
         while ((entry = strsep(&rest, ",")))
-                if ((r = add_token(&sel, trim(entry), spec, ret_error)) < 0)
+                if ((r = add_token(&sel, strtrim(entry), spec, ret_error)) < 0)
                         return r;
         *ret = sel;
         sel = (struct gpu_selection){ .tokens = NULL };

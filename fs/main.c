@@ -206,19 +206,6 @@ static int pidfile_prepare(const char *path, struct pidfile *ret) {
         return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n) {
-        while (n > 0) {
-                ssize_t w = write(fd, p, n);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w < 0)
-                        return -errno;
-                p += w;
-                n -= w;
-        }
-        return 0;
-}
-
 /* Write our pid under a temporary name beside it, then rename: a reader sees
  * either no file or the whole pid, never a half-written one. */
 static int pidfile_write(struct pidfile *pf) {

@@ -174,19 +174,6 @@ static int make_parents(struct build *b, const char *path) {
         return 0;
 }
 
-static int write_all(int fd, const char *data, size_t len) {
-        while (len > 0) {
-                ssize_t n = write(fd, data, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                data += n;
-                len -= n;
-        }
-        return 0;
-}
-
 /* A copy of the host's proc/driver/nvidia/NAME (params rewritten), 0444;
  * nothing when the host has no such file. */
 static int copy_host_file(struct build *b, const char *name) {

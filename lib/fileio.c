@@ -288,3 +288,29 @@ unsigned cpu_count(const struct cpu_set_bits *s) {
                 n += __builtin_popcountll(s->bits[i]);
         return n;
 }
+
+int write_all(int fd, const void *data, size_t len) {
+        const char *p = data;
+
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return -errno;
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+char *strtrim(char *s) {
+        char *e = s + strlen(s);
+
+        while (isspace((unsigned char)*s))
+                s++;
+        while (e > s && isspace((unsigned char)e[-1]))
+                e--;
+        *e = 0;
+        return s;
+}

@@ -64,3 +64,9 @@ static inline int cpu_bit(const struct cpu_set_bits *s, unsigned i) {
         return i < CPU_LIST_MAX && (s->bits[i / 64] >> (i % 64)) & 1;
 }
 unsigned cpu_count(const struct cpu_set_bits *s);
+
+/* Write all of DATA, retrying short writes and EINTR. 0 or -errno. */
+int write_all(int fd, const void *data, size_t len);
+
+/* S without leading and trailing white space (S is modified in place). */
+char *strtrim(char *s);
