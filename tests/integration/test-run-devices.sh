@@ -298,6 +298,26 @@ CURATE_HOST_ROOT=$HR cr run --mountpoint "$MNT" --gpu amd:0 -- true
 check_eq "--gpu amd:0 on a host without AMD GPU: exit 125" 125 "$RC"
 check "  says so ($ERR)" grep -q "no AMD GPU" <<<"$ERR"
 
+# MIG: --gpu 0:1 on tests/fixtures/gpu/mig (one A100, Device Minor 3; MIG
+# device 0:1 is GPU instance 2, compute instance 0: caps 39 and 40) gives the
+# parent's node and exactly those two caps, and /proc/driver/nvidia shows
+# only their capability files
+HM=$T/mighost
+cp -a "${SOURCE_ROOT:-.}/tests/fixtures/gpu/mig" "$HM"
+mkdir -p "$HM/dev/nvidia-caps"
+mknod -m 666 "$HM/dev/nvidia3" c 195 3
+mknod -m 666 "$HM/dev/nvidiactl" c 195 255
+mknod -m 666 "$HM/dev/nvidia-uvm" c 508 0
+mknod -m 666 "$HM/dev/nvidia-uvm-tools" c 508 1
+for m in 30 31 39 40 41 140 141; do mknod -m 444 "$HM/dev/nvidia-caps/nvidia-cap$m" c 236 $m; done
+CURATE_HOST_ROOT=$HM cr run --mountpoint "$MNT" --gpu 0:1 -- sh -c \
+        'ls -A /dev | grep nvidia | tr "\n" " "; echo; ls -A /dev/nvidia-caps | tr "\n" " "; echo; cd /proc/driver/nvidia && find capabilities gpus -type f | sort | tr "\n" " "'
+check_eq "--gpu 0:1 (MIG): exit 0 ($ERR)" 0 "$RC"
+check_eq "--gpu 0:1: the parent's node and the control nodes" "nvidia-caps nvidia-uvm nvidia-uvm-tools nvidia3 nvidiactl " "$(sed -n 1p <<<"$OUT")"
+check_eq "--gpu 0:1: exactly the caps of GI 2 / CI 0" "nvidia-cap39 nvidia-cap40 " "$(sed -n 2p <<<"$OUT")"
+check_eq "--gpu 0:1: /proc/driver/nvidia shows only their capability files and the parent GPU" \
+        "capabilities/gpu3/mig/gi2/access capabilities/gpu3/mig/gi2/ci0/access gpus/0000:07:00.0/information " "$(sed -n 3p <<<"$OUT")"
+
 # a node the curated /dev has anyway adds nothing (and breaks nothing)
 cr run --mountpoint "$MNT" --device /dev/null --device /dev/tty:rw -- sh -c 'ls -A /dev; echo x > /dev/null && echo null-ok'
 check_eq "--device /dev/null: exit 0 ($ERR)" 0 "$RC"
