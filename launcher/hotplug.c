@@ -12,6 +12,8 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -22,6 +24,9 @@
 #include "launcher.h"
 #include "macro.h"
 #include "registration.h"
+#include "gpu-select.h"
+#include "nvidia-proc.h"
+#include "nvidia.h"
 
 /* `curate device add|remove CONTAINER [--gpu SPEC] [DEVICE...]`: change a
  * running container's device set. The set lives in two places that must
@@ -52,9 +57,10 @@ static void device_help(void) {
                "first add puts a /dev of its own in place (its pts, shm and mqueue mounts\n"
                "moved onto it).\n"
                "\n"
-               "Not changed in a running container: its environment (a CDI device's env is\n"
-               "reported, not applied), its supplementary groups, /proc/driver/nvidia; CDI\n"
-               "mounts are refused. Files the command opened before a remove stay open.\n"
+               "/proc/driver/nvidia follows on Linux 6.15 and later (a warning says when it\n"
+               "cannot). Not changed in a running container: its environment (a CDI device's\n"
+               "env is reported, not applied), its supplementary groups; CDI mounts are\n"
+               "refused. Files the command opened before a remove stay open.\n"
                "\n"
                "Options:\n"
                "      --gpu SPEC        GPUs, as for curate run --gpu\n"
@@ -504,6 +510,71 @@ static int switch_dev(const struct hotplug *h, const struct run_cgroup *cg, char
                  : 0;
 }
 
+/* /proc/driver/nvidia follows the new set, where curate made the view (a
+ * tmpfs there): a new view, built detached here (it binds host paths, which
+ * only our namespace can clone), is mounted over the old one inside the
+ * container's namespace. A failure is a warning: the nodes and the device
+ * cgroup, which decide what the container can open, are already in place. */
+static int update_nvidia_view(const struct hotplug *h, const struct run_cgroup *cg, const struct device_list *set,
+                              char **ret_error) {
+        _cleanup_close_ int host = -EBADF, croot = -EBADF, nv = -EBADF, ns = -EBADF, tree = -EBADF;
+        _cleanup_free_ char *error = NULL;
+        struct nvidia_host nvh = {};
+        char **gpus = NULL, **caps = NULL, path[64];
+        struct statfs sf;
+        pid_t pid, child;
+        int r, status;
+
+        host = host_root_open(ret_error);
+        if (host < 0)
+                return host;
+        r = nvidia_discover(host, &nvh, &error);
+        if (r == -ENODEV)
+                return 0;
+        if (r < 0)
+                return error_printf(ret_error, r, "%s", error ? error : strerror(-r));
+        if ((r = container_pid(cg, &pid)) < 0)
+                goto out;
+        snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+        croot = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        nv = croot < 0 ? -errno : open_beneath(croot, "proc/driver/nvidia", O_PATH | O_DIRECTORY);
+        if (nv < 0 || fstatfs(nv, &sf) < 0 || sf.f_type != TMPFS_MAGIC) {
+                r = 0; /* no view of curate's there (it started before the driver loaded) */
+                goto out;
+        }
+        if ((r = nvidia_proc_gpus(&nvh, set, &gpus)) < 0 || (r = nvidia_proc_caps(&nvh, set, &caps)) < 0)
+                goto out;
+        r = proc_nvidia_build(host, croot, gpus, caps, &tree, ret_error);
+        if (r < 0 || tree < 0)
+                goto out;
+        snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+        ns = open(path, O_RDONLY | O_CLOEXEC);
+        if (ns < 0) {
+                r = -errno;
+                goto out;
+        }
+        child = fork();
+        if (child < 0) {
+                r = -errno;
+                goto out;
+        }
+        if (child == 0) {
+                if (setns(ns, CLONE_NEWNS) < 0 || chdir("/") < 0)
+                        _exit(errno);
+                if (move_mount(tree, "", AT_FDCWD, "/proc/driver/nvidia", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                        _exit(errno);
+                _exit(0);
+        }
+        while ((r = waitpid(child, &status, 0)) < 0 && errno == EINTR)
+                ;
+        r = r < 0 ? -errno : WIFEXITED(status) ? -WEXITSTATUS(status) : -EIO;
+out:
+        gpu_select_strv_free(gpus);
+        gpu_select_strv_free(caps);
+        nvidia_host_done(&nvh);
+        return r < 0 && !*ret_error ? error_printf(ret_error, r, "%s", strerror(-r)) : r;
+}
+
 static int hotplug_locked(const struct hotplug *h, char **ret_error) {
         struct reg_entry *e = NULL;
         struct device_list old = {}, new = {};
@@ -556,8 +627,13 @@ static int hotplug_locked(const struct hotplug *h, char **ret_error) {
                 if (r >= 0 && (r = update_cgroup(&cg, &old, &new, ret_error)) < 0)
                         (void)write_list(h->id, &old, NULL);
         }
-        if (r >= 0)
+        if (r >= 0) {
+                _cleanup_free_ char *error = NULL;
                 report(h, &old, &new, &edits);
+                if (update_nvidia_view(h, &cg, &new, &error) < 0)
+                        fprintf(stderr, "curate: warning: %s: /proc/driver/nvidia not updated: %s\n", h->id,
+                                error ? error : "?");
+        }
 out:
         if (cg.n > 0)
                 run_cgroup_destroy(&cg);

@@ -92,3 +92,10 @@ int devices_resolve(int root_fd, char *const *specs, size_t n_specs, const char 
  * ModifyDeviceFiles: 0 (see proc-nvidia.c). 0 or -errno with *ret_error. */
 int proc_nvidia_setup(int host_root_fd, int container_root_fd, char *const *bus_ids, char *const *cap_paths,
                       char **ret_error);
+/* The same view built detached, for a running container (hot-plug): 0 with
+ * *RET_TREE a detached mount to move onto its /proc/driver/nvidia, or 0 with
+ * *RET_TREE < 0 when the host has no NVIDIA driver; -EOPNOTSUPP on kernels
+ * before 6.15 (no mounts onto a detached mount) or when the container has no
+ * proc/driver/nvidia to cover. */
+int proc_nvidia_build(int host_root_fd, int container_root_fd, char *const *bus_ids, char *const *cap_paths,
+                      int *ret_tree, char **ret_error);

@@ -64,6 +64,7 @@ struct build {
         bool wrap;             /* the tmpfs goes on proc/driver, the view in nvidia/ */
         bool in_place;         /* attached before it is filled (kernels before 6.15) */
         bool detached_refused; /* a mount onto the detached tmpfs failed EINVAL */
+        int *ret_tree;         /* proc_nvidia_build(): hand the detached view back */
         int mnt_fd;            /* the tmpfs */
         int nv_fd;             /* the view's directory in it */
         struct driver_entry *entries;
@@ -344,7 +345,9 @@ static int build(struct build *b) {
                 r = fill(b);
         if (r >= 0 && mount_setattr(b->mnt_fd, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
                 r = fail(b, -errno, "tmpfs", "making the NVIDIA view read-only");
-        if (r >= 0 && !b->in_place)
+        if (r >= 0 && !b->in_place && b->ret_tree)
+                *b->ret_tree = TAKE_FD(b->mnt_fd);
+        else if (r >= 0 && !b->in_place)
                 r = attach(b);
         else if (r < 0 && attached)
                 detach(b);
@@ -368,10 +371,10 @@ static bool valid_path(const char *p, bool one_name) {
         return true;
 }
 
-int proc_nvidia_setup(int host_root_fd, int container_root_fd, char *const *bus_ids, char *const *cap_paths,
-                      char **ret_error) {
+static int setup(int host_root_fd, int container_root_fd, char *const *bus_ids, char *const *cap_paths,
+                 int *ret_tree, char **ret_error) {
         struct build b = { .host_root_fd = host_root_fd, .container_root_fd = container_root_fd,
-                           .bus_ids = bus_ids, .cap_paths = cap_paths, .ret_error = ret_error };
+                           .bus_ids = bus_ids, .cap_paths = cap_paths, .ret_tree = ret_tree, .ret_error = ret_error };
         _cleanup_close_ int host_nv = open_beneath(host_root_fd, NV_DIR, O_PATH | O_DIRECTORY);
         _cleanup_close_ int container_nv = -EBADF;
         int r;
@@ -391,10 +394,26 @@ int proc_nvidia_setup(int host_root_fd, int container_root_fd, char *const *bus_
                 return error_printf(ret_error, container_nv, "/" NV_DIR ": in the container: %s",
                                     strerror(-container_nv));
         b.wrap = container_nv == -ENOENT;
+        if (ret_tree && b.wrap)
+                return error_printf(ret_error, -EOPNOTSUPP, "/" NV_DIR ": the container has no view to replace");
         r = build(&b);
+        if (r < 0 && b.detached_refused && ret_tree)
+                return error_printf(ret_error, -EOPNOTSUPP,
+                                    "this kernel cannot build the NVIDIA view detached (Linux 6.15 can)");
         if (r < 0 && b.detached_refused) {
                 b.in_place = true;
                 r = build(&b);
         }
         return r;
+}
+
+int proc_nvidia_setup(int host_root_fd, int container_root_fd, char *const *bus_ids, char *const *cap_paths,
+                      char **ret_error) {
+        return setup(host_root_fd, container_root_fd, bus_ids, cap_paths, NULL, ret_error);
+}
+
+int proc_nvidia_build(int host_root_fd, int container_root_fd, char *const *bus_ids, char *const *cap_paths,
+                      int *ret_tree, char **ret_error) {
+        *ret_tree = -EBADF;
+        return setup(host_root_fd, container_root_fd, bus_ids, cap_paths, ret_tree, ret_error);
 }

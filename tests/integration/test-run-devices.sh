@@ -159,7 +159,8 @@ for step in 1 2 3; do
           "$T/open.sh" /dev/nvidia0 /dev/nvidia1 "$T/pass/nvidia0" "$T/pass/nvidia1"
           ls /dev/pts >/dev/null; ls /dev/shm >/dev/null
           echo "submounts=$(grep -Ec ' /dev/(pts|shm|mqueue) ' /proc/self/mountinfo)"
-          echo "pty=$(script -qec tty /dev/null 2>&1 | grep -c '^/dev/pts/')"; } > "$T/$P.out$step.tmp"
+          echo "pty=$(script -qec tty /dev/null 2>&1 | grep -c '^/dev/pts/')"
+          echo "nvgpus=$(ls /proc/driver/nvidia/gpus 2>/dev/null | tr '\n' ' ')"; } > "$T/$P.out$step.tmp"
         mv "$T/$P.out$step.tmp" "$T/$P.out$step"
 done
 EOS
@@ -196,6 +197,13 @@ hp add "$CR_PID" --gpu 1
 check_eq "device add PID --gpu 1: exit 0 ($ERR)" 0 "$RC"
 check_eq "  reports the node added" "added /dev/nvidia0 (c 195:0 rwm)" "$OUT"
 o=$(hp_step 2)
+# /proc/driver/nvidia follows where the kernel can build the view detached (6.15)
+if printf '6.15\n%s\n' "$(uname -r)" | sort -V -C; then
+        check_eq "after add: /proc/driver/nvidia shows both GPUs" "0000:1a:00.0 0000:3b:00.0 " "$(kv nvgpus <<<"$o")"
+else
+        check "after add (kernel $(uname -r) < 6.15): /proc/driver/nvidia not updated, with a warning ($ERR)" \
+                grep -q "/proc/driver/nvidia not updated" <<<"$ERR"
+fi
 check_eq "after add: nvidia0 appears beside nvidia1" "nvidia-modeset nvidia-uvm nvidia-uvm-tools nvidia0 nvidia1 nvidiactl " "$(head -1 <<<"$o")"
 check "after add: /dev/nvidia0 passes the device cgroup" enxio /dev/nvidia0 <<<"$o"
 check "after add: nvidia0 made outside now passes too (the cgroup follows)" enxio "$T/pass/nvidia0" <<<"$o"
@@ -203,6 +211,9 @@ hp remove "$hid" --gpu 0
 check_eq "device remove --gpu 0: exit 0 ($ERR)" 0 "$RC"
 check_eq "  removes nvidia1 only, the control nodes stay for GPU 1" "removed /dev/nvidia1 (c 195:1 rwm)" "$OUT"
 o=$(hp_step 3)
+if printf '6.15\n%s\n' "$(uname -r)" | sort -V -C; then
+        check_eq "after remove: /proc/driver/nvidia shows GPU 1 only" "0000:3b:00.0 " "$(kv nvgpus <<<"$o")"
+fi
 check_eq "after remove: nvidia1 is gone" "nvidia-modeset nvidia-uvm nvidia-uvm-tools nvidia0 nvidiactl " "$(head -1 <<<"$o")"
 check_eq "after remove: /dev/nvidia1 cannot be opened" "no such file" "$(kv /dev/nvidia1 <<<"$o" | tr A-Z a-z | sed 's/ or directory$//')"
 check_eq "after remove: nvidia1 made outside is refused by the cgroup" "Operation not permitted" "$(kv "$T/pass/nvidia1" <<<"$o")"
@@ -237,6 +248,9 @@ check_eq "  nvidia0 appears in its /dev" "nvidia0 " "$(head -1 <<<"$o")"
 check "  and passes the device cgroup" enxio /dev/nvidia0 <<<"$o"
 check_eq "  its pts, shm and mqueue mounts moved onto the new /dev" "$submounts" "$(kv submounts <<<"$o")"
 check_eq "  a pty still works" 1 "$(kv pty <<<"$o")"
+if printf '6.15\n%s\n' "$(uname -r)" | sort -V -C; then
+        check_eq "  /proc/driver/nvidia shows its GPU now" "0000:3b:00.0 " "$(kv nvgpus <<<"$o")"
+fi
 check_eq "  the node made outside for GPU 1 is still refused" "Operation not permitted" "$(kv "$T/pass/nvidia1" <<<"$o")"
 hp remove "$qid" --mountpoint "$MNT" /dev/nvidia0
 check_eq "device remove: exit 0 ($ERR)" 0 "$RC"
