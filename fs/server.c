@@ -278,8 +278,7 @@ static int devs_load(struct curate *c, const char *id, struct devs_slot **ret) {
         }
         if (!s || !same_file(&s->key, &st)) {
                 _cleanup_free_ char *text = NULL;
-                _cleanup_close_ int dir = open(device_registration_dir(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-                int r = dir < 0 ? -errno : read_file_at(dir, id, &text, NULL);
+                int r = read_file_at(AT_FDCWD, path, &text, NULL);
                 if (r < 0)
                         return r == -ENOENT ? -ENOENT : -EIO;
                 uint64_t root = s ? s->root_serial : 0;

@@ -87,32 +87,7 @@ const char *curatefs_binary(void) {
  * costs half of what stdio's line by line does, and this runs on every
  * `curate run`. */
 static int read_mountinfo(char **ret) {
-        _cleanup_close_ int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-        _cleanup_free_ char *buf = NULL;
-        size_t len = 0, cap = 0;
-
-        if (fd < 0)
-                return -errno;
-        for (;;) {
-                if (cap - len < 4096) {
-                        cap = cap ? cap * 2 : 16384;
-                        char *b = realloc(buf, cap);
-                        if (!b)
-                                return -ENOMEM;
-                        buf = b;
-                }
-                ssize_t n = read(fd, buf + len, cap - len - 1);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                if (n == 0)
-                        break;
-                len += n;
-        }
-        buf[len] = 0;
-        *ret = TAKE_PTR(buf);
-        return 0;
+        return read_file_at(AT_FDCWD, "/proc/self/mountinfo", ret, NULL);
 }
 
 /* mountinfo escapes blanks, newline and backslash as \ooo (proc(5)). */

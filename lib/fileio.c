@@ -96,6 +96,12 @@ int open_beneath(int dirfd, const char *path, int flags) {
         static int have_openat2 = 1;
         int fd;
 
+        /* no root to stay beneath: the path as given (an absolute one is
+         * not taken relative to the working directory) */
+        if (dirfd == AT_FDCWD) {
+                fd = openat(AT_FDCWD, path, flags | O_CLOEXEC);
+                return fd < 0 ? -errno : fd;
+        }
         while (*path == '/')
                 path++;
         if (!*path)

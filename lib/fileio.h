@@ -33,7 +33,8 @@ static inline void buf_freep(struct buf *b) { buf_free(b); }
 #define _cleanup_buf_ _cleanup_(buf_freep)
 
 /* Open PATH beneath DIRFD (RESOLVE_IN_ROOT when DIRFD is a root, falling back
- * to openat where openat2 is missing). Returns fd or -errno. */
+ * to openat where openat2 is missing); AT_FDCWD opens PATH as given, with no
+ * root. Returns fd or -errno. */
 int open_beneath(int dirfd, const char *path, int flags);
 
 /* Read a whole (small, possibly procfs/cgroupfs) file beneath DIRFD.

@@ -137,10 +137,7 @@ int reg_read(const char *id, struct reg_entry **ret, char **ret_error) {
 
         if ((r = reg_path(id, path, sizeof(path))) < 0)
                 return error_printf(ret_error, r, "'%s': not a container id", id);
-        _cleanup_close_ int dir_fd = open(device_registration_dir(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (dir_fd < 0)
-                return error_printf(ret_error, -errno, "%s: %s", path, strerror(errno));
-        r = read_file_at(dir_fd, id, &text, NULL);
+        r = read_file_at(AT_FDCWD, path, &text, NULL);
         if (r < 0)
                 return error_printf(ret_error, r, "%s: %s", path, strerror(-r));
         r = reg_parse(text, ret, &line);

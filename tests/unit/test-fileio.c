@@ -4,6 +4,9 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include "fileio.h"
 
@@ -92,8 +95,30 @@ static void test_read_file_beneath(void **state) {
         rmdir(dir);
 }
 
+/* AT_FDCWD has no root: an absolute path is read as given, whatever the
+ * working directory (it used to be taken relative to it) */
+static void test_at_fdcwd(void **state) {
+        char dir[] = "/tmp/test-fileio.XXXXXX", path[64], *text = NULL, old[4096];
+        FILE *f;
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/x", dir);
+        assert_non_null(f = fopen(path, "w"));
+        fputs("hello\n", f);
+        fclose(f);
+        assert_non_null(getcwd(old, sizeof(old)));
+        assert_int_equal(chdir("/usr"), 0);
+        assert_int_equal(read_file_at(AT_FDCWD, path, &text, NULL), 0);
+        assert_string_equal(text, "hello\n");
+        free(text);
+        assert_int_equal(chdir(old), 0);
+        unlink(path);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_at_fdcwd),
                 cmocka_unit_test(test_parse_u64),
                 cmocka_unit_test(test_keyed),
                 cmocka_unit_test(test_cpu_list),
