@@ -14,7 +14,6 @@
 #define MAJOR_MAX 4095u
 #define MINOR_MAX ((1u << 20) - 1)
 #define SPEC_FORMS "all, a GPU index or a PCI bus id such as 0000:03:00.0"
-#define DEV_ACCESS "rwm"
 /* systemd's 50-udev-default.rules: renderD* and kfd 0666 (group render),
  * card* 0660 (group video). */
 #define KFD_MODE 0666
@@ -421,33 +420,18 @@ static int select_token(const struct amd_token *t, const struct amd_host *h, boo
         return error_printf(ret_error, -ENOENT, "unknown AMD GPU %s; the host has %s", t->text, has ? has : "?");
 }
 
-static int add_node(struct device_list *l, const char *path, unsigned major, unsigned minor, mode_t mode) {
-        struct device_node n = {
-                .path = (char *)path,
-                .host_path = (char *)path,
-                .type = 'c',
-                .major = major,
-                .minor = minor,
-                .access = DEV_ACCESS,
-                .file_mode = mode,
-                .uid = (uid_t)-1,
-                .gid = (gid_t)-1,
-        };
-        return device_list_add(l, &n);
-}
-
 static int add_gpu_nodes(struct device_list *l, const struct amd_gpu *g) {
         char path[PATH_MAX];
         int r;
 
         if (g->has_card) {
                 snprintf(path, sizeof(path), "/dev/dri/%s", g->card_name);
-                if ((r = add_node(l, path, g->card_major, g->card_minor, CARD_MODE)) < 0)
+                if ((r = device_list_add_char(l, path, g->card_major, g->card_minor, CARD_MODE)) < 0)
                         return r;
         }
         if (g->has_render) {
                 snprintf(path, sizeof(path), "/dev/dri/%s", g->render_name);
-                if ((r = add_node(l, path, g->render_major, g->render_minor, RENDER_MODE)) < 0)
+                if ((r = device_list_add_char(l, path, g->render_major, g->render_minor, RENDER_MODE)) < 0)
                         return r;
         }
         return 0;
@@ -513,7 +497,7 @@ int amd_select_resolve(const char *spec, const struct amd_host *host, struct dev
         /* ROCm's documented "docker run --device=/dev/kfd --device=/dev/dri/...":
          * kfd first, then the DRI nodes, GPU by GPU in index order */
         if (host->has_kfd)
-                r = add_node(&l, "/dev/kfd", host->kfd_major, host->kfd_minor, KFD_MODE);
+                r = device_list_add_char(&l, "/dev/kfd", host->kfd_major, host->kfd_minor, KFD_MODE);
         for (size_t i = 0; r >= 0 && i < host->n_gpus; i++)
                 if (selected[i])
                         r = add_gpu_nodes(&l, &host->gpus[i]);

@@ -1164,6 +1164,36 @@ static int add_gids(struct cdi_edits *e, const gid_t *gids, size_t n) {
         return 0;
 }
 
+/* Everything but the nodes, in the reference's order: env appended, a
+ * mount replacing one on the same containerPath, hooks appended, GIDs
+ * deduplicated. */
+static int add_rest(struct cdi_edits *e, char *const *env, size_t n_env, const struct cdi_mount *mounts,
+                    size_t n_mounts, const struct cdi_hook *hooks, size_t n_hooks, const gid_t *gids, size_t n_gids) {
+        int k = strv_extend(&e->env, &e->n_env, env, n_env);
+
+        if (k < 0)
+                return k;
+        if (n_mounts) {
+                struct cdi_mount *m = realloc(e->mounts, (e->n_mounts + n_mounts) * sizeof(*m));
+                if (!m)
+                        return -ENOMEM;
+                e->mounts = m;
+                for (size_t i = 0; i < n_mounts; i++)
+                        if ((k = add_mount(e, &mounts[i])) < 0)
+                                return k;
+        }
+        if (n_hooks) {
+                struct cdi_hook *h = realloc(e->hooks, (e->n_hooks + n_hooks) * sizeof(*h));
+                if (!h)
+                        return -ENOMEM;
+                e->hooks = h;
+                for (size_t i = 0; i < n_hooks; i++)
+                        if ((k = hook_copy(&e->hooks[e->n_hooks++], &hooks[i])) < 0)
+                                return k;
+        }
+        return add_gids(e, gids, n_gids);
+}
+
 static int append_edits(int root_fd, const char *spec_path, const struct cdi_spec_edits *src,
                         struct cdi_edits *e, char **ret_error) {
         int k;
@@ -1180,56 +1210,21 @@ static int append_edits(int root_fd, const char *spec_path, const struct cdi_spe
                 if (k < 0)
                         return k;
         }
-        if ((k = strv_extend(&e->env, &e->n_env, src->env, src->n_env)) < 0)
-                return k;
-        if (src->n_mounts) {
-                struct cdi_mount *m = realloc(e->mounts, (e->n_mounts + src->n_mounts) * sizeof(*m));
-                if (!m)
-                        return -ENOMEM;
-                e->mounts = m;
-                for (size_t i = 0; i < src->n_mounts; i++)
-                        if ((k = add_mount(e, &src->mounts[i])) < 0)
-                                return k;
-        }
-        if (src->n_hooks) {
-                struct cdi_hook *h = realloc(e->hooks, (e->n_hooks + src->n_hooks) * sizeof(*h));
-                if (!h)
-                        return -ENOMEM;
-                e->hooks = h;
-                for (size_t i = 0; i < src->n_hooks; i++)
-                        if ((k = hook_copy(&e->hooks[e->n_hooks++], &src->hooks[i])) < 0)
-                                return k;
-        }
-        return add_gids(e, src->additional_gids, src->n_additional_gids);
+        return add_rest(e, src->env, src->n_env, src->mounts, src->n_mounts, src->hooks, src->n_hooks,
+                        src->additional_gids, src->n_additional_gids);
 }
 
-int cdi_edits_merge(struct cdi_edits *dst, const struct cdi_edits *src) {
-        int k;
-
-        for (size_t i = 0; i < src->nodes.n; i++)
-                if ((k = device_list_add(&dst->nodes, &src->nodes.nodes[i])) < 0)
-                        return k;
-        if ((k = strv_extend(&dst->env, &dst->n_env, src->env, src->n_env)) < 0)
-                return k;
-        if (src->n_mounts) {
-                struct cdi_mount *m = realloc(dst->mounts, (dst->n_mounts + src->n_mounts) * sizeof(*m));
-                if (!m)
-                        return -ENOMEM;
-                dst->mounts = m;
-                for (size_t i = 0; i < src->n_mounts; i++)
-                        if ((k = add_mount(dst, &src->mounts[i])) < 0)
-                                return k;
+int cdi_edits_merge(struct cdi_edits *dst, const struct cdi_edits *src, char **ret_error) {
+        for (size_t i = 0; i < src->nodes.n; i++) {
+                int k = device_list_add(&dst->nodes, &src->nodes.nodes[i]);
+                if (k < 0)
+                        return error_printf(ret_error, k, "%s: %s", src->nodes.nodes[i].path,
+                                            k == -EEXIST ? "conflicts with another device of the same path"
+                                                         : strerror(-k));
         }
-        if (src->n_hooks) {
-                struct cdi_hook *h = realloc(dst->hooks, (dst->n_hooks + src->n_hooks) * sizeof(*h));
-                if (!h)
-                        return -ENOMEM;
-                dst->hooks = h;
-                for (size_t i = 0; i < src->n_hooks; i++)
-                        if ((k = hook_copy(&dst->hooks[dst->n_hooks++], &src->hooks[i])) < 0)
-                                return k;
-        }
-        return add_gids(dst, src->additional_gids, src->n_additional_gids);
+        int k = add_rest(dst, src->env, src->n_env, src->mounts, src->n_mounts, src->hooks, src->n_hooks,
+                         src->additional_gids, src->n_additional_gids);
+        return k < 0 ? error_printf(ret_error, k, "%s", strerror(-k)) : 0;
 }
 
 void cdi_edits_done(struct cdi_edits *e) {

@@ -154,9 +154,9 @@ struct cdi_edits {
 };
 
 /* Merge SRC into DST by the rules above (nodes via device_list_add: -EEXIST
- * for one path with different numbers). On failure DST may hold part of
- * SRC; the caller drops it. 0 or -errno. */
-int cdi_edits_merge(struct cdi_edits *dst, const struct cdi_edits *src);
+ * for one path with different numbers, *ret_error naming it). On failure
+ * DST may hold part of SRC; the caller drops it. 0 or -errno. */
+int cdi_edits_merge(struct cdi_edits *dst, const struct cdi_edits *src, char **ret_error);
 
 /* Resolve QUALIFIED_NAME. Unknown device: -ENOENT, the message lists the
  * kind's known devices (or the known kinds). Node mismatch: -EINVAL naming

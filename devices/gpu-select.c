@@ -7,7 +7,6 @@
 #include "macro.h"
 
 #define SPEC_FORMS "all, none, void, an index, GPU-<uuid>, MIG-<uuid> or GPU:MIG indices"
-#define DEV_ACCESS "rwm"
 
 static const struct {
         const char *word;
@@ -176,18 +175,7 @@ struct resolver {
 };
 
 static int add_node(struct resolver *rs, const char *path, unsigned major, unsigned minor) {
-        struct device_node n = {
-                .path = (char *)path,
-                .host_path = (char *)path,
-                .type = 'c',
-                .major = major,
-                .minor = minor,
-                .access = DEV_ACCESS,
-                .file_mode = 0,
-                .uid = (uid_t)-1,
-                .gid = (gid_t)-1,
-        };
-        return device_list_add(&rs->list, &n);
+        return device_list_add_char(&rs->list, path, major, minor, 0);
 }
 
 static int add_gpu(struct resolver *rs, size_t idx) {

@@ -80,18 +80,10 @@ static int resolve_cdi(int root_fd, const char *spec, struct cdi_edits *req, cha
         r = cdi_registry_load(root_fd, cdi_default_dirs, &reg, &error);
         if (r >= 0)
                 r = cdi_resolve(&reg, spec, &edits, &error);
-        if (r < 0) {
+        if (r >= 0)
+                r = cdi_edits_merge(req, &edits, &error);
+        if (r < 0)
                 r = error_printf(ret_error, r, "--device %s: %s", spec, error ? error : strerror(-r));
-                goto out;
-        }
-        r = add_nodes(&req->nodes, &edits.nodes, spec, ret_error);
-        if (r >= 0) {
-                device_list_done(&edits.nodes); /* added above, with the message */
-                r = cdi_edits_merge(req, &edits);
-                if (r < 0)
-                        r = error_printf(ret_error, r, "--device %s: %s", spec, strerror(-r));
-        }
-out:
         cdi_edits_done(&edits);
         cdi_registry_done(&reg);
         return r;

@@ -74,45 +74,6 @@ static void device_help(void) {
 
 #define fail(status, ...) curate_report(status, "device: ", __VA_ARGS__)
 
-/* ---- the registration as a device list and back ---- */
-
-static int entries_to_list(const struct reg_entry *e, size_t n, struct device_list *ret) {
-        struct device_list l = {};
-
-        for (size_t i = 0; i < n; i++) {
-                char path[PATH_MAX];
-                snprintf(path, sizeof(path), "/dev/%s", e[i].path);
-                struct device_node node = {
-                        .path = path, .host_path = path, .type = S_ISBLK(e[i].mode) ? 'b' : 'c',
-                        .major = major(e[i].rdev), .minor = minor(e[i].rdev), .file_mode = e[i].mode & 07777,
-                        .uid = (uid_t)-1, .gid = (gid_t)-1,
-                };
-                memcpy(node.access, e[i].access, sizeof(node.access));
-                int r = device_list_add(&l, &node);
-                if (r < 0) {
-                        device_list_done(&l);
-                        return r;
-                }
-        }
-        *ret = l;
-        return 0;
-}
-
-static int write_list(const char *id, const struct device_list *l, char **ret_error) {
-        _cleanup_free_ struct reg_entry *e = calloc(l->n + 1, sizeof(*e));
-
-        if (!e)
-                return -ENOMEM;
-        for (size_t i = 0; i < l->n; i++) {
-                const struct device_node *n = &l->nodes[i];
-                e[i].path = strncmp(n->path, "/dev/", 5) == 0 ? n->path + 5 : n->path;
-                e[i].mode = (n->type == 'b' ? S_IFBLK : S_IFCHR) | (n->file_mode ? n->file_mode & 07777 : 0666);
-                e[i].rdev = makedev(n->major, n->minor);
-                memcpy(e[i].access, n->access, sizeof(e[i].access));
-        }
-        return reg_write(id, e, l->n, ret_error);
-}
-
 static ssize_t find_path(const struct device_list *l, const char *path) {
         for (size_t i = 0; i < l->n; i++)
                 if (streq(l->nodes[i].path, path))
@@ -576,23 +537,17 @@ out:
 }
 
 static int hotplug_locked(const struct hotplug *h, char **ret_error) {
-        struct reg_entry *e = NULL;
         struct device_list old = {}, new = {};
         struct cdi_edits edits = {};
         struct run_cgroup cg = { .devices_at = -1, .unified_at = -1 };
         bool shared_dev;
-        int n, r;
+        int r;
 
-        n = reg_read(h->id, &e, ret_error);
-        shared_dev = n == -ENOENT; /* started without devices: /dev is curatefs's dev/ */
-        if (shared_dev)
-                n = 0;
-        if (n < 0)
-                return n;
-        r = entries_to_list(e, (size_t)n, &old);
-        reg_entries_free(e, (size_t)n);
-        if (r < 0)
-                return error_printf(ret_error, r, "registration of %s: %s", h->id, strerror(-r));
+        _cleanup_free_ char *reg_error = NULL;
+        r = device_list_registered(h->id, &old, &reg_error);
+        shared_dev = r == -ENOENT; /* started without devices: /dev is curatefs's dev/ */
+        if (r < 0 && !shared_dev)
+                return error_printf(ret_error, r, "%s", reg_error ? reg_error : strerror(-r));
         r = open_container_cgroup(h->id, &cg, ret_error);
         if (r == -ENOENT && shared_dev)
                 r = error_printf(ret_error, r, "no running container %s", h->id);
@@ -616,16 +571,16 @@ static int hotplug_locked(const struct hotplug *h, char **ret_error) {
         /* the order that never grants more than the old or the new set */
         if (h->add) {
                 r = update_cgroup(&cg, &old, &new, ret_error);
-                if (r >= 0 && (r = write_list(h->id, &new, ret_error)) < 0)
+                if (r >= 0 && (r = device_list_register(h->id, &new, ret_error)) < 0)
                         (void)update_cgroup(&cg, &new, &old, NULL);
                 if (r >= 0 && shared_dev && (r = switch_dev(h, &cg, ret_error)) < 0) {
                         (void)reg_remove(h->id);
                         (void)update_cgroup(&cg, &new, &old, NULL);
                 }
         } else {
-                r = write_list(h->id, &new, ret_error);
+                r = device_list_register(h->id, &new, ret_error);
                 if (r >= 0 && (r = update_cgroup(&cg, &old, &new, ret_error)) < 0)
-                        (void)write_list(h->id, &old, NULL);
+                        (void)device_list_register(h->id, &old, NULL);
         }
         if (r >= 0) {
                 _cleanup_free_ char *error = NULL;

@@ -158,26 +158,6 @@ void run_config_done(struct run_config *cfg) {
         cfg->nvidia_gpus = cfg->nvidia_caps = NULL;
 }
 
-/* The registration curatefs reads (lib/registration.h): the nodes beyond
- * the curated set, each with the access its device cgroup rule grants. */
-static int write_registration(const struct run_config *cfg, char **ret_error) {
-        struct reg_entry *e = calloc(cfg->dev.nodes.n + 1, sizeof(*e));
-        int r;
-
-        if (!e)
-                return error_printf(ret_error, -ENOMEM, "device registration: %s", strerror(ENOMEM));
-        for (size_t i = 0; i < cfg->dev.nodes.n; i++) {
-                const struct device_node *n = &cfg->dev.nodes.nodes[i];
-                e[i].path = strncmp(n->path, "/dev/", 5) == 0 ? n->path + 5 : n->path;
-                e[i].mode = (n->type == 'b' ? S_IFBLK : S_IFCHR) | (n->file_mode ? n->file_mode & 07777 : 0666);
-                e[i].rdev = makedev(n->major, n->minor);
-                memcpy(e[i].access, n->access, sizeof(e[i].access));
-        }
-        r = reg_write(cfg->devices_id, e, cfg->dev.nodes.n, ret_error);
-        free(e); /* the paths are borrowed */
-        return r;
-}
-
 static void remove_registration(const struct run_config *cfg) {
         if (cfg->devices_id[0])
                 (void)reg_remove(cfg->devices_id);
@@ -509,7 +489,7 @@ int run_main(const struct run_config *cfg) {
                         goto fail;
         }
         /* before the child is released: curatefs must serve its /dev */
-        if (cfg->dev.nodes.n > 0 && (r = write_registration(cfg, &error)) < 0)
+        if (cfg->dev.nodes.n > 0 && (r = device_list_register(cfg->devices_id, &cfg->dev.nodes, &error)) < 0)
                 goto fail_cgroup;
         if (pipe2(pipefd, O_CLOEXEC) < 0) {
                 r = error_printf(&error, -errno, "pipe: %s", strerror(errno));

@@ -321,6 +321,40 @@ static void test_resolve_gpu0(void **state) {
         cdi_registry_done(&r);
 }
 
+/* Two devices' edits merged as the launcher merges --device specs: the
+ * shared control node once, env appended, the shared mount once (the later
+ * replaces), hooks appended, GID 44 once; one path with other numbers is an
+ * error naming it. */
+static void test_merge(void **state) {
+        struct cdi_registry r;
+        struct cdi_edits e0, e1, dst = { 0 }, bad = { 0 };
+        struct device_node other = { .path = "/dev/nvidia0", .host_path = "/dev/nvidia0", .type = 'c',
+                                     .major = 195, .minor = 9, .access = "rwm", .uid = (uid_t)-1, .gid = (gid_t)-1 };
+        _cleanup_free_ char *err = NULL;
+
+        load("basic", &r);
+        assert_int_equal(cdi_resolve(&r, "nvidia.com/gpu=0", &e0, &err), 0);
+        assert_int_equal(cdi_resolve(&r, "nvidia.com/gpu=1", &e1, &err), 0);
+        assert_int_equal(cdi_edits_merge(&dst, &e0, &err), 0);
+        assert_int_equal(cdi_edits_merge(&dst, &e1, &err), 0);
+        assert_int_equal(dst.nodes.n, 3);
+        assert_string_equal(dst.nodes.nodes[0].path, "/dev/nvidiactl");
+        assert_string_equal(dst.nodes.nodes[2].path, "/dev/nvidia1");
+        assert_int_equal(dst.n_env, e0.n_env + e1.n_env);
+        assert_string_equal(dst.env[dst.n_env - 1], "NVIDIA_VISIBLE_DEVICES=1");
+        assert_int_equal(dst.n_mounts, 2);
+        assert_int_equal(dst.n_hooks, e0.n_hooks + e1.n_hooks);
+        assert_int_equal(dst.n_additional_gids, 1);
+        assert_int_equal(device_list_add(&bad.nodes, &other), 0);
+        assert_int_equal(cdi_edits_merge(&dst, &bad, &err), -EEXIST);
+        assert_non_null(strstr(err, "/dev/nvidia0: conflicts with another device of the same path"));
+        cdi_edits_done(&bad);
+        cdi_edits_done(&dst);
+        cdi_edits_done(&e0);
+        cdi_edits_done(&e1);
+        cdi_registry_done(&r);
+}
+
 static void test_resolve_fill(void **state) {
         struct cdi_registry r;
         struct cdi_edits e;
@@ -560,6 +594,7 @@ int main(void) {
                 cmocka_unit_test(test_resolve_fill),
                 cmocka_unit_test(test_resolve_unknown),
                 cmocka_unit_test(test_override),
+                cmocka_unit_test(test_merge),
                 cmocka_unit_test(test_conflict),
                 cmocka_unit_test(test_invalid_files),
                 cmocka_unit_test(test_nodes),
