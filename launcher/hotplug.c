@@ -347,6 +347,40 @@ static int container_pid(const struct run_cgroup *cg, pid_t *ret) {
         return 0;
 }
 
+/* FN(ARG) in a forked child (setns(CLONE_NEWNS) wants a single-threaded
+ * caller: a fork is one, and our own namespace stays as it is). 0 or the
+ * child's -errno. */
+static int in_child(int (*fn)(void *arg), void *arg) {
+        int status, r;
+        pid_t child = fork();
+
+        if (child < 0)
+                return -errno;
+        if (child == 0) {
+                r = fn(arg);
+                _exit(r < 0 ? -r : 0);
+        }
+        while ((r = waitpid(child, &status, 0)) < 0 && errno == EINTR)
+                ;
+        if (r < 0)
+                return -errno;
+        return WIFEXITED(status) ? -WEXITSTATUS(status) : -EIO;
+}
+
+/* The mount namespace of PID, to enter with enter_mntns(). */
+static int open_mntns(pid_t pid) {
+        char path[64];
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+static int enter_mntns(int ns_fd) {
+        return setns(ns_fd, CLONE_NEWNS) < 0 || chdir("/") < 0 ? -errno : 0;
+}
+
 struct submount {
         char path[256];
         int fd;
@@ -414,12 +448,38 @@ static int switch_dev_here(int tree) {
         return r;
 }
 
+struct switch_args {
+        int cgroup_fd, mp, ns;
+        const char *devs;
+};
+
+static int switch_in_child(void *arg) {
+        const struct switch_args *a = arg;
+        _cleanup_close_ int procs = openat(a->cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        _cleanup_close_ int tree = -EBADF;
+        char self[32];
+        int r;
+
+        /* curatefs shows devs/<id> to the container's cgroup only: join it,
+         * then clone the tree here, in our namespace (open_tree refuses to
+         * clone another namespace's mounts), then enter the container's */
+        snprintf(self, sizeof(self), "%d\n", (int)getpid());
+        if (procs < 0 || write(procs, self, strlen(self)) < 0)
+                return -errno;
+        tree = open_tree(a->mp, a->devs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (tree < 0)
+                return -errno;
+        if ((r = enter_mntns(a->ns)) < 0)
+                return r;
+        return switch_dev_here(tree);
+}
+
 static int switch_dev(const struct hotplug *h, const struct run_cgroup *cg, char **ret_error) {
-        _cleanup_close_ int mp = -EBADF, ns = -EBADF, tree = -EBADF;
+        _cleanup_close_ int mp = -EBADF, ns = -EBADF;
         char path[64], devs[REG_ID_MAX + 8];
         struct stat in_container, served;
-        pid_t pid, child;
-        int r, status;
+        pid_t pid;
+        int r;
 
         if ((r = container_pid(cg, &pid)) < 0)
                 return error_printf(ret_error, r, "container %s: no process in its cgroup: %s", h->id, strerror(-r));
@@ -433,42 +493,28 @@ static int switch_dev(const struct hotplug *h, const struct run_cgroup *cg, char
                 return error_printf(ret_error, -EXDEV,
                                     "container %s: its /dev is not served by the curatefs at %s (--mountpoint?)", h->id,
                                     h->mountpoint);
-        snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
-        ns = open(path, O_RDONLY | O_CLOEXEC);
-        if (ns < 0)
-                return error_printf(ret_error, -errno, "%s: %s", path, strerror(errno));
+        if ((ns = open_mntns(pid)) < 0)
+                return error_printf(ret_error, ns, "container %s: its mount namespace: %s", h->id, strerror(-ns));
         snprintf(devs, sizeof(devs), "devs/%s", h->id);
-        child = fork();
-        if (child < 0)
-                return error_printf(ret_error, -errno, "fork: %s", strerror(errno));
-        if (child == 0) {
-                char self[32];
-                int at = cg->devices_at >= 0 ? cg->devices_at : cg->unified_at;
-                int procs = openat(cg->dir_fd[at], "cgroup.procs", O_WRONLY | O_CLOEXEC);
-                /* curatefs shows devs/<id> to the container's cgroup only:
-                 * join it, then clone the tree here, in our namespace
-                 * (open_tree refuses to clone another namespace's mounts) */
-                snprintf(self, sizeof(self), "%d\n", (int)getpid());
-                if (procs < 0 || write(procs, self, strlen(self)) < 0)
-                        _exit(errno);
-                tree = open_tree(mp, devs, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-                if (tree < 0)
-                        _exit(errno);
-                /* setns(CLONE_NEWNS) wants a single-threaded caller: a fork is one */
-                if (setns(ns, CLONE_NEWNS) < 0)
-                        _exit(errno);
-                if (chdir("/") < 0)
-                        _exit(errno);
-                r = switch_dev_here(tree);
-                _exit(r < 0 ? -r : 0);
-        }
-        while ((r = waitpid(child, &status, 0)) < 0 && errno == EINTR)
-                ;
+        struct switch_args a = { .cgroup_fd = cg->dir_fd[cg->devices_at >= 0 ? cg->devices_at : cg->unified_at],
+                                 .mp = mp, .ns = ns, .devs = devs };
+        r = in_child(switch_in_child, &a);
+        return r < 0 ? error_printf(ret_error, r, "container %s: putting its own /dev in place: %s", h->id,
+                                    strerror(-r))
+                     : 0;
+}
+
+struct view_args {
+        int ns, tree;
+};
+
+static int view_in_child(void *arg) {
+        const struct view_args *a = arg;
+        int r = enter_mntns(a->ns);
+
         if (r < 0)
-                return error_printf(ret_error, -errno, "waitpid: %s", strerror(errno));
-        r = WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
-        return r ? error_printf(ret_error, -r, "container %s: putting its own /dev in place: %s", h->id, strerror(r))
-                 : 0;
+                return r;
+        return move_mount(a->tree, "", AT_FDCWD, "/proc/driver/nvidia", MOVE_MOUNT_F_EMPTY_PATH) < 0 ? -errno : 0;
 }
 
 /* /proc/driver/nvidia follows the new set, where curate made the view (a
@@ -483,8 +529,9 @@ static int update_nvidia_view(const struct hotplug *h, const struct run_cgroup *
         struct nvidia_host nvh = {};
         char **gpus = NULL, **caps = NULL, path[64];
         struct statfs sf;
-        pid_t pid, child;
-        int r, status;
+        struct view_args a;
+        pid_t pid;
+        int r;
 
         host = host_root_open(ret_error);
         if (host < 0)
@@ -508,27 +555,12 @@ static int update_nvidia_view(const struct hotplug *h, const struct run_cgroup *
         r = proc_nvidia_build(host, croot, gpus, caps, &tree, ret_error);
         if (r < 0 || tree < 0)
                 goto out;
-        snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
-        ns = open(path, O_RDONLY | O_CLOEXEC);
-        if (ns < 0) {
-                r = -errno;
+        if ((ns = open_mntns(pid)) < 0) {
+                r = ns;
                 goto out;
         }
-        child = fork();
-        if (child < 0) {
-                r = -errno;
-                goto out;
-        }
-        if (child == 0) {
-                if (setns(ns, CLONE_NEWNS) < 0 || chdir("/") < 0)
-                        _exit(errno);
-                if (move_mount(tree, "", AT_FDCWD, "/proc/driver/nvidia", MOVE_MOUNT_F_EMPTY_PATH) < 0)
-                        _exit(errno);
-                _exit(0);
-        }
-        while ((r = waitpid(child, &status, 0)) < 0 && errno == EINTR)
-                ;
-        r = r < 0 ? -errno : WIFEXITED(status) ? -WEXITSTATUS(status) : -EIO;
+        a = (struct view_args){ .ns = ns, .tree = tree };
+        r = in_child(view_in_child, &a);
 out:
         gpu_select_strv_free(gpus);
         gpu_select_strv_free(caps);

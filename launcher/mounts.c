@@ -56,10 +56,9 @@ static int bind_onto(int from_fd, const char *from, int target_fd, bool recursiv
         return attach(tree, target_fd);
 }
 
-/* A new filesystem instance; OPTS are "key=value" or "flag" strings. */
-static int mount_new(const char *fstype, const char *const *opts, unsigned attrs, int target_fd) {
+int mount_fs_new(const char *fstype, const char *const *opts, unsigned attrs) {
         _cleanup_close_ int fs = fsopen(fstype, FSOPEN_CLOEXEC);
-        _cleanup_close_ int mnt = -EBADF;
+        int mnt;
 
         if (fs < 0)
                 return -errno;
@@ -82,9 +81,14 @@ static int mount_new(const char *fstype, const char *const *opts, unsigned attrs
         if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                 return -errno;
         mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
-        if (mnt < 0)
-                return -errno;
-        return attach(mnt, target_fd);
+        return mnt < 0 ? -errno : mnt;
+}
+
+/* A new filesystem instance attached on TARGET_FD. */
+static int mount_new(const char *fstype, const char *const *opts, unsigned attrs, int target_fd) {
+        _cleanup_close_ int mnt = mount_fs_new(fstype, opts, attrs);
+
+        return mnt < 0 ? mnt : attach(mnt, target_fd);
 }
 
 /* The container's PATH as an O_PATH fd; -ENOENT when it does not exist. */

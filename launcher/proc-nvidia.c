@@ -41,6 +41,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include "fileio.h"
+#include "run.h"
 #include "launcher.h"
 #include "macro.h"
 #include "nvidia-proc.h"
@@ -77,20 +78,11 @@ static int fail(const struct build *b, int r, const char *path, const char *what
 }
 
 static int new_tmpfs(int *ret) {
-        static const char *const opts[][2] = { { "source", "tmpfs" }, { "mode", "0555" }, { "size", "1m" } };
-        _cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
-        int mnt;
+        static const char *const opts[] = { "mode=0555", "size=1m", NULL };
+        int mnt = mount_fs_new("tmpfs", opts, VIEW_ATTRS);
 
-        if (fs < 0)
-                return -errno;
-        for (size_t i = 0; i < ELEMENTSOF(opts); i++)
-                if (fsconfig(fs, FSCONFIG_SET_STRING, opts[i][0], opts[i][1], 0) < 0)
-                        return -errno;
-        if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-                return -errno;
-        mnt = fsmount(fs, FSMOUNT_CLOEXEC, VIEW_ATTRS);
         if (mnt < 0)
-                return -errno;
+                return mnt;
         *ret = mnt;
         return 0;
 }

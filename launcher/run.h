@@ -41,3 +41,6 @@ int run_main(const struct run_config *cfg);
  * the new mount namespace (and pid/user namespaces), before privileges are
  * dropped. On failure *ret_error says which path and why. */
 int mounts_setup(const struct run_config *cfg, char **ret_error);
+/* A new, detached filesystem instance (fsopen/fsmount): OPTS are "key=value"
+ * or "flag" strings, ATTRS MOUNT_ATTR_*. An O_CLOEXEC mount fd or -errno. */
+int mount_fs_new(const char *fstype, const char *const *opts, unsigned attrs);
