@@ -204,6 +204,9 @@ static int update_v1(int dir_fd, const struct device_list *old, const struct dev
                 return error_printf(ret_error, r, "device rules: %s", strerror(-r));
         for (size_t i = 0; i < new->n; i++) {
                 struct dev_rule rule = node_rule(&new->nodes[i]);
+                ssize_t k = find_path(old, new->nodes[i].path);
+                if (k >= 0 && streq(old->nodes[k].access, new->nodes[i].access))
+                        continue; /* allowed already */
                 if ((r = write_line(dir_fd, "devices.allow", &rule, ret_error)) < 0)
                         return r;
         }
@@ -601,18 +604,22 @@ static int hotplug_locked(const struct hotplug *h, char **ret_error) {
         if (r < 0)
                 goto out;
         /* the order that never grants more than the old or the new set */
+        /* a step that fails half-way (one rule of several written) is
+         * undone with the rest: the cgroup is put back to the old set */
         if (h->add) {
                 r = update_cgroup(&cg, &old, &new, ret_error);
-                if (r >= 0 && (r = device_list_register(h->id, &new, ret_error)) < 0)
-                        (void)update_cgroup(&cg, &new, &old, NULL);
-                if (r >= 0 && shared_dev && (r = switch_dev(h, &cg, ret_error)) < 0) {
+                if (r >= 0)
+                        r = device_list_register(h->id, &new, ret_error);
+                if (r >= 0 && shared_dev && (r = switch_dev(h, &cg, ret_error)) < 0)
                         (void)reg_remove(h->id);
+                if (r < 0)
                         (void)update_cgroup(&cg, &new, &old, NULL);
-                }
         } else {
                 r = device_list_register(h->id, &new, ret_error);
-                if (r >= 0 && (r = update_cgroup(&cg, &old, &new, ret_error)) < 0)
+                if (r >= 0 && (r = update_cgroup(&cg, &old, &new, ret_error)) < 0) {
                         (void)device_list_register(h->id, &old, NULL);
+                        (void)update_cgroup(&cg, &new, &old, NULL);
+                }
         }
         if (r >= 0) {
                 _cleanup_free_ char *error = NULL;

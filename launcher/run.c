@@ -93,8 +93,14 @@ static int validate_paths(const struct policy *p, char **ret_error) {
 static int resolve_nvidia_view(int root_fd, struct run_config *cfg, char **ret_error) {
         _cleanup_free_ char *error = NULL;
         struct nvidia_host host = {};
-        int r = nvidia_discover(root_fd, &host, &error);
+        _cleanup_close_ int nv = open_beneath(root_fd, "proc/driver/nvidia", O_PATH | O_DIRECTORY);
+        int r;
 
+        /* no driver directory: nothing to curate, and no /proc/devices to
+         * read on every run of a host without NVIDIA GPUs */
+        if (nv == -ENOENT)
+                return 0;
+        r = nvidia_discover(root_fd, &host, &error);
         if (r == -ENODEV)
                 return 0; /* no NVIDIA driver: nothing to curate */
         cfg->nvidia_view = true;
