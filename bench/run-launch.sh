@@ -1,7 +1,10 @@
 #!/bin/bash
 # curate launch benchmark: how long `curate run -- /bin/true` takes, side by
-# side with bubblewrap and unshare, and the first run that has to start the
-# curatefs daemon. Prints figures; not a test.
+# side with bubblewrap (with the same isolation: pid, IPC, UTS and cgroup
+# namespaces and a read-only /sys) and unshare, and the first run that has to
+# start the curatefs daemon; then what the default seccomp filter costs a
+# syscall-heavy loop (getpid ns/call natively, inside with the filter and
+# inside without it). Prints figures; not a test.
 #
 #   sudo bench/run-launch.sh            (from the source root, after meson compile)
 #
@@ -119,6 +122,7 @@ run_case() {
 L_CUR="curate run -- /bin/true"
 L_MEM="curate run --memory 256M -- /bin/true"
 L_BWRAP="bwrap --dev-bind / / --dev /dev --proc /proc /bin/true"
+L_BWRAP_ISO="bwrap --dev-bind / / --dev /dev --proc /proc --unshare-pid --unshare-ipc --unshare-uts --unshare-cgroup --ro-bind /sys /sys /bin/true"
 L_UNSHARE="unshare -m /bin/true"
 L_FIRST="first run: curate run --memory 256M (starts the daemon)"
 L_DEV="curate run --device /dev/fuse -- /bin/true"
@@ -130,6 +134,8 @@ for ((round = 0; round < ROUNDS; round++)); do
 	run_case "$L_MEM" -- "$CURATE" run --mountpoint "$MNT" --memory 256M -- /bin/true
 	if command -v "$BWRAP" >/dev/null 2>&1; then
 		run_case "$L_BWRAP" -- "$BWRAP" --dev-bind / / --dev /dev --proc /proc /bin/true
+		run_case "$L_BWRAP_ISO" -- "$BWRAP" --dev-bind / / --dev /dev --proc /proc --unshare-pid --unshare-ipc \
+			--unshare-uts --unshare-cgroup --ro-bind /sys /sys /bin/true
 	fi
 	run_case "$L_UNSHARE" -- unshare -m /bin/true
 	# one device node passed through: curate also registers it with curatefs
@@ -178,9 +184,11 @@ verdict() { # VALUE OP TARGET -> met / NOT met / n/a
 	awk -v v="$1" -v t="$3" 'BEGIN { print (v <= t) ? "met" : "NOT met" }'
 }
 
-bw=$(field median_ms "$L_BWRAP")
+bw=$(field median_ms "$L_BWRAP_ISO")
 echo "curate launch benchmark: $(uname -r), $(nproc) CPUs, load before timing $load;"
 echo "median of $RUNS runs (fork to waitpid), best median of $ROUNDS interleaved rounds; first run: $FIRST_RUNS runs"
+echo
+echo "(median / bwrap: against bwrap with the same isolation, the second bwrap row)"
 echo
 echo "| command | median ms | p90 ms | min ms | runs | median / bwrap |"
 echo "|---|---:|---:|---:|---:|---:|"
@@ -196,4 +204,24 @@ echo "- curate run --memory 256M median ${mem:--} ms <= bwrap median ${bw:--} ms
 echo "- first run median ${first:--} ms <= 3 x bwrap median (${three_bw:--} ms): $(verdict "$first" "<=" "$three_bw")"
 dev=$(field median_ms "$L_DEV"); bwdev=$(field median_ms "$L_BWRAP_DEV")
 echo "- with one device: curate ${dev:--} ms vs bwrap ${bwdev:--} ms ($(ratio "$dev" "$bwdev")x; curate also enforces it in the device cgroup)"
+
+# ---------------------------------------------------------------- seccomp cost
+GETPID=$BUILD/bench/getpid-loop
+if [ -x "$GETPID" ]; then
+	# the binary must be reachable inside: the build tree is on the host root
+	echo
+	echo "getpid(2) loop, best of 10 rounds of 100,000 calls (ns/call):"
+	echo
+	echo "| where | ns/call | Seccomp |"
+	echo "|---|---:|---:|"
+	for how in native default unconfined; do
+		case $how in
+		native) out=$("$GETPID") ;;
+		default) out=$("$CURATE" run --mountpoint "$MNT" -- "$GETPID") ;;
+		unconfined) out=$("$CURATE" run --mountpoint "$MNT" --seccomp unconfined -- "$GETPID") ;;
+		esac
+		printf '| %s | %s | %s |\n' "$how" "$(sed -n 's/^getpid ns\/call: *//p' <<<"$out")" \
+			"$(sed -n 's/^seccomp: *Seccomp:[[:space:]]*//p' <<<"$out")"
+	done
+fi
 exit 0

@@ -1,4 +1,5 @@
 #include "config.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -270,15 +271,12 @@ static int noop_init(const struct level *child, const struct level *parent, unsi
 }
 
 /* v1 cpuset: a new cgroup starts with empty cpuset.cpus and cpuset.mems
- * and refuses tasks (ENOSPC) until both are set (cgroups/cpusets.rst);
- * copy the parent's into the empty ones. "curate/" is shared, so it is
- * checked on every run: another run may have just created it. */
-static int v1_init(const struct level *child, const struct level *parent, unsigned controllers,
-                   char **ret_error) {
+ * and refuses tasks (ENOSPC) until both are set (cgroups/cpusets.rst),
+ * unless its parent has cgroup.clone_children, which copies them at
+ * mkdir. Copy the parent's into the empty ones. */
+static int v1_copy_cpuset(const struct level *child, const struct level *parent, char **ret_error) {
         static const char *const files[] = { "cpuset.mems", "cpuset.cpus" };
 
-        if (!(controllers & 1u << CG_CPUSET))
-                return 0;
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 _cleanup_free_ char *have = NULL, *want = NULL;
                 int r = read_trimmed(child, files[i], &have, ret_error);
@@ -295,6 +293,33 @@ static int v1_init(const struct level *child, const struct level *parent, unsign
         return 0;
 }
 
+static int v1_init(const struct level *child, const struct level *parent, unsigned controllers,
+                   char **ret_error) {
+        _cleanup_free_ char *cpus = NULL;
+        _cleanup_close_ int grand = -EBADF;
+        int r;
+
+        if (!(controllers & 1u << CG_CPUSET))
+                return 0;
+        /* "curate/" has cgroup.clone_children set: a run's cgroup starts
+         * with its cpus and mems (one read here, no write) */
+        r = read_trimmed(child, "cpuset.cpus", &cpus, ret_error);
+        if (r < 0 || *cpus)
+                return r;
+        /* the first run on this host (or "curate/" made by another run
+         * that has not set it up yet): "curate/" from its parent, then
+         * the flag, then this one */
+        grand = openat(parent->fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (grand < 0)
+                return error_printf(ret_error, -errno, "%s/..: %s", parent->path, strerror(errno));
+        const struct level top = { .fd = grand, .path = parent->path };
+        r = v1_copy_cpuset(parent, &top, ret_error);
+        if (r >= 0)
+                r = write_file(parent, "cgroup.clone_children", "1", ret_error);
+        if (r >= 0)
+                r = v1_copy_cpuset(child, parent, ret_error);
+        return r;
+}
 
 static bool has_word(const char *list, const char *word) {
         size_t n = strlen(word);
@@ -355,8 +380,40 @@ static int remove_dir(int parent_fd, const char *name) {
         return unlinkat(parent_fd, name, AT_REMOVEDIR) == 0 ? 0 : -errno;
 }
 
-/* Remove CG's directories; EBUSY is retried until DEADLINE: the kernel
- * lets go of a cgroup some time after its last task has exited. */
+/* FN on each child cgroup of DIR_FD (a delegated cgroup's, made by the
+ * command), depth first: children before their parent. */
+static void for_each_child(int dir_fd, void (*fn)(int parent_fd, const char *name, int64_t deadline),
+                           int64_t deadline) {
+        int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_closedir_ DIR *d = fd < 0 ? NULL : fdopendir(fd);
+
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        for (struct dirent *de; (de = readdir(d));)
+                if (de->d_type == DT_DIR && !streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        fn(dirfd(d), de->d_name, deadline);
+}
+
+/* rmdir NAME in PARENT_FD, its child cgroups first; EBUSY is retried
+ * until DEADLINE: the kernel lets go of a cgroup some time after its last
+ * task has exited. */
+static void remove_tree(int parent_fd, const char *name, int64_t deadline) {
+        _cleanup_close_ int fd = openat(parent_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        long wait = 1000 * 1000;
+
+        if (fd >= 0)
+                for_each_child(fd, remove_tree, deadline);
+        while (remove_dir(parent_fd, name) == -EBUSY && now_ns() < deadline) {
+                sleep_ns(wait);
+                if (wait < 20 * 1000 * 1000)
+                        wait *= 2;
+        }
+}
+
+/* Remove CG's directories (a delegated one's children first). */
 static void remove_cgroups(struct run_cgroup *cg, int64_t deadline) {
         for (int i = 0; i < cg->n; i++) {
                 const char *name = strrchr(cg->path[i], '/');
@@ -365,6 +422,10 @@ static void remove_cgroups(struct run_cgroup *cg, int64_t deadline) {
 
                 if (parent < 0 || !name)
                         continue;
+                if (cg->deleg_path[i]) {
+                        remove_tree(parent, name + 1, deadline);
+                        continue;
+                }
                 while (remove_dir(parent, name + 1) == -EBUSY && now_ns() < deadline) {
                         sleep_ns(wait);
                         if (wait < 20 * 1000 * 1000)
@@ -378,6 +439,10 @@ static void run_cgroup_free(struct run_cgroup *cg) {
                 if (cg->dir_fd[i] >= 0)
                         close(cg->dir_fd[i]);
                 free(cg->path[i]);
+                free(cg->mount[i]);
+                if (cg->deleg_path[i])
+                        close(cg->deleg_fd[i]);
+                free(cg->deleg_path[i]);
         }
         *cg = (struct run_cgroup){ .n = 0, .devices_at = -1, .unified_at = -1 };
 }
@@ -425,8 +490,6 @@ static int create_in(const struct cg_hier *h, const struct policy *p, const char
         if (r >= 0)
                 r = make_level(&root, CURATE_CGROUP, true, &shared, ret_error);
         if (r >= 0)
-                r = ops->init(&shared, &root, h->controllers, ret_error);
-        if (r >= 0)
                 r = ops->enable(&shared, h->controllers, needed, ret_error);
         if (r >= 0)
                 r = make_level(&shared, name, shared_name, &run, ret_error);
@@ -435,6 +498,7 @@ static int create_in(const struct cg_hier *h, const struct policy *p, const char
         k = cg->n++;
         cg->dir_fd[k] = TAKE_FD(run.fd);
         cg->path[k] = TAKE_PTR(run.path);
+        cg->mount[k] = TAKE_PTR(root_path);
         const struct level lv = { .fd = cg->dir_fd[k], .path = cg->path[k] };
         r = ops->init(&lv, &shared, h->controllers, ret_error);
         if (r >= 0)
@@ -557,12 +621,68 @@ int run_cgroup_join(const struct cg_layout *l, const char *path, struct run_cgro
                         return r;
                 }
                 cg.dir_fd[cg.n] = fd;
+                cg.mount[cg.n] = TAKE_PTR(root_path);
                 cg.path[cg.n++] = full;
                 note_hierarchy(l, i, cg.n - 1, &cg);
         }
         if (cg.n == 0)
                 return error_printf(ret_error, -ENOENT, "cgroup %s does not exist in any cgroup hierarchy", path);
         *ret = cg;
+        return 0;
+}
+
+/* ---- delegation ---- */
+
+/* v2: every controller LV offers, enabled for its children (before the
+ * child exists and while LV holds no process: the "no internal
+ * processes" rule); one the kernel refuses is skipped, as v2_enable does
+ * for controllers no limit asked for. */
+static int enable_all(const struct level *lv, char **ret_error) {
+        _cleanup_free_ char *offered = NULL;
+        char *save = NULL, word[64];
+        int r = read_trimmed(lv, "cgroup.controllers", &offered, ret_error);
+
+        if (r < 0)
+                return r;
+        for (char *c = strtok_r(offered, " \n", &save); c; c = strtok_r(NULL, " \n", &save)) {
+                snprintf(word, sizeof(word), "+%s", c);
+                (void)write_value(lv, "cgroup.subtree_control", word);
+        }
+        return 0;
+}
+
+static int delegate_in(struct run_cgroup *cg, int i, char **ret_error) {
+        const struct level run = { .fd = cg->dir_fd[i], .path = cg->path[i] };
+        _cleanup_(level_done) struct level child = { .fd = -EBADF };
+        bool v2 = faccessat(run.fd, "cgroup.controllers", F_OK, 0) == 0;
+        int r = 0;
+
+        if (v2)
+                r = enable_all(&run, ret_error);
+        if (r >= 0)
+                r = make_level(&run, RUN_CGROUP_DELEGATED, false, &child, ret_error);
+        if (r < 0)
+                return r;
+        /* v1 cpuset: a new cgroup takes no task until cpus and mems are set */
+        if (!v2 && faccessat(child.fd, "cpuset.cpus", F_OK, 0) == 0)
+                r = v1_init(&child, &run, 1u << CG_CPUSET, ret_error);
+        if (r < 0) {
+                (void)remove_dir(run.fd, RUN_CGROUP_DELEGATED);
+                return r;
+        }
+        cg->deleg_fd[i] = TAKE_FD(child.fd);
+        cg->deleg_path[i] = TAKE_PTR(child.path);
+        return 0;
+}
+
+int run_cgroup_delegate(struct run_cgroup *cg, char **ret_error) {
+        if (!cg->transient)
+                return error_printf(ret_error, -EINVAL, "only a transient cgroup can be delegated");
+        for (int i = 0; i < cg->n; i++) {
+                int r = delegate_in(cg, i, ret_error);
+                if (r < 0)
+                        return r; /* run_cgroup_destroy removes what was made */
+        }
         return 0;
 }
 
@@ -574,6 +694,8 @@ int run_cgroup_attach(const struct run_cgroup *cg, pid_t pid) {
         snprintf(text, sizeof(text), "%d", (int)pid);
         for (int i = 0; i < cg->n; i++) {
                 struct level lv = { .fd = cg->dir_fd[i], .path = cg->path[i] };
+                if (cg->deleg_path[i])
+                        lv = (struct level){ .fd = cg->deleg_fd[i], .path = cg->deleg_path[i] };
                 int r = write_value(&lv, "cgroup.procs", text);
                 if (r < 0)
                         return r;
@@ -677,14 +799,52 @@ static void empty_cgroup(int dir_fd, int64_t deadline) {
         }
 }
 
+/* The same for a delegated cgroup's children (cgroup.kill already took
+ * them on v2; on v1 each is emptied), then the cgroup itself. */
+static void empty_tree(int parent_fd, const char *name, int64_t deadline) {
+        _cleanup_close_ int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+        if (fd < 0)
+                return;
+        for_each_child(fd, empty_tree, deadline);
+        empty_cgroup(fd, deadline);
+}
+
+/* Most runs leave nothing behind (a pid namespace's processes are gone
+ * once its init has exited): one rmdir, which fails (EBUSY) while a
+ * process is left; only then the kill and the wait. */
+static bool removed_at_once(const struct run_cgroup *cg, int i) {
+        const char *name = strrchr(cg->path[i], '/');
+        _cleanup_close_ int parent = -EBADF;
+
+        if (cg->deleg_path[i] || !name || cg->dir_fd[i] < 0)
+                return false;
+        parent = openat(cg->dir_fd[i], "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return parent >= 0 && unlinkat(parent, name + 1, AT_REMOVEDIR) == 0;
+}
+
 void run_cgroup_destroy(struct run_cgroup *cg) {
         if (cg->transient && cg->n > 0) {
                 int64_t deadline = now_ns() + DESTROY_KILL_NS;
+                bool left = false;
+
                 for (int i = 0; i < cg->n; i++)
+                        if (removed_at_once(cg, i)) {
+                                close(cg->dir_fd[i]);
+                                cg->dir_fd[i] = -EBADF;
+                        } else
+                                left = true;
+                for (int i = 0; left && i < cg->n; i++) {
                         /* a plain directory (the unit tests') holds no processes */
-                        if (cg->dir_fd[i] >= 0 && is_cgroupfs(cg->dir_fd[i]))
+                        if (cg->dir_fd[i] < 0 || !is_cgroupfs(cg->dir_fd[i]))
+                                continue;
+                        if (cg->deleg_path[i])
+                                empty_tree(cg->dir_fd[i], ".", deadline);
+                        else
                                 empty_cgroup(cg->dir_fd[i], deadline);
-                remove_cgroups(cg, now_ns() + DESTROY_RMDIR_NS);
+                }
+                if (left)
+                        remove_cgroups(cg, now_ns() + DESTROY_RMDIR_NS);
         }
         run_cgroup_free(cg);
 }

@@ -241,6 +241,14 @@ static int update_v2(int dir_fd, const struct device_list *new, char **ret_error
 
 static int update_cgroup(const struct run_cgroup *cg, const struct device_list *old, const struct device_list *new,
                          char **ret_error) {
+        /* v1 copies a parent's device list into a child cgroup when the
+         * child is made and never adds to it later: the cgroups of a
+         * --delegate container would not follow an add */
+        if (cg->devices_at >= 0 && faccessat(cg->dir_fd[cg->devices_at], RUN_CGROUP_DELEGATED, F_OK, 0) == 0)
+                return error_printf(ret_error, -EOPNOTSUPP,
+                                    "its cgroup is delegated (--delegate): on cgroup v1 the cgroups below it keep "
+                                    "the device list they were made with, so its devices cannot change while it "
+                                    "runs; give them at start");
         if (cg->devices_at >= 0)
                 return update_v1(cg->dir_fd[cg->devices_at], old, new, ret_error);
         return update_v2(cg->dir_fd[cg->unified_at], new, ret_error);
@@ -333,12 +341,23 @@ static void report(const struct hotplug *h, const struct device_list *old, const
  * or, when a move fails, moved back and the new tree taken off again. The
  * old /dev stays covered below (detaching it would take the new one too). */
 
+/* The cgroup the container's processes are in: its transient cgroup, or
+ * with --delegate the child of it the command was started in. */
+static int members_fd(const struct run_cgroup *cg) {
+        int at = cg->devices_at >= 0 ? cg->devices_at : cg->unified_at;
+        int fd = openat(cg->dir_fd[at], RUN_CGROUP_DELEGATED, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+        if (fd < 0 && errno == ENOENT)
+                fd = fcntl(cg->dir_fd[at], F_DUPFD_CLOEXEC, 3);
+        return fd < 0 ? -errno : fd;
+}
+
 /* The first process of the container's cgroup: its mount namespace is the
- * container's (curate's init with --pid, else the command). */
+ * container's (curate's init, or the command with --share pid). */
 static int container_pid(const struct run_cgroup *cg, pid_t *ret) {
         _cleanup_free_ char *text = NULL;
-        int at = cg->devices_at >= 0 ? cg->devices_at : cg->unified_at;
-        int r = read_file_at(cg->dir_fd[at], "cgroup.procs", &text, NULL);
+        _cleanup_close_ int fd = members_fd(cg);
+        int r = fd < 0 ? fd : read_file_at(fd, "cgroup.procs", &text, NULL);
         long pid;
 
         if (r < 0)
@@ -390,15 +409,22 @@ struct submount {
 };
 
 /* The mounts directly on /dev (the topmost /dev mount), from mountinfo:
- * "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...". */
-static int dev_submounts(struct submount *subs, size_t max, size_t *ret_n) {
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+ * "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...". PROC_FD is our own namespace's
+ * /proc: the container's /proc (its own pid namespace) has no entry for
+ * us, while a mountinfo opened now lists the namespace we are in now. */
+static int dev_submounts(int proc_fd, struct submount *subs, size_t max, size_t *ret_n) {
+        int fd = openat(proc_fd, "self/mountinfo", O_RDONLY | O_CLOEXEC);
+        _cleanup_fclose_ FILE *f = fd < 0 ? NULL : fdopen(fd, "re");
         char line[4096];
         long dev_id = -1;
         size_t n = 0;
 
-        if (!f)
-                return -errno;
+        if (!f) {
+                int r = -errno;
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
         while (fgets(line, sizeof(line), f)) {
                 long id, parent;
                 char mp[256];
@@ -422,11 +448,11 @@ static int dev_submounts(struct submount *subs, size_t max, size_t *ret_n) {
 
 /* In the container's mount namespace: TREE over /dev, the submounts moved
  * onto it. 0 or -errno, with the container's /dev as it was on failure. */
-static int switch_dev_here(int tree) {
+static int switch_dev_here(int proc_fd, int tree) {
         struct submount subs[16];
         _cleanup_close_ int old = -EBADF;
         size_t n = 0, moved = 0;
-        int r = dev_submounts(subs, ELEMENTSOF(subs), &n);
+        int r = dev_submounts(proc_fd, subs, ELEMENTSOF(subs), &n);
 
         if (r < 0)
                 return r;
@@ -459,10 +485,12 @@ struct switch_args {
 static int switch_in_child(void *arg) {
         const struct switch_args *a = arg;
         _cleanup_close_ int procs = openat(a->cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
-        _cleanup_close_ int tree = -EBADF;
+        _cleanup_close_ int tree = -EBADF, proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
         char self[32];
         int r;
 
+        if (proc < 0)
+                return -errno;
         /* curatefs shows devs/<id> to the container's cgroup only: join it,
          * then clone the tree here, in our namespace (open_tree refuses to
          * clone another namespace's mounts), then enter the container's */
@@ -474,7 +502,7 @@ static int switch_in_child(void *arg) {
                 return -errno;
         if ((r = enter_mntns(a->ns)) < 0)
                 return r;
-        return switch_dev_here(tree);
+        return switch_dev_here(proc, tree);
 }
 
 static int switch_dev(const struct hotplug *h, const struct run_cgroup *cg, char **ret_error) {
@@ -499,8 +527,10 @@ static int switch_dev(const struct hotplug *h, const struct run_cgroup *cg, char
         if ((ns = open_mntns(pid)) < 0)
                 return error_printf(ret_error, ns, "container %s: its mount namespace: %s", h->id, strerror(-ns));
         snprintf(devs, sizeof(devs), "devs/%s", h->id);
-        struct switch_args a = { .cgroup_fd = cg->dir_fd[cg->devices_at >= 0 ? cg->devices_at : cg->unified_at],
-                                 .mp = mp, .ns = ns, .devs = devs };
+        _cleanup_close_ int members = members_fd(cg);
+        if (members < 0)
+                return error_printf(ret_error, members, "container %s: its cgroup: %s", h->id, strerror(-members));
+        struct switch_args a = { .cgroup_fd = members, .mp = mp, .ns = ns, .devs = devs };
         r = in_child(switch_in_child, &a);
         return r < 0 ? error_printf(ret_error, r, "container %s: putting its own /dev in place: %s", h->id,
                                     strerror(-r))

@@ -26,6 +26,12 @@ struct run_cgroup {
         int n;                    /* hierarchies the command is placed in */
         int dir_fd[CG_HIER_MAX];  /* O_DIRECTORY|O_CLOEXEC fd of the cgroup in each */
         char *path[CG_HIER_MAX];  /* for messages: "/sys/fs/cgroup/memory/curate/run-123" */
+        char *mount[CG_HIER_MAX]; /* the hierarchy's mount point: "/sys/fs/cgroup/memory" */
+        /* --delegate: "PATH/" RUN_CGROUP_DELEGATED below each, where the
+         * command runs and which it may write; deleg_fd[i] is open only
+         * where deleg_path[i] is set */
+        int deleg_fd[CG_HIER_MAX];
+        char *deleg_path[CG_HIER_MAX];
         bool transient;           /* created here: emptied and removed by run_cgroup_destroy */
         int devices_at;           /* index of the v1 devices cgroup in dir_fd, -1: none */
         int unified_at;           /* index of the cgroup2 one, -1: none */
@@ -45,11 +51,23 @@ int run_cgroup_join(const struct cg_layout *l, const char *path, struct run_cgro
 /* Create (or open, when it exists) the long-lived "curate/NAME" in every
  * hierarchy: no limits, never removed (the shared daemon's own cgroup). */
 int run_cgroup_open_shared(const struct cg_layout *l, const char *name, struct run_cgroup *ret, char **ret_error);
-/* Move PID into the cgroup in every hierarchy. */
+/* --delegate: make the cgroup the command runs in, "container" below the
+ * transient one in every hierarchy (on cgroup v2 with every controller the
+ * transient one offers enabled for it). The limits stay on the transient
+ * cgroup, out of the command's reach; below it the command may make child
+ * cgroups and limit them, never above those limits (the kernel's
+ * hierarchical limits). Call it after the device rules are set: a v1
+ * devices cgroup copies its parent's list when it is made, and refuses a
+ * new default behaviour once it has children. */
+#define RUN_CGROUP_DELEGATED "container"
+int run_cgroup_delegate(struct run_cgroup *cg, char **ret_error);
+/* Move PID into the cgroup in every hierarchy (the delegated one where
+ * there is one). */
 int run_cgroup_attach(const struct run_cgroup *cg, pid_t pid);
-/* Transient: kill what is left inside (v2 cgroup.kill, else SIGKILL the
- * listed pids until empty) and remove the directories (and "curate/" when
- * it became empty is left alone: other runs share it). Always closes fds. */
+/* Transient: kill what is left inside, below it too (v2 cgroup.kill, else
+ * SIGKILL the listed pids of each cgroup until empty) and remove the
+ * directories, children first ("curate/" is left alone: other runs share
+ * it). Always closes fds. */
 void run_cgroup_destroy(struct run_cgroup *cg);
 
 /* ---- daemon.c ---- */

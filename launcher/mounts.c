@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -22,9 +23,12 @@
 struct mount_ctx {
         const struct policy *p;
         const struct run_config *cfg;
+        const struct cg_shown *cg; /* the command's cgroups; n == 0: none */
         int root_fd;    /* the container's root: / or the --rootfs bind */
         int mp_fd;      /* the curatefs mount point (host path) */
         int devnull_fd; /* the host's /dev/null, bound over masked files */
+        int cgroupfs_fd; /* the host's /sys/fs/cgroup, read before /sys is replaced */
+        int cg_fd[CG_HIER_MAX]; /* cg's directories, opened in this namespace */
         char **ret_error;
 };
 
@@ -38,8 +42,8 @@ static int attach(int tree_fd, int target_fd) {
 }
 
 /* A copy of the mount(s) at FROM_FD (+ FROM, may be "") attached on TARGET_FD;
- * with ATTRS (MOUNT_ATTR_*, recursively) set on the copy. */
-static int bind_onto(int from_fd, const char *from, int target_fd, bool recursive, unsigned attrs) {
+ * with ATTRS (MOUNT_ATTR_*, recursively) set on the copy, CLEAR cleared. */
+static int bind_onto(int from_fd, const char *from, int target_fd, bool recursive, unsigned attrs, unsigned clear) {
         unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
         _cleanup_close_ int tree = -EBADF;
 
@@ -48,8 +52,8 @@ static int bind_onto(int from_fd, const char *from, int target_fd, bool recursiv
         tree = open_tree(from_fd, from, flags);
         if (tree < 0)
                 return -errno;
-        if (attrs) {
-                struct mount_attr attr = { .attr_set = attrs };
+        if (attrs || clear) {
+                struct mount_attr attr = { .attr_set = attrs, .attr_clr = clear };
                 if (mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof(attr)) < 0)
                         return -errno;
         }
@@ -103,6 +107,7 @@ struct mount_op {
         int from_fd;      /* OP_BIND: FROM_FD + FROM (may be "") */
         const char *from;
         bool recursive, ro;
+        bool rw;          /* OP_BIND: writable even where the source is read-only here (--read-only) */
         const char *fstype; /* OP_NEW */
         const char *const *opts;
         unsigned attrs;   /* OP_NEW: of the new mount; OP_BIND: set on the copy */
@@ -115,9 +120,9 @@ static int apply_op(const struct mount_ctx *c, const struct mount_op *op, int ta
         switch (op->kind) {
         case OP_BIND:
                 return bind_onto(op->from_fd, op->from, target_fd, op->recursive,
-                                 op->attrs | (op->ro ? MOUNT_ATTR_RDONLY : 0));
+                                 op->attrs | (op->ro ? MOUNT_ATTR_RDONLY : 0), op->rw ? MOUNT_ATTR_RDONLY : 0);
         case OP_BIND_SELF:
-                return bind_onto(target_fd, "", target_fd, op->recursive, op->ro ? MOUNT_ATTR_RDONLY : 0);
+                return bind_onto(target_fd, "", target_fd, op->recursive, op->ro ? MOUNT_ATTR_RDONLY : 0, 0);
         case OP_NEW:
                 return mount_new(op->fstype, op->opts, op->attrs, target_fd);
         case OP_MASK:
@@ -125,7 +130,7 @@ static int apply_op(const struct mount_ctx *c, const struct mount_op *op, int ta
                         return -errno;
                 if (S_ISDIR(st.st_mode))
                         return mount_new("tmpfs", mask_opts, ATTR_LOCKED_DOWN, target_fd);
-                return bind_onto(c->devnull_fd, "", target_fd, false, 0);
+                return bind_onto(c->devnull_fd, "", target_fd, false, 0, 0);
         }
         return -EINVAL;
 }
@@ -160,6 +165,38 @@ static int fail(const struct mount_ctx *c, int r, const char *what, const char *
         return error_printf(c->ret_error, r, "%s on %s: %s", what, path, strerror(-r));
 }
 
+/* --read-only: the root and everything mounted below it read-only in this
+ * mount namespace (the host's mounts are not touched: these are copies).
+ * Made first, so that what curate mounts afterwards (/tmp, /dev/shm,
+ * --bind, --tmpfs) stays writable, as systemd's ProtectSystem=strict. */
+static int setup_read_only_root(const struct mount_ctx *c) {
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+
+        if (!c->p->read_only_root)
+                return 0;
+        if (mount_setattr(c->root_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+                return fail(c, -errno, "making the root read-only", c->p->rootfs ? c->p->rootfs : "/");
+        return 0;
+}
+
+/* The host's /proc kept (--share pid without --rootfs) stays writable under
+ * --read-only (/proc/self/oom_score_adj, attr/): an API filesystem, as
+ * ProtectSystem= leaves it; its knobs are made read-only with the default
+ * read-only paths later. */
+static int read_write_again(const struct mount_ctx *c, const char *path) {
+        struct mount_attr attr = { .attr_clr = MOUNT_ATTR_RDONLY };
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!c->p->read_only_root)
+                return 0;
+        fd = target(c, path);
+        if (fd < 0)
+                return fail(c, fd, "opening", path);
+        if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+                return fail(c, -errno, "making writable again", path);
+        return 0;
+}
+
 static int setup_proc(const struct mount_ctx *c) {
         static const char *const none[] = { NULL };
         const struct mount_op fresh = { .kind = OP_NEW, .fstype = "proc", .opts = none,
@@ -168,22 +205,131 @@ static int setup_proc(const struct mount_ctx *c) {
         int r;
 
         if (!c->p->pid_ns && !c->p->rootfs)
-                return 0;
+                return read_write_again(c, "/proc");
         r = mount_on(c, "/proc", c->p->pid_ns ? &fresh : &host);
         if (r == 1)
                 r = -ENOENT;
         return r < 0 ? fail(c, r, "mounting proc", "/proc") : 0;
 }
 
-/* Inside a --rootfs: the host's /sys, read-only (as runc mounts sysfs). */
+/* /sys read-only, as runc mounts it: a fresh sysfs, with none of the
+ * host's submounts (debugfs, tracefs, securityfs, fusectl, bpffs, pstore,
+ * configfs) below it. Where the caller may not mount one (a user namespace
+ * that does not own the network namespace: sysfs_get_tree() asks for it),
+ * the host's, bound recursively and read-only. Kernel tunables under /sys
+ * then fail with EROFS. */
 static int setup_sys(const struct mount_ctx *c) {
-        const struct mount_op op = { .kind = OP_BIND, .from_fd = AT_FDCWD, .from = "/sys", .recursive = true, .ro = true };
+        static const char *const none[] = { NULL };
+        const struct mount_op fresh = { .kind = OP_NEW, .fstype = "sysfs", .opts = none, .attrs = ATTR_LOCKED_DOWN };
+        const struct mount_op host = { .kind = OP_BIND, .from_fd = AT_FDCWD, .from = "/sys", .recursive = true,
+                                       .ro = true, .attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
         int r;
 
-        if (!c->p->rootfs)
+        r = mount_on(c, "/sys", &fresh);
+        if (r == -EPERM)
+                r = mount_on(c, "/sys", &host);
+        if (r == 1 && c->p->rootfs)
+                return 0; /* a rootfs without /sys */
+        return r != 0 ? fail(c, r == 1 ? -ENOENT : r, "mounting sysfs read-only", "/sys") : 0;
+}
+
+/* The index in CG of the hierarchy mounted at /sys/fs/cgroup/MOUNT ("":
+ * at /sys/fs/cgroup itself), or -1. */
+static int cg_index(const struct cg_shown *cg, const char *mount) {
+        for (int i = 0; i < cg->n; i++)
+                if (streq(cg->mount[i], mount))
+                        return i;
+        return -1;
+}
+
+/* NAME in the container's new /sys/fs/cgroup (at DIR_FD): the host entry's
+ * twin. A hierarchy holding the command's cgroup shows that cgroup and what
+ * is below it, read-only; one where curate made no cgroup (on this hybrid
+ * host: freezer, name=systemd) stays an empty directory rather than show
+ * the host's tree. Symbolic links (cpu -> cpu,cpuacct) are copied. */
+static int cgroupfs_entry(const struct mount_ctx *c, int dir_fd, const struct dirent *de) {
+        const struct mount_op ro = { .kind = OP_BIND, .from = "", .ro = true,
+                                     .attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
+        char link[PATH_MAX];
+        _cleanup_close_ int fd = -EBADF;
+        struct mount_op op = ro;
+        ssize_t n;
+        int i;
+
+        if (de->d_type == DT_LNK) {
+                n = readlinkat(c->cgroupfs_fd, de->d_name, link, sizeof(link) - 1);
+                if (n < 0)
+                        return -errno;
+                link[n] = 0;
+                return symlinkat(link, dir_fd, de->d_name) < 0 ? -errno : 0;
+        }
+        if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
                 return 0;
-        r = mount_on(c, "/sys", &op);
-        return r < 0 ? fail(c, r, "mounting sysfs", "/sys") : 0;
+        if (mkdirat(dir_fd, de->d_name, 0555) < 0)
+                return -errno;
+        i = cg_index(c->cg, de->d_name);
+        if (i < 0)
+                return 0;
+        fd = openat(dir_fd, de->d_name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        op.from_fd = c->cg_fd[i];
+        op.ro = !c->cg->writable[i]; /* --delegate: its own subtree, writable */
+        return apply_op(c, &op, fd);
+}
+
+/* /sys/fs/cgroup: the command's own cgroup subtree, read-only, as runc
+ * gives it. On cgroup v2 (a cgroup2 mount at /sys/fs/cgroup) the cgroup is
+ * bound there, the root the cgroup namespace shows too; on v1 and hybrid
+ * hosts a read-only tmpfs holds each hierarchy's directory, with the
+ * command's cgroup bound in each. Writing a limit or cgroup.procs fails
+ * with EROFS, and no other cgroup is in sight. Without a cgroup of its own
+ * (a non-root --user run) nothing is bound: the fresh sysfs's
+ * /sys/fs/cgroup is empty. */
+static int setup_cgroupfs(struct mount_ctx *c) {
+        static const char *const opts[] = { "mode=0755", NULL };
+        const struct mount_op tmpfs = { .kind = OP_NEW, .fstype = "tmpfs", .opts = opts,
+                                        .attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
+        struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_close_ int dir_fd = -EBADF;
+        int i, r;
+
+        if (c->cgroupfs_fd < 0 || c->cg->n == 0)
+                return 0;
+        for (i = 0; i < c->cg->n; i++) {
+                c->cg_fd[i] = openat(c->cgroupfs_fd, c->cg->path[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (c->cg_fd[i] < 0)
+                        return fail(c, -errno, "opening the cgroup", c->cg->path[i]);
+        }
+        i = cg_index(c->cg, "");
+        if (i >= 0) {
+                const struct mount_op bind = { .kind = OP_BIND, .from_fd = c->cg_fd[i], .from = "",
+                                               .ro = !c->cg->writable[i],
+                                               .attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
+                r = mount_on(c, "/sys/fs/cgroup", &bind);
+                return r < 0 ? fail(c, r, "binding the cgroup read-only", "/sys/fs/cgroup") : 0;
+        }
+        r = mount_on(c, "/sys/fs/cgroup", &tmpfs);
+        if (r == 1)
+                return 0; /* a --rootfs whose /sys has no fs/cgroup */
+        if (r < 0)
+                return fail(c, r, "mounting tmpfs", "/sys/fs/cgroup");
+        dir_fd = target(c, "/sys/fs/cgroup");
+        if (dir_fd < 0)
+                return fail(c, dir_fd, "opening", "/sys/fs/cgroup");
+        /* a copy: closedir() closes the fd it reads */
+        r = fcntl(c->cgroupfs_fd, F_DUPFD_CLOEXEC, 3);
+        if (r < 0 || !(d = fdopendir(r))) {
+                r = -errno;
+                return fail(c, r, "reading the host's", "/sys/fs/cgroup");
+        }
+        for (struct dirent *de; (de = readdir(d));)
+                if ((r = cgroupfs_entry(c, dir_fd, de)) < 0)
+                        return fail(c, r, "populating /sys/fs/cgroup with", de->d_name);
+        if (mount_setattr(dir_fd, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
+                return fail(c, -errno, "making read-only", "/sys/fs/cgroup");
+        return 0;
 }
 
 static int setup_views(const struct mount_ctx *c) {
@@ -292,8 +438,11 @@ static int setup_user_mounts(const struct mount_ctx *c) {
                 const struct policy_mount *m = &c->p->mounts[i];
                 const struct mount_op tmpfs = { .kind = OP_NEW, .fstype = "tmpfs", .opts = tmpfs_opts,
                                                 .attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+                /* --bind under --read-only: the source is a copy made
+                 * read-only here, and its clone would be too */
                 const struct mount_op bind = { .kind = OP_BIND, .from_fd = AT_FDCWD, .from = m->src, .recursive = true,
-                                               .ro = m->kind == POLICY_RO_BIND };
+                                               .ro = m->kind == POLICY_RO_BIND,
+                                               .rw = m->kind == POLICY_BIND && c->p->read_only_root };
                 int r = mount_on(c, m->dst, m->kind == POLICY_TMPFS ? &tmpfs : &bind);
 
                 if (r == 1)
@@ -482,6 +631,40 @@ static int setup_read_only(const struct mount_ctx *c) {
         return mount_each(c, c->p->read_only, c->p->n_read_only, &op, "making read-only");
 }
 
+/* curate's own state, out of every container's reach whatever its policy
+ * (a policy cannot clear these): masked, what the launcher and curatefs
+ * trust at run time (registrations, which curatefs turns into /dev nodes;
+ * pid files, the daemon lock) and the curatefs mount point (its devs/ trees
+ * and a place to stack a fake under); read-only, the policies and CDI
+ * specs later runs load. Paths that do not exist are skipped; the launcher
+ * creates CURATE_RUN_DIR and the registration directory before any
+ * container starts, so a container cannot plant them first. */
+static int setup_curate_state(const struct mount_ctx *c) {
+        char *const masked[] = { (char *)CURATE_RUN_DIR, (char *)device_registration_dir(),
+                                 (char *)c->cfg->mountpoint };
+        char *const read_only[] = { (char *)"/etc/curate", (char *)"/etc/cdi", (char *)"/var/run/cdi",
+                                    (char *)CURATE_POLICY_DIR, (char *)CURATE_SOURCE_POLICY_DIR };
+        const struct mount_op mask = { .kind = OP_MASK };
+        const struct mount_op ro = { .kind = OP_BIND_SELF, .recursive = true, .ro = true };
+        const char *env = getenv("CURATE_POLICY_PATH");
+        _cleanup_free_ char *copy = NULL;
+        char *save = NULL;
+        int r;
+
+        r = mount_each(c, masked, ELEMENTSOF(masked), &mask, "masking curate's state");
+        if (r >= 0)
+                r = mount_each(c, read_only, ELEMENTSOF(read_only), &ro, "making curate's policies read-only");
+        if (r < 0 || !env || !*env)
+                return r;
+        copy = strdup(env);
+        if (!copy)
+                return -ENOMEM;
+        for (char *dir = strtok_r(copy, ":", &save); dir && r >= 0; dir = strtok_r(NULL, ":", &save))
+                if (dir[0] == '/')
+                        r = mount_each(c, &dir, 1, &ro, "making curate's policies read-only");
+        return r;
+}
+
 /* Make the --rootfs bind the root; the old root is detached, so ".." from /
  * stays at / and nothing of the host's tree is reachable. */
 static int enter_rootfs(const struct mount_ctx *c) {
@@ -518,7 +701,7 @@ static int open_root(struct mount_ctx *c) {
         fd = open(c->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return fail(c, -errno, "opening --rootfs", c->p->rootfs);
-        r = bind_onto(fd, "", fd, true, 0);
+        r = bind_onto(fd, "", fd, true, 0, 0);
         if (r < 0)
                 return fail(c, r, "binding --rootfs", c->p->rootfs);
         c->root_fd = open(c->p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -531,6 +714,16 @@ static int open_sources(struct mount_ctx *c, const char *mountpoint) {
         c->devnull_fd = open("/dev/null", O_PATH | O_CLOEXEC);
         if (c->devnull_fd < 0 || fstat(c->devnull_fd, &st) < 0 || !S_ISCHR(st.st_mode))
                 return error_printf(c->ret_error, -ENODEV, "the host's /dev/null is missing or not a device");
+        /* before /sys is replaced: the host's entries, copied by
+         * setup_cgroupfs, and the way to the command's cgroups through
+         * this namespace's copies of their mounts (open_tree() clones only
+         * mounts of the caller's namespace: not the parent's dir_fd). The
+         * cgroups themselves may not exist yet (see mounts_prepare). */
+        if (geteuid() == 0 && !c->p->user_ns) {
+                c->cgroupfs_fd = open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (c->cgroupfs_fd < 0 && errno != ENOENT)
+                        return error_printf(c->ret_error, -errno, "/sys/fs/cgroup: %s", strerror(errno));
+        }
         if (!c->p->views && !c->p->curated_dev)
                 return 0;
         c->mp_fd = open(mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -539,50 +732,83 @@ static int open_sources(struct mount_ctx *c, const char *mountpoint) {
         return 0;
 }
 
-int mounts_setup(const struct run_config *cfg, char **ret_error) {
-        struct mount_ctx c = { .p = &cfg->policy, .cfg = cfg, .root_fd = -EBADF, .mp_fd = -EBADF, .devnull_fd = -EBADF,
-                               .ret_error = ret_error };
-        _cleanup_free_ char *cwd = get_current_dir_name();
+/* The two phases share one context: the child builds the table in one
+ * process, single-threaded. */
+static struct mount_ctx ctx;
+
+static void ctx_done(struct mount_ctx *c) {
+        int *fds[] = { &c->root_fd, &c->mp_fd, &c->devnull_fd, &c->cgroupfs_fd };
+
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                if (*fds[i] >= 0) {
+                        close(*fds[i]);
+                        *fds[i] = -EBADF;
+                }
+        for (int i = 0; i < CG_HIER_MAX; i++)
+                if (c->cg_fd[i] >= 0) {
+                        close(c->cg_fd[i]);
+                        c->cg_fd[i] = -EBADF;
+                }
+}
+
+int mounts_prepare(const struct run_config *cfg, char **ret_error) {
         unsigned long prop = cfg->policy.propagation == POLICY_PROPAGATION_SLAVE ? MS_SLAVE : MS_PRIVATE;
+        struct mount_ctx *c = &ctx;
         int r;
 
+        *c = (struct mount_ctx){ .p = &cfg->policy, .cfg = cfg, .root_fd = -EBADF, .mp_fd = -EBADF,
+                                 .devnull_fd = -EBADF, .cgroupfs_fd = -EBADF, .ret_error = ret_error };
+        for (int i = 0; i < CG_HIER_MAX; i++)
+                c->cg_fd[i] = -EBADF;
         /* first: nothing below may propagate back to the host */
         if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
                 return error_printf(ret_error, -errno, "making the mounts private: %s", strerror(errno));
-        r = open_sources(&c, cfg->mountpoint);
+        r = open_sources(c, cfg->mountpoint);
         if (r >= 0)
-                r = open_root(&c);
+                r = open_root(c);
         if (r >= 0)
-                r = setup_proc(&c);
+                r = setup_read_only_root(c);
         if (r >= 0)
-                r = setup_sys(&c);
+                r = setup_proc(c);
         if (r >= 0)
-                r = setup_views(&c);
+                r = setup_sys(c);
         if (r >= 0)
-                r = setup_dev(&c);
+                r = setup_views(c);
         if (r >= 0)
-                r = setup_nvidia_proc(&c);
+                r = setup_tmp(c);
+        if (r < 0)
+                ctx_done(c);
+        return r;
+}
+
+int mounts_finish(const struct cg_shown *cg, char **ret_error) {
+        _cleanup_free_ char *cwd = get_current_dir_name();
+        struct mount_ctx *c = &ctx;
+        int r;
+
+        c->cg = cg;
+        c->ret_error = ret_error;
+        r = setup_cgroupfs(c);
         if (r >= 0)
-                r = setup_tmp(&c);
+                r = setup_dev(c);
         if (r >= 0)
-                r = setup_user_mounts(&c);
+                r = setup_nvidia_proc(c);
         if (r >= 0)
-                r = setup_cdi_mounts(&c);
+                r = setup_user_mounts(c);
         if (r >= 0)
-                r = setup_masks(&c);
+                r = setup_cdi_mounts(c);
         if (r >= 0)
-                r = setup_read_only(&c);
-        if (r >= 0 && cfg->policy.rootfs)
-                r = enter_rootfs(&c);
+                r = setup_masks(c);
+        if (r >= 0)
+                r = setup_read_only(c);
+        if (r >= 0)
+                r = setup_curate_state(c);
+        if (r >= 0 && c->p->rootfs)
+                r = enter_rootfs(c);
         else if (r >= 0 && cwd && chdir(cwd) < 0 && chdir("/") < 0)
                 /* re-resolve the working directory through the new mounts
                  * (a cwd under /tmp would otherwise stay the host's /tmp) */
-                r = fail(&c, -errno, "chdir", "/");
-        if (c.root_fd >= 0)
-                close(c.root_fd);
-        if (c.mp_fd >= 0)
-                close(c.mp_fd);
-        if (c.devnull_fd >= 0)
-                close(c.devnull_fd);
+                r = fail(c, -errno, "chdir", "/");
+        ctx_done(c);
         return r;
 }

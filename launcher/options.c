@@ -34,6 +34,13 @@ enum {
         OPT_CAP_DROP,
         OPT_DEVICE,
         OPT_GPU,
+        OPT_SHARE,
+        OPT_NET,
+        OPT_HOSTNAME,
+        OPT_READ_ONLY,
+        OPT_SECCOMP,
+        OPT_ALLOW_USERNS,
+        OPT_DELEGATE,
 };
 
 static const struct option run_longopts[] = {
@@ -60,6 +67,13 @@ static const struct option run_longopts[] = {
         { "cap-drop", required_argument, NULL, OPT_CAP_DROP },
         { "device", required_argument, NULL, OPT_DEVICE },
         { "gpu", required_argument, NULL, OPT_GPU },
+        { "share", required_argument, NULL, OPT_SHARE },
+        { "net", required_argument, NULL, OPT_NET },
+        { "hostname", required_argument, NULL, OPT_HOSTNAME },
+        { "read-only", no_argument, NULL, OPT_READ_ONLY },
+        { "seccomp", required_argument, NULL, OPT_SECCOMP },
+        { "allow-userns", no_argument, NULL, OPT_ALLOW_USERNS },
+        { "delegate", no_argument, NULL, OPT_DELEGATE },
         { "policy", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         {},
@@ -226,6 +240,33 @@ static int apply_option(char **e, struct run_config *cfg, int c, const char *opt
                 return apply_cap(e, p, opt, optarg, c == OPT_CAP_ADD);
         case OPT_DEVICE:
                 return apply_device(e, p, opt, optarg);
+        case OPT_SHARE:
+                if (policy_parse_share(p, optarg) < 0)
+                        return bad_value(e, opt, optarg, "a list of namespaces to share with the host (pid, ipc, uts, cgroup) or none");
+                return 0;
+        case OPT_NET:
+                if (policy_parse_net(optarg, &p->net) < 0)
+                        return bad_value(e, opt, optarg, "host or none");
+                return 0;
+        case OPT_HOSTNAME:
+                if (!policy_hostname_valid(optarg))
+                        return bad_value(e, opt, optarg, "a host name (1-64 letters, digits, '-' and '.')");
+                free(p->hostname);
+                p->hostname = strdup(optarg);
+                return p->hostname ? 0 : -ENOMEM;
+        case OPT_READ_ONLY:
+                p->read_only_root = true;
+                return 0;
+        case OPT_SECCOMP:
+                if (policy_parse_seccomp(optarg, &p->seccomp) < 0)
+                        return bad_value(e, opt, optarg, "default or unconfined");
+                return 0;
+        case OPT_ALLOW_USERNS:
+                p->allow_userns = true;
+                return 0;
+        case OPT_DELEGATE:
+                p->delegate = true;
+                return 0;
         case OPT_GPU:
                 if (optarg[0] == '\0')
                         return bad_value(e, opt, optarg, "a GPU selection (all, none, void, 0,1, GPU-<uuid>, MIG-<uuid>, i:j)");

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -24,13 +25,19 @@
 #include "launcher.h"
 #include "macro.h"
 #include "run.h"
+#include "seccomp-filter.h"
+
 
 /* The process side of `curate run`, in named phases (bubblewrap's way):
- *   parent:  ensure the daemon -> make the cgroup -> clone the child into new
- *            namespaces -> attach it, write its id maps -> release it ->
- *            forward signals until it ends -> remove the cgroup
- *   child:   build the mount table -> (pid namespace: become init, fork the
- *            command) -> drop privileges -> exec */
+ *   parent:  ensure the daemon -> make the cgroup (limits, device rules) ->
+ *            clone the child into new namespaces -> attach it, write its id
+ *            maps -> release it -> forward signals until it ends -> remove
+ *            the cgroup
+ *   child:   the mounts that need no cgroup (while the parent attaches it)
+ *            -> released: its cgroup namespace, the host name, lo up -> the
+ *            rest of the mount table -> the seccomp filter, the bounding
+ *            set -> (pid namespace: become init, spawn the command) ->
+ *            drop capabilities -> exec */
 
 /* Signals passed on to the command. SIGCHLD is waited for as well. */
 static const int forwarded_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH };
@@ -64,6 +71,21 @@ static int validate_limits(const struct policy *p, char **ret_error) {
                 return error_printf(ret_error, -EINVAL,
                                     "--memory-swap (%llu bytes) is below --memory: it limits memory plus swap",
                                     (unsigned long long)p->memory_swap);
+        return 0;
+}
+
+/* What no combination may do: hand the host's root to a --rootfs command
+ * through /proc/PID/root (or cwd) of a process outside its root, which a
+ * shared pid namespace shows. */
+static int validate_namespaces(const struct policy *p, char **ret_error) {
+        if (p->rootfs && !p->pid_ns)
+                return error_printf(ret_error, -EINVAL,
+                                    "--rootfs %s cannot be combined with --share pid: /proc/PID/root of every host "
+                                    "process would lead out of it to the host's root", p->rootfs);
+        if (p->hostname && !p->uts_ns)
+                return error_printf(ret_error, -EINVAL,
+                                    "--hostname %s needs a UTS namespace of its own (not --share uts): it would rename "
+                                    "the host", p->hostname);
         return 0;
 }
 
@@ -178,11 +200,17 @@ int run_validate(struct run_config *cfg, char **ret_error) {
                 return error_printf(ret_error, -EPERM,
                                     "curate run needs root; an unprivileged caller can use --user");
         r = validate_limits(p, ret_error);
+        if (r >= 0)
+                r = validate_namespaces(p, ret_error);
         if (r < 0)
                 return r;
         if (!root && (has_limits(p) || p->cgroup))
                 return error_printf(ret_error, -EPERM,
                                     "limits and --cgroup need root (an unprivileged --user run stays in the caller's cgroup)");
+        if (p->delegate && (!root || p->cgroup))
+                return error_printf(ret_error, -EINVAL,
+                                    "--delegate needs root and a transient cgroup of curate's own (not --cgroup): "
+                                    "only a cgroup curate made, with the limits above it, can be handed over");
         r = validate_paths(p, ret_error);
         if (r < 0)
                 return r;
@@ -202,20 +230,29 @@ static int exit_status(int status) {
         return EXIT_CURATE;
 }
 
-/* Everything the command keeps: the bounding set KEEP, nothing inheritable
- * or ambient, no_new_privs (so no setuid binary can win privileges back). */
-static int drop_privileges(uint64_t keep) {
+/* The bounding set cut to KEEP, nothing ambient, no_new_privs (so no
+ * setuid binary can win privileges back): done once, before the init
+ * forks the command, for both. The effective set is left for drop_caps(). */
+static int drop_bounding(uint64_t keep) {
         int last = cap_max_bits();
-        cap_t caps;
-        int r = 0;
 
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return -errno;
         for (int cap = 0; cap < last; cap++)
-                if (!(keep & (1ULL << cap)) && cap_drop_bound(cap) < 0 && errno != EINVAL)
+                if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
                         return -errno;
-        (void)cap_reset_ambient(); /* EINVAL on kernels without ambient caps */
-        caps = cap_get_proc();
+        /* EINVAL on kernels without ambient capabilities */
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+                return -errno;
+        return 0;
+}
+
+/* Permitted and effective cut to KEEP, nothing inheritable. */
+static int drop_caps(uint64_t keep) {
+        int last = cap_max_bits();
+        cap_t caps = cap_get_proc();
+        int r = 0;
+
         if (!caps)
                 return -errno;
         cap_clear_flag(caps, CAP_INHERITABLE);
@@ -258,31 +295,81 @@ static _Noreturn void child_fail(const char *what, int err) {
         _exit(EXIT_CURATE);
 }
 
-static _Noreturn void exec_command(const struct run_config *cfg) {
-        sigset_t none;
-        int r, e;
+/* What the command inherits from the process that starts it: CDI's extra
+ * groups, the capabilities it keeps (the bounding set is cut already;
+ * nothing inheritable), its environment. */
+static void prepare_command(const struct run_config *cfg) {
+        int r;
 
         r = add_groups(cfg->dev.additional_gids, cfg->dev.n_additional_gids);
         if (r < 0)
                 child_fail("adding the CDI additionalGIDs (setgroups)", r);
-        r = drop_privileges(cfg->policy.caps);
+        r = drop_caps(cfg->policy.caps);
         if (r < 0)
                 child_fail("dropping privileges", r);
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        /* every fd but stdin, stdout and stderr: nothing of curate's leaks */
-        if (close_range(3, ~0U, 0) < 0)
-                child_fail("closing file descriptors", -errno);
         /* the id `curate device add|remove` takes */
         if (cfg->devices_id[0] && setenv("CURATE_CONTAINER", cfg->devices_id, 1) < 0)
                 child_fail("setting the environment", -errno);
         for (size_t i = 0; i < cfg->dev.n_env; i++) /* CDI env, in order: a later KEY= wins */
                 if (putenv(cfg->dev.env[i]) != 0)
                         child_fail("setting the environment", -errno);
-        execvp(cfg->argv[0], cfg->argv);
-        e = errno;
+}
+
+static _Noreturn void exec_failed(const struct run_config *cfg, int e) {
         fprintf(stderr, "curate: %s: %s\n", cfg->argv[0], strerror(e));
         _exit(e == ENOENT || e == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC);
+}
+
+/* The command in place of this process (--share pid: no init). */
+static _Noreturn void exec_command(const struct run_config *cfg) {
+        sigset_t none;
+
+        prepare_command(cfg);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        /* every fd but stdin, stdout and stderr: nothing of curate's leaks */
+        if (close_range(3, ~0U, 0) < 0)
+                child_fail("closing file descriptors", -errno);
+        execvp(cfg->argv[0], cfg->argv);
+        exec_failed(cfg, errno);
+}
+
+/* The command as a child of the init, with vfork(): the child shares the
+ * init's memory until its exec (the init waits meanwhile) instead of
+ * copying its page tables as fork() would, a millisecond of every launch
+ * here. Until the exec it only makes system calls (execvp() searches PATH
+ * and runs a script without "#!" through /bin/sh on the stack), and hands
+ * back the errno of an exec that failed through EXEC_ERRNO, which the init
+ * then reports as exec_command() would. posix_spawnp() would be the same
+ * but for that /bin/sh fallback. */
+static pid_t spawn_command(const struct run_config *cfg) {
+        static volatile int exec_errno;
+        sigset_t none;
+        pid_t cmd;
+
+        prepare_command(cfg);
+        sigemptyset(&none);
+        exec_errno = 0;
+        cmd = vfork();
+        if (cmd < 0)
+                child_fail("vfork", -errno);
+        if (cmd == 0) {
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                /* every fd but stdin, stdout and stderr: nothing of curate's leaks */
+                if (close_range(3, ~0U, 0) < 0)
+                        exec_errno = errno;
+                else {
+                        execvp(cfg->argv[0], cfg->argv);
+                        exec_errno = errno;
+                }
+                _exit(EXIT_CURATE);
+        }
+        if (exec_errno != 0) {
+                while (waitpid(cmd, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                exec_failed(cfg, exec_errno);
+        }
+        return cmd;
 }
 
 /* Terminal-generated signals (Ctrl-C, resize) come from the kernel
@@ -303,13 +390,9 @@ static _Noreturn void init_main(const struct run_config *cfg) {
         pid_t cmd, pid;
         int status;
 
-        cmd = fork();
-        if (cmd < 0)
-                child_fail("fork", -errno);
-        if (cmd == 0)
-                exec_command(cfg);
+        cmd = spawn_command(cfg);
         (void)close_range(3, ~0U, 0);
-        (void)drop_privileges(0);
+        (void)drop_caps(0);
         supervised_set(&set);
         for (;;) {
                 if (sigwaitinfo(&set, &si) < 0)
@@ -324,21 +407,54 @@ static _Noreturn void init_main(const struct run_config *cfg) {
         }
 }
 
-static _Noreturn void child_main(const struct run_config *cfg, int go_fd) {
+/* The parent's go: its cgroups as /sys/fs/cgroup is to show them, whole;
+ * false when the parent failed (it has reported why) and closed the socket. */
+static bool wait_release(int sock, struct cg_shown *ret) {
+        size_t got = 0;
+
+        while (got < sizeof(*ret)) {
+                ssize_t n = read(sock, (char *)ret + got, sizeof(*ret) - got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return false;
+                got += n;
+        }
+        return true;
+}
+
+static _Noreturn void child_main(const struct run_config *cfg, int sock) {
         _cleanup_free_ char *error = NULL;
-        char go;
-        int r;
+        static struct cg_shown cg;
+        /* unmapped until the parent writes the id maps, a user namespace's
+         * root owns nothing: its mounts wait for the release */
+        bool early = !cfg->policy.user_ns;
+        int r = 0;
 
         /* if curate dies (even by SIGKILL), the container goes with it */
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-        if (read(go_fd, &go, 1) != 1)
+        /* what needs no cgroup, while the parent makes them */
+        if (early)
+                r = mounts_prepare(cfg, &error);
+        if (r >= 0 && !wait_release(sock, &cg))
                 _exit(EXIT_CURATE); /* the parent failed and has reported why */
-        close(go_fd);
-        r = mounts_setup(cfg, &error);
+        close(sock);
+        if (r >= 0 && !early)
+                r = mounts_prepare(cfg, &error);
+        if (r >= 0)
+                r = ns_enter_after_release(&cfg->policy, &error);
+        if (r >= 0)
+                r = mounts_finish(&cg, &error);
         if (r < 0) {
                 fprintf(stderr, "curate: %s\n", error ? error : strerror(-r));
                 _exit(EXIT_CURATE);
         }
+        /* last, with every mount made: the init (pid namespace) and the
+         * command both run under it */
+        if ((r = seccomp_default_load(&cfg->policy)) < 0)
+                child_fail("loading the seccomp filter", r);
+        if ((r = drop_bounding(cfg->policy.caps)) < 0)
+                child_fail("dropping privileges", r);
         if (cfg->policy.pid_ns)
                 init_main(cfg);
         exec_command(cfg);
@@ -413,14 +529,46 @@ static int make_cgroup(const struct run_config *cfg, struct run_cgroup *ret, cha
 }
 
 static pid_t clone_child(const struct policy *p) {
-        unsigned long flags = CLONE_NEWNS | SIGCHLD;
-
-        if (p->pid_ns)
-                flags |= CLONE_NEWPID;
-        if (p->user_ns)
-                flags |= CLONE_NEWUSER;
         /* fork semantics (no new stack): the child runs on a copy of ours */
-        return syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+        return syscall(SYS_clone, ns_clone_flags(p) | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+/* mkdir -p PATH (0755); 0 or -errno */
+static int make_dirs(const char *path) {
+        char buf[PATH_MAX];
+
+        /* the common case, at every run: it is there */
+        if (mkdir(path, 0755) == 0 || errno == EEXIST)
+                return 0;
+        if (strlen(path) >= sizeof(buf))
+                return -ENAMETOOLONG;
+        strcpy(buf, path);
+        for (char *slash = buf + 1;; slash++) {
+                slash = strchr(slash, '/');
+                if (slash)
+                        *slash = 0;
+                if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                if (!slash)
+                        return 0;
+                *slash = '/';
+        }
+}
+
+/* The directories whose contents curate or curatefs trust exist before
+ * any container starts, so that they are masked or read-only in it
+ * (mounts.c): a container cannot create one first, with a registration,
+ * a policy or a CDI spec of its own in it for later runs to load. */
+static int make_state_dirs(char **ret_error) {
+        const char *dirs[] = { CURATE_RUN_DIR, device_registration_dir(), "/etc/curate", CURATE_POLICY_DIR,
+                               "/etc/cdi", "/var/run/cdi" };
+
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                int r = make_dirs(dirs[i]);
+                if (r < 0)
+                        return error_printf(ret_error, r, "%s: %s", dirs[i], strerror(-r));
+        }
+        return 0;
 }
 
 /* The device cgroup of a transient cgroup allows exactly the curated set
@@ -453,73 +601,132 @@ static int restrict_devices(const struct run_config *cfg, const struct run_cgrou
         return 0;
 }
 
-/* Attach the released child to its cgroup and write its id maps, then let
- * it go. On failure the child is killed before it ran anything. */
-static int release_child(const struct run_config *cfg, pid_t child, struct run_cgroup *cg, int go_fd,
+/* CG as the child's /sys/fs/cgroup shows it: each cgroup the command runs
+ * in (the delegated one where there is one), relative to /sys/fs/cgroup.
+ * A hierarchy mounted elsewhere is not shown. */
+static int shown_cgroups(const struct run_cgroup *cg, struct cg_shown *ret, char **ret_error) {
+        static const char top[] = "/sys/fs/cgroup";
+
+        *ret = (struct cg_shown){ .n = 0 };
+        for (int i = 0; i < cg->n; i++) {
+                const char *path = cg->deleg_path[i] ? cg->deleg_path[i] : cg->path[i];
+                const char *m = cg->mount[i];
+                int k = ret->n;
+
+                if (!m || strncmp(m, top, strlen(top)) != 0 || (m[strlen(top)] && m[strlen(top)] != '/') ||
+                    strncmp(path, m, strlen(m)) != 0)
+                        continue;
+                m += strlen(top) + (m[strlen(top)] == '/');
+                path += strlen(top) + 1;
+                if (strlen(m) >= sizeof(ret->mount[k]) || strlen(path) >= sizeof(ret->path[k]))
+                        return error_printf(ret_error, -ENAMETOOLONG, "cgroup %s: path too long", cg->path[i]);
+                strcpy(ret->mount[k], m);
+                strcpy(ret->path[k], path);
+                ret->writable[k] = cg->deleg_path[i] != NULL;
+                ret->n++;
+        }
+        return 0;
+}
+
+/* Attach the child to its cgroup and write its id maps, then let it go
+ * with its cgroups to show. On failure the child is killed before it ran
+ * anything of the command's. */
+static int release_child(const struct run_config *cfg, pid_t child, struct run_cgroup *cg, int sock,
                          char **ret_error) {
+        struct cg_shown shown;
         int r;
 
         if (cg->n > 0 && (r = run_cgroup_attach(cg, child)) < 0)
                 return error_printf(ret_error, r, "moving the command into %s: %s", cg->path[0], strerror(-r));
-        if (cg->n > 0 && (r = restrict_devices(cfg, cg, ret_error)) < 0)
-                return r;
         if (cfg->policy.user_ns && (r = write_id_maps(child, ret_error)) < 0)
                 return r;
-        if (write(go_fd, "g", 1) != 1)
+        if ((r = shown_cgroups(cg, &shown, ret_error)) < 0)
+                return r;
+        /* MSG_NOSIGNAL: a child that died early is an error, not SIGPIPE */
+        if (send(sock, &shown, sizeof(shown), MSG_NOSIGNAL) != (ssize_t)sizeof(shown))
                 return error_printf(ret_error, -errno, "releasing the command: %s", strerror(errno));
         return 0;
+}
+
+/* What the parent makes before the child exists: the cgroup (as root
+ * always one of its own: the views then show the command's own usage, and
+ * nothing it leaves running survives it), its device rules, the delegated
+ * child, the device registration. */
+static int parent_setup(const struct run_config *cfg, struct run_cgroup *cg, char **ret_error) {
+        int r = 0;
+
+        if (geteuid() == 0) {
+                r = make_cgroup(cfg, cg, ret_error);
+                /* the device rules first: a v1 devices cgroup copies them
+                 * into the delegated child when it is made */
+                if (r >= 0)
+                        r = restrict_devices(cfg, cg, ret_error);
+                if (r >= 0 && cfg->policy.delegate)
+                        r = run_cgroup_delegate(cg, ret_error);
+        }
+        /* before the release: curatefs must serve the child's /dev */
+        if (r >= 0 && cfg->dev.nodes.n > 0)
+                r = device_list_register(cfg->devices_id, &cfg->dev.nodes, ret_error);
+        return r;
 }
 
 int run_main(const struct run_config *cfg) {
         _cleanup_free_ char *error = NULL;
         struct run_cgroup cg = { .n = 0, .devices_at = -1, .unified_at = -1 };
         sigset_t set, old;
-        int pipefd[2], status, r;
+        int sv[2], status, r;
         pid_t child;
 
         /* blocked from here on: nothing sent to curate is lost or acted on
          * by default while the child is being set up */
         supervised_set(&set);
         sigprocmask(SIG_BLOCK, &set, &old);
-
         if (needs_daemon(&cfg->policy) && !daemon_serving(cfg->mountpoint)) {
                 r = daemon_ensure(cfg->mountpoint, NULL, &error);
                 if (r < 0)
                         goto fail;
         }
-        /* as root, always a cgroup of its own: the views then show the
-         * command's own usage, and nothing it leaves running survives it */
-        if (geteuid() == 0) {
-                r = make_cgroup(cfg, &cg, &error);
-                if (r < 0)
-                        goto fail;
-        }
-        /* before the child is released: curatefs must serve its /dev */
-        if (cfg->dev.nodes.n > 0 && (r = device_list_register(cfg->devices_id, &cfg->dev.nodes, &error)) < 0)
+        if (geteuid() == 0 && (r = make_state_dirs(&error)) < 0)
+                goto fail;
+        if ((r = parent_setup(cfg, &cg, &error)) < 0)
                 goto fail_cgroup;
-        if (pipe2(pipefd, O_CLOEXEC) < 0) {
-                r = error_printf(&error, -errno, "pipe: %s", strerror(errno));
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+                r = error_printf(&error, -errno, "socketpair: %s", strerror(errno));
                 goto fail_cgroup;
         }
         child = clone_child(&cfg->policy);
         if (child < 0) {
                 r = error_printf(&error, -errno, "cannot create the namespaces: %s", strerror(errno));
-                close(pipefd[0]);
-                close(pipefd[1]);
+                close(sv[0]);
+                close(sv[1]);
                 goto fail_cgroup;
         }
         if (child == 0) {
-                close(pipefd[1]);
-                child_main(cfg, pipefd[0]);
+                close(sv[1]);
+                child_main(cfg, sv[0]);
         }
-        close(pipefd[0]);
-        r = release_child(cfg, child, &cg, pipefd[1], &error);
-        close(pipefd[1]);
+        close(sv[0]);
+        /* moving it into its cgroups waits for an RCU grace period (v1:
+         * cgroup_threadgroup_rwsem taken for writing): the child makes its
+         * first mounts meanwhile */
+        r = release_child(cfg, child, &cg, sv[1], &error);
+        close(sv[1]);
         if (r < 0) {
-                kill(child, SIGKILL);
-                while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-                        ;
-                goto fail_cgroup;
+                /* a child that failed on its own has said why: its status */
+                bool reported = waitpid(child, &status, WNOHANG) == child && WIFEXITED(status) &&
+                                WEXITSTATUS(status) == EXIT_CURATE;
+                if (!reported) {
+                        kill(child, SIGKILL);
+                        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+                                ;
+                }
+                if (!reported)
+                        goto fail_cgroup;
+                remove_registration(cfg);
+                if (cg.n > 0)
+                        run_cgroup_destroy(&cg);
+                sigprocmask(SIG_SETMASK, &old, NULL);
+                return EXIT_CURATE;
         }
         status = supervise(child);
         remove_registration(cfg);

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include "fileio.h"
 #include "cdi.h"
+#include "cgroup.h"
 #include "policy.h"
 
 struct run_config {
@@ -37,10 +38,34 @@ void run_config_done(struct run_config *cfg);
 /* Run the command; returns curate's exit status. */
 int run_main(const struct run_config *cfg);
 
-/* mounts.c: build the container's mount table; runs in the child, inside
- * the new mount namespace (and pid/user namespaces), before privileges are
- * dropped. On failure *ret_error says which path and why. */
-int mounts_setup(const struct run_config *cfg, char **ret_error);
+/* The command's cgroups as its /sys/fs/cgroup shows them, relative to the
+ * host's /sys/fs/cgroup: the parent sends it to the child, whole, once
+ * they exist. */
+#define CG_SHOWN_PATH_MAX 1024
+struct cg_shown {
+        int n;
+        char mount[CG_HIER_MAX][64];              /* "memory"; "" for a cgroup2 mount on /sys/fs/cgroup */
+        char path[CG_HIER_MAX][CG_SHOWN_PATH_MAX]; /* "memory/curate/run-42" */
+        bool writable[CG_HIER_MAX];               /* --delegate */
+};
+
+/* mounts.c: the container's mount table, built in the child, inside the
+ * new mount namespace (and pid/user namespaces), before privileges are
+ * dropped, in two phases: mounts_prepare() what needs no cgroup (private
+ * propagation, the root, /proc, /sys, the views, /tmp), while the parent
+ * is still making the cgroups; mounts_finish() the rest once the child is
+ * in them (/sys/fs/cgroup showing CG, /dev (curatefs shows a per-container
+ * tree only to its cgroup), binds, masks, read-only paths, curate's state,
+ * --rootfs). On failure *ret_error says which path and why. */
+int mounts_prepare(const struct run_config *cfg, char **ret_error);
+int mounts_finish(const struct cg_shown *cg, char **ret_error);
+
+/* namespaces.c: the clone(2) flags of the child (pid, IPC, UTS, network,
+ * user and mount namespaces, as P asks), and what the released child sets
+ * up in them: its cgroup namespace (now that it is in its cgroup), the host
+ * name, lo in a new network namespace. 0 or -errno with *ret_error. */
+unsigned long ns_clone_flags(const struct policy *p);
+int ns_enter_after_release(const struct policy *p, char **ret_error);
 /* A new, detached filesystem instance (fsopen/fsmount): OPTS are "key=value"
  * or "flag" strings, ATTRS MOUNT_ATTR_*. An O_CLOEXEC mount fd or -errno. */
 int mount_fs_new(const char *fstype, const char *const *opts, unsigned attrs);

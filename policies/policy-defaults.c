@@ -69,6 +69,8 @@ int policy_init_default(struct policy *ret) {
         p.views = POLICY_VIEWS_ALL;
         p.curated_dev = true;
         p.private_tmp = true;
+        /* what docker, podman and runc give every container */
+        p.pid_ns = p.ipc_ns = p.uts_ns = p.cgroup_ns = true;
         for (size_t i = 0; i < ELEMENTSOF(policy_default_caps); i++)
                 p.caps |= 1ULL << policy_default_caps[i];
         for (size_t i = 0; i < ELEMENTSOF(policy_default_masks); i++) {

@@ -22,11 +22,11 @@
 #define LIST_SEPARATORS " \t,"
 
 enum key_id {
-        KEY_MEMORY, KEY_MEMORY_SWAP, KEY_CPUS, KEY_CPUSET, KEY_PIDS, KEY_CGROUP,
-        KEY_PID, KEY_USER, KEY_PROPAGATION, KEY_ROOTFS,
+        KEY_MEMORY, KEY_MEMORY_SWAP, KEY_CPUS, KEY_CPUSET, KEY_PIDS, KEY_CGROUP, KEY_DELEGATE,
+        KEY_PID, KEY_IPC, KEY_UTS, KEY_CGROUP_NS, KEY_NETWORK, KEY_HOSTNAME, KEY_USER, KEY_PROPAGATION, KEY_ROOTFS,
         KEY_VIEWS, KEY_CURATED_DEV,
-        KEY_PRIVATE_TMP, KEY_MASK, KEY_READ_ONLY, KEY_BIND, KEY_RO_BIND, KEY_TMPFS,
-        KEY_CAPS, KEY_CAP_ADD, KEY_CAP_DROP,
+        KEY_PRIVATE_TMP, KEY_READ_ONLY_ROOT, KEY_MASK, KEY_READ_ONLY, KEY_BIND, KEY_RO_BIND, KEY_TMPFS,
+        KEY_CAPS, KEY_CAP_ADD, KEY_CAP_DROP, KEY_SECCOMP, KEY_ALLOW_USERNS,
         KEY_DEVICE, KEY_GPU,
         _KEY_MAX,
 };
@@ -166,6 +166,31 @@ static int set_bool(struct load_state *st, const struct key_info *k, const char 
 static int set_propagation(struct load_state *st, const struct key_info *k, const char *value) {
         if (policy_parse_propagation(value, &st->p->propagation) < 0)
                 return bad_value(st, k, value, "is not private or slave");
+        return 0;
+}
+
+static int set_network(struct load_state *st, const struct key_info *k, const char *value) {
+        if (policy_parse_net(value, &st->p->net) < 0)
+                return bad_value(st, k, value, "is not host or none");
+        return 0;
+}
+
+static int set_seccomp(struct load_state *st, const struct key_info *k, const char *value) {
+        if (policy_parse_seccomp(value, &st->p->seccomp) < 0)
+                return bad_value(st, k, value, "is not default or unconfined");
+        return 0;
+}
+
+/* Hostname=: empty keeps the host's name */
+static int set_hostname(struct load_state *st, const struct key_info *k, const char *value) {
+        char *v = NULL;
+
+        if (*value && !policy_hostname_valid(value))
+                return bad_value(st, k, value, "is not a host name (1-64 letters, digits, '-' and '.')");
+        if (*value && !(v = strdup(value)))
+                return load_error(st, -ENOMEM, "%s", strerror(ENOMEM));
+        free(st->p->hostname);
+        st->p->hostname = v;
         return 0;
 }
 
@@ -348,13 +373,20 @@ static const struct key_info keys[_KEY_MAX] = {
         [KEY_CPUSET]      = { "Resources",  "CPUSet",         set_cpuset,      AT(cpuset) },
         [KEY_PIDS]        = { "Resources",  "Pids",           set_count,       AT(pids) },
         [KEY_CGROUP]      = { "Resources",  "Cgroup",         set_path,        AT(cgroup) },
+        [KEY_DELEGATE]    = { "Resources",  "Delegate",       set_bool,        AT(delegate) },
         [KEY_PID]         = { "Namespaces", "PID",            set_bool,        AT(pid_ns) },
+        [KEY_IPC]         = { "Namespaces", "IPC",            set_bool,        AT(ipc_ns) },
+        [KEY_UTS]         = { "Namespaces", "UTS",            set_bool,        AT(uts_ns) },
+        [KEY_CGROUP_NS]   = { "Namespaces", "CgroupNS",       set_bool,        AT(cgroup_ns) },
+        [KEY_NETWORK]     = { "Namespaces", "Network",        set_network,     AT(net) },
+        [KEY_HOSTNAME]    = { "Namespaces", "Hostname",       set_hostname,    AT(hostname) },
         [KEY_USER]        = { "Namespaces", "User",           set_bool,        AT(user_ns) },
         [KEY_PROPAGATION] = { "Namespaces", "Propagation",    set_propagation, AT(propagation) },
         [KEY_ROOTFS]      = { "Namespaces", "RootFS",         set_path,        AT(rootfs) },
         [KEY_VIEWS]       = { "Views",      "Views",          set_views,       AT(views) },
         [KEY_CURATED_DEV] = { "Views",      "CuratedDev",     set_bool,        AT(curated_dev) },
         [KEY_PRIVATE_TMP] = { "Filesystem", "PrivateTmp",     set_bool,        AT(private_tmp) },
+        [KEY_READ_ONLY_ROOT] = { "Filesystem", "ReadOnlyRoot", set_bool,       AT(read_only_root) },
         [KEY_MASK]        = { "Filesystem", "Mask",           set_mask,        AT(masks) },
         [KEY_READ_ONLY]   = { "Filesystem", "ReadOnly",       set_read_only,   AT(read_only) },
         [KEY_BIND]        = { "Filesystem", "Bind",           set_mount,       AT(mounts), POLICY_BIND },
@@ -363,6 +395,8 @@ static const struct key_info keys[_KEY_MAX] = {
         [KEY_CAPS]        = { "Security",   "Capabilities",   set_caps,        AT(caps) },
         [KEY_CAP_ADD]     = { "Security",   "CapabilityAdd",  set_cap_add,     AT(caps) },
         [KEY_CAP_DROP]    = { "Security",   "CapabilityDrop", set_cap_drop,    AT(caps) },
+        [KEY_SECCOMP]     = { "Security",   "Seccomp",        set_seccomp,     AT(seccomp) },
+        [KEY_ALLOW_USERNS] = { "Security",  "AllowUserNamespaces", set_bool,   AT(allow_userns) },
         [KEY_DEVICE]      = { "Devices",    "Device",         set_device,      AT(devices) },
         [KEY_GPU]         = { "Devices",    "GPU",            set_gpu,         AT(gpu) },
 };

@@ -43,6 +43,7 @@ void policy_done(struct policy *p) {
         free(p->cpuset);
         free(p->cgroup);
         free(p->rootfs);
+        free(p->hostname);
         strv_free(p->masks, p->n_masks);
         strv_free(p->read_only, p->n_read_only);
         mounts_free(p->mounts, p->n_mounts);
@@ -103,7 +104,7 @@ int policy_copy(const struct policy *p, struct policy *ret) {
         struct policy c = *p;
 
         /* own nothing yet, so that policy_done(&c) on failure frees only copies */
-        c.cpuset = c.cgroup = c.rootfs = NULL;
+        c.cpuset = c.cgroup = c.rootfs = c.hostname = NULL;
         c.masks = c.read_only = NULL;
         c.mounts = NULL;
         c.n_masks = c.n_read_only = c.n_mounts = 0;
@@ -113,6 +114,7 @@ int policy_copy(const struct policy *p, struct policy *ret) {
         if (strdup_or_null(p->cpuset, &c.cpuset) < 0 ||
             strdup_or_null(p->cgroup, &c.cgroup) < 0 ||
             strdup_or_null(p->rootfs, &c.rootfs) < 0 ||
+            strdup_or_null(p->hostname, &c.hostname) < 0 ||
             strv_copy(p->masks, p->n_masks, &c.masks) < 0)
                 goto fail;
         c.n_masks = p->n_masks;
@@ -167,7 +169,11 @@ bool policy_equal(const struct policy *a, const struct policy *b) {
             a->pid_ns != b->pid_ns || a->user_ns != b->user_ns ||
             a->propagation != b->propagation || !streq_ptr(a->rootfs, b->rootfs) ||
             a->views != b->views || a->curated_dev != b->curated_dev ||
-            a->private_tmp != b->private_tmp || a->caps != b->caps)
+            a->private_tmp != b->private_tmp || a->caps != b->caps ||
+            a->delegate != b->delegate || a->ipc_ns != b->ipc_ns || a->uts_ns != b->uts_ns ||
+            a->cgroup_ns != b->cgroup_ns || a->net != b->net || !streq_ptr(a->hostname, b->hostname) ||
+            a->read_only_root != b->read_only_root || a->seccomp != b->seccomp ||
+            a->allow_userns != b->allow_userns)
                 return false;
         if (!strv_same_set(a->masks, a->n_masks, b->masks, b->n_masks) ||
             !strv_same_set(a->read_only, a->n_read_only, b->read_only, b->n_read_only) ||
@@ -438,13 +444,84 @@ static const char *const propagation_names[] = {
         [POLICY_PROPAGATION_SLAVE] = "slave",
 };
 
-int policy_parse_propagation(const char *s, enum policy_propagation *ret) {
-        for (size_t i = 0; i < ELEMENTSOF(propagation_names); i++)
-                if (streq(s, propagation_names[i])) {
-                        *ret = i;
-                        return 0;
-                }
+/* The index of S in NAMES (an enum's spellings), or -EINVAL. */
+static int name_index(const char *s, const char *const *names, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (streq(s, names[i]))
+                        return (int)i;
         return -EINVAL;
+}
+
+int policy_parse_propagation(const char *s, enum policy_propagation *ret) {
+        int i = name_index(s, propagation_names, ELEMENTSOF(propagation_names));
+        if (i < 0)
+                return i;
+        *ret = i;
+        return 0;
+}
+
+static const char *const net_names[] = {
+        [POLICY_NET_HOST] = "host",
+        [POLICY_NET_NONE] = "none",
+};
+
+int policy_parse_net(const char *s, enum policy_net *ret) {
+        int i = name_index(s, net_names, ELEMENTSOF(net_names));
+        if (i < 0)
+                return i;
+        *ret = i;
+        return 0;
+}
+
+static const char *const seccomp_names[] = {
+        [POLICY_SECCOMP_DEFAULT] = "default",
+        [POLICY_SECCOMP_UNCONFINED] = "unconfined",
+};
+
+int policy_parse_seccomp(const char *s, enum policy_seccomp *ret) {
+        int i = name_index(s, seccomp_names, ELEMENTSOF(seccomp_names));
+        if (i < 0)
+                return i;
+        *ret = i;
+        return 0;
+}
+
+bool policy_hostname_valid(const char *s) {
+        size_t n = strlen(s);
+
+        /* HOST_NAME_MAX is 64 on Linux (sethostname(2)) */
+        if (n == 0 || n > 64 || s[0] == '-' || s[0] == '.')
+                return false;
+        return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") == n;
+}
+
+int policy_parse_share(struct policy *p, const char *s) {
+        struct policy q = *p;
+        _cleanup_free_ char *copy = strdup(s);
+        char *save = NULL;
+        bool any = false;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *w = strtok_r(copy, LIST_SEPARATORS, &save); w; w = strtok_r(NULL, LIST_SEPARATORS, &save)) {
+                any = true;
+                if (streq(w, "pid"))
+                        q.pid_ns = false;
+                else if (streq(w, "ipc"))
+                        q.ipc_ns = false;
+                else if (streq(w, "uts"))
+                        q.uts_ns = false;
+                else if (streq(w, "cgroup"))
+                        q.cgroup_ns = false;
+                else if (streq(w, "none"))
+                        q.pid_ns = q.ipc_ns = q.uts_ns = q.cgroup_ns = true;
+                else
+                        return -EINVAL;
+        }
+        if (!any)
+                return -EINVAL;
+        *p = q;
+        return 0;
 }
 
 int policy_parse_path(const char *s, char **ret) {

@@ -38,6 +38,8 @@ struct policy_mount {
 };
 
 enum policy_propagation { POLICY_PROPAGATION_PRIVATE, POLICY_PROPAGATION_SLAVE };
+enum policy_net { POLICY_NET_HOST, POLICY_NET_NONE };
+enum policy_seccomp { POLICY_SECCOMP_DEFAULT, POLICY_SECCOMP_UNCONFINED };
 
 struct policy {
         /* [Resources] */
@@ -47,9 +49,16 @@ struct policy {
         char *cpuset;         /* a validated CPU list ("0-3,8"); NULL: unset */
         uint64_t pids;        /* POLICY_UNSET, POLICY_MAX */
         char *cgroup;         /* join this existing cgroup instead; NULL */
-        /* [Namespaces] */
+        bool delegate;        /* the container's cgroup subtree writable (systemd's Delegate=) */
+        /* [Namespaces]: pid, IPC, UTS and cgroup are new by default; false
+         * shares the host's (--share) */
         bool pid_ns;
+        bool ipc_ns;
+        bool uts_ns;
+        bool cgroup_ns;
         bool user_ns;
+        enum policy_net net;  /* the host's network (default) or an empty one with lo up */
+        char *hostname;       /* NULL: the host's name (copied into the new UTS namespace) */
         enum policy_propagation propagation;
         char *rootfs; /* NULL: stay in the host's root */
         /* [Views] */
@@ -63,8 +72,11 @@ struct policy {
         struct policy_mount *mounts; /* in the order given */
         size_t n_mounts;
         bool private_tmp;
+        bool read_only_root; /* the root (host's or --rootfs) read-only: --read-only */
         /* [Security] */
         uint64_t caps; /* capability bounding set kept: bit 1ULL << CAP_X */
+        enum policy_seccomp seccomp;
+        bool allow_userns; /* the seccomp filter lets the command make user namespaces */
         /* [Devices] (issue 4): nodes beyond the curated set, resolved
          * against the host by the launcher */
         char **devices; /* "/dev/X[:rwm]" or a CDI "vendor/class=name", in order */
@@ -125,6 +137,16 @@ uint64_t policy_caps_all(void);
  * components are refused. 0 or -EINVAL; *ret malloc'd. */
 int policy_parse_path(const char *s, char **ret);
 int policy_parse_propagation(const char *s, enum policy_propagation *ret); /* "private", "slave" */
+int policy_parse_net(const char *s, enum policy_net *ret);                 /* "host", "none" */
+int policy_parse_seccomp(const char *s, enum policy_seccomp *ret);         /* "default", "unconfined" */
+/* A host name for the UTS namespace: 1-64 characters of letters, digits,
+ * '-' and '.', not starting with '-' or '.' (RFC 1123 labels). */
+bool policy_hostname_valid(const char *s);
+/* --share LIST / Share=: namespaces to share with the host ("pid", "ipc",
+ * "uts", "cgroup", comma or blank separated; "none" shares none). Sets the
+ * named *_ns fields false (none: all four true). 0 or -EINVAL (an unknown
+ * word, or none at all), P unchanged on error. */
+int policy_parse_share(struct policy *p, const char *s);
 /* A list of capability names (spaces or commas) or "ALL"; "" is the empty set. */
 int policy_parse_capabilities(const char *s, uint64_t *ret);
 /* Empty a list (what an empty assignment in a policy file does). */

@@ -38,6 +38,7 @@ echo "tmpfs=$(findmnt -no FSTYPE /tmp | tail -n 1)"
 echo inside > "/tmp/$probe"; echo "tmp_write=$?"
 echo "hostmarker=$([ -e "$hm" ] && echo visible || echo hidden)"
 echo "cgroup=$(tr '\n' ' ' < /proc/self/cgroup)"
+echo "cglimit=$(cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null)"
 echo "meminfo_fs=$(findmnt -no FSTYPE /proc/meminfo | tail -n 1)"
 EOF
 
@@ -87,15 +88,18 @@ check "/tmp is private (the file written inside is not on the host)" \
         test "$(kv tmp_write <<<"$in")" = 0 -a ! -e "/tmp/$probe"
 check_eq "the host's /tmp files are not visible inside" hidden "$(kv hostmarker <<<"$in")"
 
+# a cgroup namespace rooted at the transient cgroup: its path reads "/",
+# and /sys/fs/cgroup shows that cgroup (its 256M limit)
 cgl=$(kv cgroup <<<"$in")
 if cg_is_v2; then
-        check_eq "/proc/self/cgroup: the transient cgroup" "0::/curate/run-$CR_PID" "${cgl% }"
+        check_eq "/proc/self/cgroup: / (the cgroup namespace's root)" "0::/" "${cgl% }"
 else
         for c in $(cg_v1_controllers); do
                 p=$(tr ' ' '\n' <<<"$cgl" | awk -F: -v c="$c" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }')
-                check_eq "/proc/self/cgroup: $c is the transient cgroup" "/curate/run-$CR_PID" "$p"
+                check_eq "/proc/self/cgroup: $c is / (the cgroup namespace's root)" "/" "$p"
         done
 fi
+check_eq "/sys/fs/cgroup shows the transient cgroup (its memory limit)" 268435456 "$(kv cglimit <<<"$in")"
 check_eq "the transient cgroups are gone after the run" "" "$(run_cgroups "$CR_PID")"
 check_mounts_same "host mount table unchanged by the run" "$before"
 

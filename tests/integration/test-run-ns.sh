@@ -1,6 +1,7 @@
 #!/bin/bash
-# curate run: --pid (a fresh /proc with the views over it), --rootfs (a
-# busybox root; the old root out of reach), --user (a non-root caller).
+# curate run: the default pid namespace (a fresh /proc with the views over
+# it) and --share pid, --rootfs (a busybox root; the old root out of reach;
+# refused with --share pid), --user (a non-root caller).
 . "$(dirname "$0")/lib.sh"
 require_curate
 export LC_ALL=C
@@ -9,7 +10,7 @@ mount_curatefs || { not_ok "mount curatefs"; finish; }
 run_tmpdir
 before=$(mount_table)
 
-# --- --pid ---------------------------------------------------------------------------
+# --- the pid namespace (default) ---------------------------------------------------------
 cat > "$T/pid.sh" <<'EOF'
 export LC_ALL=C
 echo "pid=$$"
@@ -25,25 +26,40 @@ echo "procsys=$(findmnt -no OPTIONS /proc/sys | tail -n 1 | cut -d, -f1)"
 echo "nsproc=$(findmnt -no FSTYPE /proc | tail -n 1)"
 EOF
 sleep 300 & hostsleep=$!; OUR_PIDS+=("$hostsleep")
-cr run --mountpoint "$MNT" --pid --memory 256M --cpuset 0 -- bash "$T/pid.sh"
+cr run --mountpoint "$MNT" --memory 256M --cpuset 0 -- bash "$T/pid.sh"
+out_default=$OUT rc_default=$RC err_default=$ERR pid_default=$CR_PID
+cr run --mountpoint "$MNT" --share pid --memory 256M --cpuset 0 -- bash "$T/pid.sh"
+out_shared=$OUT rc_shared=$RC err_shared=$ERR
+cr run --mountpoint "$MNT" --share pid --pid --memory 256M --cpuset 0 -- bash "$T/pid.sh"
+out_again=$OUT
+OUT=$out_default RC=$rc_default ERR=$err_default CR_PID=$pid_default
 kill "$hostsleep" 2>/dev/null
-check_eq "--pid runs ($ERR)" 0 "$RC"
-check_eq "--pid: the command is pid 2" 2 "$(kv pid <<<"$OUT")"
-check_eq "--pid: its parent is curate's init, pid 1" 1 "$(kv ppid <<<"$OUT")"
+check_eq "pid ns (default) runs ($ERR)" 0 "$RC"
+check_eq "pid ns (default): the command is pid 2" 2 "$(kv pid <<<"$OUT")"
+check_eq "pid ns (default): its parent is curate's init, pid 1" 1 "$(kv ppid <<<"$OUT")"
 pids=$(kv pids <<<"$OUT")
-check "--pid: /proc lists only the container's processes ($pids)" \
+check "pid ns (default): /proc lists only the container's processes ($pids)" \
         awk -v p="$pids" 'BEGIN { n = split(p, a, " "); if (n < 2 || a[1] != 1 || a[2] != 2) exit 1; for (i = 1; i <= n; i++) if (a[i] > 20) exit 1 }'
-check "--pid: the host's processes are not visible (ps -e counts $(kv ps <<<"$OUT"))" test "$(kv ps <<<"$OUT")" -le 6
-check_eq "--pid: a fresh proc on /proc" proc "$(kv nsproc <<<"$OUT")"
-check_eq "--pid: free shows the limit (views over the fresh /proc)" 268435456 "$(kv free <<<"$OUT")"
-check_eq "--pid: /proc/meminfo is curatefs's" fuse.curatefs "$(kv meminfo_fs <<<"$OUT")"
-check_eq "--pid: cpuinfo shows 1 CPU" 1 "$(kv cpuinfo <<<"$OUT")"
-check "--pid: uptime counts from the container's start ($(kv uptime <<<"$OUT"))" \
+check "pid ns (default): the host's processes are not visible (ps -e counts $(kv ps <<<"$OUT"))" test "$(kv ps <<<"$OUT")" -le 6
+check_eq "pid ns (default): a fresh proc on /proc" proc "$(kv nsproc <<<"$OUT")"
+check_eq "pid ns (default): free shows the limit (views over the fresh /proc)" 268435456 "$(kv free <<<"$OUT")"
+check_eq "pid ns (default): /proc/meminfo is curatefs's" fuse.curatefs "$(kv meminfo_fs <<<"$OUT")"
+check_eq "pid ns (default): cpuinfo shows 1 CPU" 1 "$(kv cpuinfo <<<"$OUT")"
+check "pid ns (default): uptime counts from the container's start ($(kv uptime <<<"$OUT"))" \
         awk -v u="$(kv uptime <<<"$OUT")" 'BEGIN { exit !(u != "" && u < 30) }'
-[ -e /proc/keys ] && check_eq "--pid: masks apply over the fresh /proc (/proc/keys empty)" 0 "$(kv keys <<<"$OUT")"
-check_eq "--pid: /proc/sys is read-only in the fresh /proc" ro "$(kv procsys <<<"$OUT")"
-check_eq "--pid: no cgroup left" "" "$(run_cgroups "$CR_PID")"
-check_mounts_same "--pid: host mount table unchanged" "$before"
+[ -e /proc/keys ] && check_eq "pid ns (default): masks apply over the fresh /proc (/proc/keys empty)" 0 "$(kv keys <<<"$OUT")"
+check_eq "pid ns (default): /proc/sys is read-only in the fresh /proc" ro "$(kv procsys <<<"$OUT")"
+check_eq "pid ns (default): no cgroup left" "" "$(run_cgroups "$CR_PID")"
+check_mounts_same "pid ns (default): host mount table unchanged" "$before"
+
+check_eq "--share pid runs ($err_shared)" 0 "$rc_shared"
+check "--share pid: the command has a host pid ($(kv pid <<<"$out_shared"))" test "$(kv pid <<<"$out_shared")" -gt 2
+check "--share pid: the host's processes are visible (ps -e counts $(kv ps <<<"$out_shared"))" \
+        test "$(kv ps <<<"$out_shared")" -gt 6
+check_eq "--share pid: /proc/meminfo is still curatefs's" fuse.curatefs "$(kv meminfo_fs <<<"$out_shared")"
+check_eq "--share pid: free still shows the limit" 268435456 "$(kv free <<<"$out_shared")"
+check_eq "--share pid: /proc/sys is still read-only" ro "$(kv procsys <<<"$out_shared")"
+check_eq "--share pid then --pid: the command is pid 2 again" 2 "$(kv pid <<<"$out_again")"
 
 # --- --rootfs -------------------------------------------------------------------------------
 if [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; then
@@ -68,7 +84,7 @@ echo "dev=$(ls -A /dev | sort | tr '\n' ' ')"
 echo "root=$(cd /..; ls -A | sort | tr '\n' ' ')"
 echo "work=$([ -e /work ] || [ -e /var ] || [ -e /usr ] && echo reachable || echo gone)"
 echo "hostroot_mounts=$(awk -v d="$1" '$4 == "/" && $(NF - 1) == d' /proc/self/mountinfo | wc -l)"
-echo "p1root=$(ls /proc/1/root/ 2>/dev/null | wc -l)"
+echo "p1root_ls=$(ls -A /proc/1/root/ 2>/dev/null | sort | tr '\n' ' ')"
 echo "tmp=$(awk '$5 == "/tmp" { print $9 }' /proc/self/mountinfo | tail -n 1)"
 EOF
         hostroot=$(findmnt -no SOURCE / | head -n 1)
@@ -82,8 +98,8 @@ EOF
                 sendfile_ok=""
                 echo "# this kernel ($(uname -r)) returns no data to sendfile(2) from a direct-I/O FUSE file; the busybox cat checks are left out"
         fi
-        for ns in --pid ""; do
-                w=${ns:+" (with --pid)"}
+        for ns in ""; do
+                w=""
                 cr run --mountpoint "$MNT" --rootfs "$R" $ns --memory 256M --cpuset 0 -- /bin/sh /inside.sh "$hostroot"
                 check_eq "--rootfs$w runs ($ERR)" 0 "$RC"
                 check_eq "--rootfs$w: the command sees the new root" curate-rootfs "$(kv marker <<<"$OUT")"
@@ -103,15 +119,18 @@ EOF
                 check_eq "--rootfs$w: the host's /work, /var and /usr are gone" gone "$(kv work <<<"$OUT")"
                 check_eq "--rootfs$w: the old root ($hostroot /) is not mounted inside" 0 "$(kv hostroot_mounts <<<"$OUT")"
                 check_eq "--rootfs$w: /tmp is a private tmpfs" tmpfs "$(kv tmp <<<"$OUT")"
-                if [ -z "$ns" ]; then
-                        check_eq "--rootfs: /proc/1/root (the host's init) lists nothing" 0 "$(kv p1root <<<"$OUT")"
-                fi
+                # pid 1 is curate's init, inside the rootfs
+                check_eq "--rootfs: /proc/1/root is the rootfs" "bin dev etc inside.sh proc sys tmp" "$(kv p1root_ls <<<"$OUT" | sed 's/ $//')"
                 check_eq "--rootfs$w: no cgroup left" "" "$(run_cgroups "$CR_PID")"
         done
         check_eq "--rootfs: nothing is left mounted in the rootfs" "" "$(awk -v r="$R" 'index($5, r) == 1' /proc/self/mountinfo)"
         check_eq "--rootfs: the rootfs tree is unchanged" "bin dev etc inside.sh proc sys tmp" "$(ls -A "$R" | sort | tr '\n' ' ' | sed 's/ $//')"
         check_eq "--rootfs: its /dev and /tmp stay empty" "" "$(ls -A "$R/dev" "$R/tmp" | grep -v ':$' | grep -v '^$')"
         check_mounts_same "--rootfs: host mount table unchanged" "$before"
+        cr run --mountpoint "$MNT" --rootfs "$R" --share pid -- /bin/true
+        check_eq "--rootfs with --share pid -> 125 (a host process's /proc/PID/root leads out)" 125 "$RC"
+        check "  with a message naming both ($ERR)" grep -q -- "--rootfs.*--share pid" <<<"$ERR"
+        check_eq "  and no cgroup left" "" "$(run_cgroups "$CR_PID")"
         cr run --mountpoint "$MNT" --rootfs "$T/no-such-root" -- /bin/true
         check_eq "--rootfs of a missing directory -> 125" 125 "$RC"
         check "  with a message naming it ($ERR)" grep -q "no-such-root" <<<"$ERR"

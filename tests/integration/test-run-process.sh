@@ -61,9 +61,16 @@ check "run --help documents the options" test "$RC" = 0 -a -n "$(grep -- '--memo
 cg_create "$CG_PREFIX-join" memory=134217728
 cr run --mountpoint "$MNT" --cgroup "/$CG_PREFIX-join" -- sh -c 'cat /proc/self/cgroup; grep MemTotal /proc/meminfo'
 check_eq "--cgroup runs ($ERR)" 0 "$RC"
+# its cgroup namespace is rooted there (/proc/self/cgroup reads /); shared,
+# the path shows
+if cg_is_v2; then check "--cgroup: the cgroup namespace's root is that cgroup" grep -qx "0::/" <<<"$OUT"
+else check "--cgroup: the cgroup namespace's root is that cgroup (memory)" grep -qx "[0-9]*:memory:/" <<<"$OUT"; fi
+check_eq "--cgroup: the views follow its limit" 131072 "$(kb_of MemTotal <<<"$OUT")"
+cr run --mountpoint "$MNT" --cgroup "/$CG_PREFIX-join" --share cgroup -- sh -c 'cat /proc/self/cgroup; grep MemTotal /proc/meminfo'
+check_eq "--cgroup --share cgroup runs ($ERR)" 0 "$RC"
 if cg_is_v2; then check "--cgroup: the command is in that cgroup" grep -qx "0::/$CG_PREFIX-join" <<<"$OUT"
 else check "--cgroup: the command is in that cgroup (memory)" grep -qx "[0-9]*:memory:/$CG_PREFIX-join" <<<"$OUT"; fi
-check_eq "--cgroup: the views follow its limit" 131072 "$(kb_of MemTotal <<<"$OUT")"
+check_eq "--cgroup --share cgroup: the views follow its limit" 131072 "$(kb_of MemTotal <<<"$OUT")"
 check "--cgroup: the joined cgroup is left in place" test -d "$(_cg_dirs "$CG_PREFIX-join" | awk '{ print $1 }')"
 check_eq "--cgroup: no transient cgroup was made" "" "$(run_cgroups "$CR_PID")"
 cr run --mountpoint "$MNT" --cgroup "/$CG_PREFIX-missing" -- true

@@ -4,7 +4,7 @@
 # scripts and the real clients (procps free/top/uptime, util-linux), and runs
 # test-fs-views.sh and test-fs-clients.sh there, then (when CURATE is built)
 # the launcher's tests named in CURATE_QEMU_RUN_TESTS (default "all": basic
-# mounts security process ns policy daemon devices; or a list; "none"). Skips (77)
+# mounts security process ns policy daemon devices escape; or a list; "none"). Skips (77)
 # with a message when qemu or the kernel package is missing.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +15,7 @@ command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 not
 guest=$(mktemp /tmp/curate-guest.XXXXXX)
 trap 'rm -f "$guest"' EXIT
 run_tests=${CURATE_QEMU_RUN_TESTS:-all}
-[ "$run_tests" = all ] && run_tests="basic mounts security process ns policy daemon devices"
+[ "$run_tests" = all ] && run_tests="basic mounts security process ns policy daemon devices escape"
 [ "$run_tests" = none ] && run_tests=""
 [ -x "${CURATE:-}" ] || { [ -n "$run_tests" ] && echo "# CURATE not built: the launcher tests are left out"; run_tests=""; }
 cat > "$guest" <<GUEST
@@ -29,7 +29,7 @@ mkdir -p /dev/shm /var/tmp && mount -t tmpfs tmpfs /dev/shm
 mkdir -p /dev/pts && mount -t devpts -o ptmxmode=666 devpts /dev/pts
 chmod 755 /
 export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin TERM=dumb
-export CURATEFS=/usr/local/bin/curatefs READ=/usr/local/bin/reread BUILD_ROOT=/build
+export CURATEFS=/usr/local/bin/curatefs READ=/usr/local/bin/reread BUILD_ROOT=/build PROBE=/usr/local/bin/escape-probe
 export CURATE=/usr/local/bin/curate CURATE_POLICY_PATH=/usr/local/share/curate/policies
 # the fixture trees (the devices tests copy one); the source path may be under
 # /tmp, which the guest covers with a tmpfs
@@ -59,7 +59,7 @@ fi
 exit $rc
 GUEST
 
-items=("$CURATEFS" "$BUILD_ROOT/tests/reread"
+items=("$CURATEFS" "$BUILD_ROOT/tests/reread" "$BUILD_ROOT/tests/escape-probe"
        "$src/tests/integration:/tests")
 # procps top needs a terminfo entry even in batch mode
 [ -f /lib/terminfo/d/dumb ] && items+=("/lib/terminfo/d/dumb:/lib/terminfo/d/dumb")
@@ -72,7 +72,7 @@ if [ -n "$run_tests" ]; then
         # under /tmp, which the guest covers with a tmpfs); and
         # the host tools the launcher tests use where busybox's differ
         items+=("$CURATE" "$src/policies:/usr/local/share/curate/policies" "$src/tests/fixtures:/fixtures/tests/fixtures" "$src/policies:/fixtures/policies")
-        for b in env timeout nproc od findmnt script setpriv ps pgrep setsid sha256sum; do
+        for b in env timeout nproc od findmnt script setpriv ps pgrep setsid sha256sum ipcmk ipcs ipcrm; do
                 p=$(command -v $b) && items+=("$p")
         done
 fi

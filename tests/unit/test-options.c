@@ -155,18 +155,52 @@ static void test_capabilities(void **state) {
 static void test_command_options_untouched(void **state) {
         struct parsed p;
 
-        PARSE(&p, "-m", "1M", "ls", "-m", "5", "--pid");
+        PARSE(&p, "-m", "1M", "ls", "-m", "5", "--share", "pid");
         assert_int_equal(p.r, 0);
         assert_int_equal(p.cfg.policy.memory, 1 << 20);
-        assert_false(p.cfg.policy.pid_ns);
+        assert_true(p.cfg.policy.pid_ns);
         assert_string_equal(p.cfg.argv[0], "ls");
         assert_string_equal(p.cfg.argv[1], "-m");
-        assert_string_equal(p.cfg.argv[3], "--pid");
+        assert_string_equal(p.cfg.argv[3], "--share");
         parsed_done(&p);
 
         PARSE(&p, "--", "--weird-name");
         assert_int_equal(p.r, 0);
         assert_string_equal(p.cfg.argv[0], "--weird-name");
+        parsed_done(&p);
+}
+
+/* The isolation options: each sets what it names, later ones win. */
+static void test_isolation_options(void **state) {
+        struct parsed p;
+
+        PARSE(&p, "true");
+        assert_int_equal(p.r, 0);
+        assert_true(p.cfg.policy.pid_ns && p.cfg.policy.ipc_ns && p.cfg.policy.uts_ns && p.cfg.policy.cgroup_ns);
+        assert_int_equal(p.cfg.policy.net, POLICY_NET_HOST);
+        assert_int_equal(p.cfg.policy.seccomp, POLICY_SECCOMP_DEFAULT);
+        assert_false(p.cfg.policy.read_only_root || p.cfg.policy.allow_userns);
+        parsed_done(&p);
+
+        PARSE(&p, "--share", "ipc,uts", "--share", "cgroup", "--net", "none", "--read-only", "--seccomp", "unconfined",
+              "--allow-userns", "true");
+        assert_int_equal(p.r, 0);
+        assert_true(p.cfg.policy.pid_ns);
+        assert_false(p.cfg.policy.ipc_ns || p.cfg.policy.uts_ns || p.cfg.policy.cgroup_ns);
+        assert_int_equal(p.cfg.policy.net, POLICY_NET_NONE);
+        assert_true(p.cfg.policy.read_only_root && p.cfg.policy.allow_userns);
+        assert_int_equal(p.cfg.policy.seccomp, POLICY_SECCOMP_UNCONFINED);
+        parsed_done(&p);
+
+        PARSE(&p, "--share", "pid", "-p", "--hostname", "box", "true");
+        assert_int_equal(p.r, 0);
+        assert_true(p.cfg.policy.pid_ns);
+        assert_string_equal(p.cfg.policy.hostname, "box");
+        parsed_done(&p);
+
+        PARSE(&p, "--share", "pid", "--share", "none", "true");
+        assert_int_equal(p.r, 0);
+        assert_true(p.cfg.policy.pid_ns && p.cfg.policy.ipc_ns);
         parsed_done(&p);
 }
 
@@ -207,6 +241,12 @@ static void test_errors(void **state) {
         EXPECT_ERROR("--bind needs two arguments: SRC DST", "--bind", "/src");
         EXPECT_ERROR("--mask: 'x' is not an absolute path", "--mask", "x", "true");
         EXPECT_ERROR("--cap-add: 'CAP_FLY' is not a capability name (e.g. CAP_NET_RAW)", "--cap-add", "CAP_FLY", "true");
+        EXPECT_ERROR("--share: 'pid,net' is not a list of namespaces to share with the host (pid, ipc, uts, cgroup) or none",
+                     "--share", "pid,net", "true");
+        EXPECT_ERROR("--net: 'bridge' is not host or none", "--net", "bridge", "true");
+        EXPECT_ERROR("--hostname: 'a b' is not a host name (1-64 letters, digits, '-' and '.')", "--hostname", "a b", "true");
+        EXPECT_ERROR("--seccomp: 'strict' is not default or unconfined", "--seccomp", "strict", "true");
+        EXPECT_ERROR("option '--read-only' takes no value (try curate run --help)", "--read-only=yes", "true");
         EXPECT_ERROR("unknown option '--bogus' (try curate run --help)", "--bogus", "true");
         EXPECT_ERROR("unknown option '-x' (try curate run --help)", "-x", "true");
         EXPECT_ERROR("option '--memory' needs a value (try curate run --help)", "--memory");
@@ -365,6 +405,7 @@ int main(void) {
                 cmocka_unit_test(test_filesystem),
                 cmocka_unit_test(test_capabilities),
                 cmocka_unit_test(test_command_options_untouched),
+                cmocka_unit_test(test_isolation_options),
                 cmocka_unit_test(test_help),
                 cmocka_unit_test(test_errors),
                 cmocka_unit_test(test_devices),

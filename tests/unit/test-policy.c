@@ -311,7 +311,13 @@ static void test_init(void **state) {
         assert_int_equal(d.views, POLICY_VIEWS_ALL);
         assert_true(d.curated_dev);
         assert_true(d.private_tmp);
-        assert_false(d.pid_ns || d.user_ns);
+        /* a default run gets the namespaces docker and podman give */
+        assert_true(d.pid_ns && d.ipc_ns && d.uts_ns && d.cgroup_ns);
+        assert_false(d.user_ns);
+        assert_int_equal(d.net, POLICY_NET_HOST);
+        assert_null(d.hostname);
+        assert_false(d.read_only_root || d.delegate || d.allow_userns);
+        assert_int_equal(d.seccomp, POLICY_SECCOMP_DEFAULT);
         assert_int_equal(d.propagation, POLICY_PROPAGATION_PRIVATE);
         assert_true(d.memory == POLICY_UNSET && d.memory_swap == POLICY_UNSET);
         assert_true(d.cpus_milli == POLICY_UNSET && d.pids == POLICY_UNSET);
@@ -336,7 +342,9 @@ static void test_copy_equal_done(void **state) {
 
         base_policy(&a);
         a.cgroup = strdup("/x");
+        a.hostname = strdup("box");
         assert_int_equal(policy_copy(&a, &b), 0);
+        assert_ptr_not_equal(a.hostname, b.hostname);
         assert_true(policy_equal(&a, &b));
         /* deep: nothing is shared */
         assert_ptr_not_equal(a.masks, b.masks);
@@ -351,7 +359,7 @@ static void test_copy_equal_done(void **state) {
         assert_null(b.mounts[1].src);
 
         /* every field counts */
-        for (int field = 0; field < 19; field++) {
+        for (int field = 0; field < 29; field++) {
                 _cleanup_policy_ struct policy c = { 0 };
                 assert_int_equal(policy_copy(&b, &c), 0);
                 assert_true(policy_equal(&b, &c));
@@ -380,6 +388,16 @@ static void test_copy_equal_done(void **state) {
                         c.mounts[1] = t;
                         break;
                 }
+                case 19: c.delegate = !c.delegate; break;
+                case 20: c.ipc_ns = !c.ipc_ns; break;
+                case 21: c.uts_ns = !c.uts_ns; break;
+                case 22: c.cgroup_ns = !c.cgroup_ns; break;
+                case 23: c.net = POLICY_NET_NONE; break;
+                case 24: free(c.hostname); c.hostname = strdup("other"); break;
+                case 25: c.read_only_root = !c.read_only_root; break;
+                case 26: c.seccomp = POLICY_SECCOMP_UNCONFINED; break;
+                case 27: c.allow_userns = !c.allow_userns; break;
+                case 28: assert_true(c.hostname != NULL); free(c.hostname); c.hostname = NULL; break;
                 }
                 if (policy_equal(&b, &c) || policy_equal(&c, &b))
                         fail_msg("policy_equal() misses field change %d", field);
@@ -529,6 +547,49 @@ static void test_load_resources(void **state) {
         assert_true(p.memory == 16ULL << 30 && p.memory_swap == 16ULL << 30);
 }
 
+static void test_parse_namespaces(void **state) {
+        struct policy p;
+        enum policy_net net;
+        enum policy_seccomp sc;
+        char name65[66];
+
+        policy_init_empty(&p);
+        p.pid_ns = p.ipc_ns = p.uts_ns = p.cgroup_ns = true;
+        assert_int_equal(policy_parse_share(&p, "pid,ipc"), 0);
+        assert_false(p.pid_ns || p.ipc_ns);
+        assert_true(p.uts_ns && p.cgroup_ns);
+        assert_int_equal(policy_parse_share(&p, "uts cgroup"), 0);
+        assert_false(p.uts_ns || p.cgroup_ns);
+        assert_int_equal(policy_parse_share(&p, "none"), 0);
+        assert_true(p.pid_ns && p.ipc_ns && p.uts_ns && p.cgroup_ns);
+        /* an unknown word changes nothing, not even the words before it */
+        assert_int_equal(policy_parse_share(&p, "pid,net"), -EINVAL);
+        assert_true(p.pid_ns);
+        assert_int_equal(policy_parse_share(&p, ""), -EINVAL);
+        assert_int_equal(policy_parse_share(&p, " , "), -EINVAL);
+
+        assert_int_equal(policy_parse_net("none", &net), 0);
+        assert_int_equal(net, POLICY_NET_NONE);
+        assert_int_equal(policy_parse_net("host", &net), 0);
+        assert_int_equal(net, POLICY_NET_HOST);
+        assert_int_equal(policy_parse_net("None", &net), -EINVAL);
+        assert_int_equal(policy_parse_seccomp("unconfined", &sc), 0);
+        assert_int_equal(sc, POLICY_SECCOMP_UNCONFINED);
+        assert_int_equal(policy_parse_seccomp("", &sc), -EINVAL);
+
+        assert_true(policy_hostname_valid("a"));
+        assert_true(policy_hostname_valid("web-1.example.com"));
+        assert_false(policy_hostname_valid(""));
+        assert_false(policy_hostname_valid(".a"));
+        assert_false(policy_hostname_valid("a/b"));
+        assert_false(policy_hostname_valid("a_b"));
+        memset(name65, 'a', 65);
+        name65[65] = 0;
+        assert_false(policy_hostname_valid(name65));
+        name65[64] = 0;
+        assert_true(policy_hostname_valid(name65));
+}
+
 static void test_load_namespaces_views(void **state) {
         _cleanup_policy_ struct policy p = { 0 };
 
@@ -542,6 +603,22 @@ static void test_load_namespaces_views(void **state) {
         assert_false(p.pid_ns || p.user_ns);
         assert_int_equal(p.propagation, POLICY_PROPAGATION_PRIVATE);
         assert_null(p.rootfs);
+        /* the namespaces a default run gets, each given up by its key */
+        assert_true(p.ipc_ns && p.uts_ns && p.cgroup_ns);
+        load_ok(&p, "[Namespaces]\nIPC=no\nUTS=off\nCgroupNS=0\nNetwork=none\nHostname=web-1.example\n");
+        assert_false(p.ipc_ns || p.uts_ns || p.cgroup_ns);
+        assert_int_equal(p.net, POLICY_NET_NONE);
+        assert_string_equal(p.hostname, "web-1.example");
+        load_ok(&p, "[Namespaces]\nIPC=yes\nUTS=yes\nCgroupNS=yes\nNetwork=host\nHostname=\n");
+        assert_true(p.ipc_ns && p.uts_ns && p.cgroup_ns);
+        assert_int_equal(p.net, POLICY_NET_HOST);
+        assert_null(p.hostname);
+        load_ok(&p, "[Resources]\nDelegate=yes\n[Filesystem]\nReadOnlyRoot=yes\n"
+                    "[Security]\nSeccomp=unconfined\nAllowUserNamespaces=yes\n");
+        assert_true(p.delegate && p.read_only_root && p.allow_userns);
+        assert_int_equal(p.seccomp, POLICY_SECCOMP_UNCONFINED);
+        load_ok(&p, "[Security]\nSeccomp=default\n");
+        assert_int_equal(p.seccomp, POLICY_SECCOMP_DEFAULT);
 
         /* Views= names the set: each assignment replaces it */
         load_ok(&p, "[Views]\nViews=meminfo\n");
@@ -724,6 +801,18 @@ static const struct {
         { "[Namespaces]\nUser=\n", "x.conf:2: User: '' is not a boolean (yes/no, true/false, on/off, 1/0)" },
         { "[Namespaces]\nPropagation=shared\n", "x.conf:2: Propagation: 'shared' is not private or slave" },
         { "[Namespaces]\nRootFS=srv\n", "x.conf:2: RootFS: 'srv' is not an absolute path" },
+        { "[Namespaces]\nIPC=maybe\n", "x.conf:2: IPC: 'maybe' is not a boolean (yes/no, true/false, on/off, 1/0)" },
+        { "[Namespaces]\nCgroupNS=\n", "x.conf:2: CgroupNS: '' is not a boolean (yes/no, true/false, on/off, 1/0)" },
+        { "[Namespaces]\nNetwork=bridge\n", "x.conf:2: Network: 'bridge' is not host or none" },
+        { "[Namespaces]\nHostname=-bad\n",
+          "x.conf:2: Hostname: '-bad' is not a host name (1-64 letters, digits, '-' and '.')" },
+        { "[Namespaces]\nHostname=a b\n",
+          "x.conf:2: Hostname: 'a b' is not a host name (1-64 letters, digits, '-' and '.')" },
+        { "[Filesystem]\nReadOnlyRoot=ro\n",
+          "x.conf:2: ReadOnlyRoot: 'ro' is not a boolean (yes/no, true/false, on/off, 1/0)" },
+        { "[Security]\nSeccomp=strict\n", "x.conf:2: Seccomp: 'strict' is not default or unconfined" },
+        { "[Security]\nAllowUserNamespaces=2\n",
+          "x.conf:2: AllowUserNamespaces: '2' is not a boolean (yes/no, true/false, on/off, 1/0)" },
         { "[Namespaces]\nRootFS=/srv/../etc\n", "x.conf:2: RootFS: '/srv/../etc' must not contain '..'" },
         { "[Views]\nViews=meminfo foo,stat\n",
           "x.conf:2: Views: unknown view 'foo' (known: meminfo, cpuinfo, stat, uptime, loadavg, swaps, "
@@ -964,10 +1053,11 @@ static void test_shipped_content(void **state) {
         assert_true(has_str(h.masks, h.n_masks, "/proc/zoneinfo"));
 
         load_shipped(&s, "hardened-service");
-        assert_true(s.pid_ns);
+        assert_true(s.pid_ns && s.ipc_ns && s.uts_ns && s.cgroup_ns);
         assert_true(s.private_tmp);
-        assert_true(has_str(s.read_only, s.n_read_only, "/usr"));
-        assert_true(has_str(s.read_only, s.n_read_only, "/etc"));
+        assert_true(s.read_only_root);
+        assert_int_equal(s.seccomp, POLICY_SECCOMP_DEFAULT);
+        assert_false(s.allow_userns);
         for (size_t i = 0; i < d.n_read_only; i++)
                 assert_true(has_str(s.read_only, s.n_read_only, d.read_only[i]));
         assert_true(s.memory != POLICY_UNSET && s.pids != POLICY_UNSET);
@@ -1055,6 +1145,7 @@ int main(void) {
                 cmocka_unit_test(test_parse_capability),
                 cmocka_unit_test(test_parse_bool),
                 cmocka_unit_test(test_parse_path_propagation),
+                cmocka_unit_test(test_parse_namespaces),
                 cmocka_unit_test(test_init),
                 cmocka_unit_test(test_copy_equal_done),
                 cmocka_unit_test(test_edits),
