@@ -113,8 +113,32 @@ struct mount_op {
         unsigned attrs;   /* OP_NEW: of the new mount; OP_BIND: set on the copy */
 };
 
-static int apply_op(const struct mount_ctx *c, const struct mount_op *op, int target_fd) {
+/* The first masked directory's empty read-only tmpfs, attached: later
+ * masked directories get a copy of it (two system calls instead of six,
+ * for a dozen masks on every launch). An empty read-only instance shows
+ * the same wherever it is shared. Child state, as ctx below. */
+static int mask_fd = -EBADF;
+
+static int mask_dir(int target_fd) {
         static const char *const mask_opts[] = { "mode=0555", NULL };
+        int mnt, r;
+
+        if (mask_fd >= 0)
+                return bind_onto(mask_fd, "", target_fd, false, 0, 0);
+        mnt = mount_fs_new("tmpfs", mask_opts, ATTR_LOCKED_DOWN);
+        if (mnt < 0)
+                return mnt;
+        r = attach(mnt, target_fd);
+        if (r < 0) {
+                close(mnt);
+                return r;
+        }
+        /* attached now, in this namespace: open_tree() may clone it */
+        mask_fd = mnt;
+        return 0;
+}
+
+static int apply_op(const struct mount_ctx *c, const struct mount_op *op, int target_fd) {
         struct stat st;
 
         switch (op->kind) {
@@ -129,7 +153,7 @@ static int apply_op(const struct mount_ctx *c, const struct mount_op *op, int ta
                 if (fstat(target_fd, &st) < 0)
                         return -errno;
                 if (S_ISDIR(st.st_mode))
-                        return mount_new("tmpfs", mask_opts, ATTR_LOCKED_DOWN, target_fd);
+                        return mask_dir(target_fd);
                 return bind_onto(c->devnull_fd, "", target_fd, false, 0, 0);
         }
         return -EINVAL;
@@ -242,6 +266,13 @@ static int cg_index(const struct cg_shown *cg, const char *mount) {
         return -1;
 }
 
+static bool any_writable(const struct cg_shown *cg) {
+        for (int i = 0; i < cg->n; i++)
+                if (cg->writable[i])
+                        return true;
+        return false;
+}
+
 /* NAME in the container's new /sys/fs/cgroup (at DIR_FD): the host entry's
  * twin. A hierarchy holding the command's cgroup shows that cgroup and what
  * is below it, read-only; one where curate made no cgroup (on this hybrid
@@ -274,7 +305,10 @@ static int cgroupfs_entry(const struct mount_ctx *c, int dir_fd, const struct di
         if (fd < 0)
                 return -errno;
         op.from_fd = c->cg_fd[i];
-        op.ro = !c->cg->writable[i]; /* --delegate: its own subtree, writable */
+        if (!any_writable(c->cg))
+                op = (struct mount_op){ .kind = OP_BIND, .from_fd = c->cg_fd[i], .from = "" }; /* see setup_cgroupfs */
+        else
+                op.ro = !c->cg->writable[i]; /* --delegate: its own subtree, writable */
         return apply_op(c, &op, fd);
 }
 
@@ -290,7 +324,7 @@ static int setup_cgroupfs(struct mount_ctx *c) {
         static const char *const opts[] = { "mode=0755", NULL };
         const struct mount_op tmpfs = { .kind = OP_NEW, .fstype = "tmpfs", .opts = opts,
                                         .attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC };
-        struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+        struct mount_attr ro = { .attr_set = ATTR_LOCKED_DOWN };
         _cleanup_closedir_ DIR *d = NULL;
         _cleanup_close_ int dir_fd = -EBADF;
         int i, r;
@@ -327,7 +361,9 @@ static int setup_cgroupfs(struct mount_ctx *c) {
         for (struct dirent *de; (de = readdir(d));)
                 if ((r = cgroupfs_entry(c, dir_fd, de)) < 0)
                         return fail(c, r, "populating /sys/fs/cgroup with", de->d_name);
-        if (mount_setattr(dir_fd, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
+        /* read-only, nosuid, nodev, noexec: with every cgroup below it in
+         * one call (a bind each otherwise), unless one is delegated */
+        if (mount_setattr(dir_fd, "", AT_EMPTY_PATH | (any_writable(c->cg) ? 0 : AT_RECURSIVE), &ro, sizeof(ro)) < 0)
                 return fail(c, -errno, "making read-only", "/sys/fs/cgroup");
         return 0;
 }
@@ -737,7 +773,7 @@ static int open_sources(struct mount_ctx *c, const char *mountpoint) {
 static struct mount_ctx ctx;
 
 static void ctx_done(struct mount_ctx *c) {
-        int *fds[] = { &c->root_fd, &c->mp_fd, &c->devnull_fd, &c->cgroupfs_fd };
+        int *fds[] = { &c->root_fd, &c->mp_fd, &c->devnull_fd, &c->cgroupfs_fd, &mask_fd };
 
         for (size_t i = 0; i < ELEMENTSOF(fds); i++)
                 if (*fds[i] >= 0) {
