@@ -32,6 +32,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
+#include <sys/ptrace.h>
 #include <sys/wait.h>
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
@@ -335,7 +336,7 @@ int main(int argc, char **argv) {
         int status = 0;
 
         if (argc < 2) {
-                fprintf(stderr, "usage: escape-probe NAME...\nnames: getpid_ns");
+                fprintf(stderr, "usage: escape-probe NAME...\nnames: getpid_ns ptrace:PID");
                 for (size_t i = 0; i < ELEMENTSOF(ops); i++)
                         fprintf(stderr, " %s", ops[i].name);
                 fputc('\n', stderr);
@@ -346,6 +347,15 @@ int main(int argc, char **argv) {
 
                 if (strcmp(argv[a], "getpid_ns") == 0) {
                         printf("pid=%d\n", (int)getpid());
+                        continue;
+                }
+                /* ptrace:PID: attach to PID (and let go at once) */
+                if (strncmp(argv[a], "ptrace:", 7) == 0) {
+                        pid_t pid = (pid_t)atoi(argv[a] + 7);
+                        int r = ptrace(PTRACE_SEIZE, pid, NULL, NULL) < 0 ? errno : 0;
+                        if (r == 0)
+                                (void)ptrace(PTRACE_DETACH, pid, NULL, NULL);
+                        print_result("ptrace", r);
                         continue;
                 }
                 for (size_t i = 0; i < ELEMENTSOF(ops) && !op; i++)

@@ -72,6 +72,7 @@ echo "init_alive=yes"
 try peer_environ cat "/proc/$peer/environ"
 try peer_root ls "/proc/$peer/root/"
 try peer_cwd ls "/proc/$peer/cwd/"
+"$probe" "ptrace:$peer"
 # curate's state and the views
 try forge_registration sh -c "echo 'kmsg c 1 11 0666 rwm' >> /run/curate/devices/$CURATE_CONTAINER"
 try plant_registration sh -c 'echo "kmsg c 1 11 0666 rwm" > /run/curate/devices/run-1'
@@ -125,6 +126,7 @@ check_eq "kill -9 1 leaves curate's init running" yes "$(kv init_alive <<<"$in")
 fails peer_environ "the peer's /proc/PID/environ is out of reach"
 fails peer_root "the peer's /proc/PID/root is out of reach"
 fails peer_cwd "the peer's /proc/PID/cwd is out of reach"
+check "ptrace of the peer fails ($(kv ptrace <<<"$in"))" test -n "$(kv ptrace <<<"$in")" -a "$(kv ptrace <<<"$in")" != 0
 fails forge_registration "appending to its own registration fails"
 fails plant_registration "planting a registration for another id fails"
 fails plant_policy "writing a policy into /etc/curate fails"
