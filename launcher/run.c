@@ -80,12 +80,12 @@ static int validate_limits(const struct policy *p, char **ret_error) {
 static int validate_namespaces(const struct policy *p, char **ret_error) {
         if (p->rootfs && !p->pid_ns)
                 return error_printf(ret_error, -EINVAL,
-                                    "--rootfs %s cannot be combined with --share pid: /proc/PID/root of every host "
-                                    "process would lead out of it to the host's root", p->rootfs);
+                                    "--rootfs %s cannot be combined with --share pid (PID=no): /proc/PID/root of every "
+                                    "host process would lead out of it to the host's root", p->rootfs);
         if (p->hostname && !p->uts_ns)
                 return error_printf(ret_error, -EINVAL,
-                                    "--hostname %s needs a UTS namespace of its own (not --share uts): it would rename "
-                                    "the host", p->hostname);
+                                    "--hostname %s needs a UTS namespace of its own (not --share uts, UTS=no): it "
+                                    "would rename the host", p->hostname);
         return 0;
 }
 

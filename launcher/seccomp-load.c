@@ -1,7 +1,9 @@
 #include "config.h"
 /* Loading the default seccomp filter at `curate run`: the program compiled
  * at build time for the policy's variant (seccomp-gen.c), handed to the
- * kernel as it is. */
+ * kernel as it is. A filter with a user-notification rule (sysinfo(2)
+ * answered by a listener) is one more variant, loaded the same way with
+ * SECCOMP_FILTER_FLAG_NEW_LISTENER, which returns the listener's fd. */
 #include <errno.h>
 #include <unistd.h>
 #include <sys/syscall.h>
