@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(gcc meson ninja-build pkg-config libfuse3-dev fuse3 libcap-dev libcmocka-dev libinih-dev libyaml-dev libjson-c-dev libseccomp-dev
+PACKAGES=(gcc meson ninja-build pkg-config libfuse3-dev fuse3 libcap-dev libcmocka-dev libinih-dev libyaml-dev libjson-c-dev libseccomp-dev libsystemd-dev
           procps util-linux valgrind busybox-static lxcfs bubblewrap xz-utils zstd)
 # qemu is pulled without its recommends (no GUI stack)
 QEMU_PACKAGES=(qemu-system-x86)
