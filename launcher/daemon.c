@@ -15,18 +15,22 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <linux/magic.h>
+#include "daemon-parts.h"
 #include "fileio.h"
 #include "launcher.h"
 #include "macro.h"
 
 /* The shared curatefs daemon. One serves every `curate run` on the host:
- * the first run that needs it starts it (daemon_ensure), and it stays. */
+ * the first run that needs it starts it (daemon_ensure), and it stays.
+ * Its parts (the holder and the serving processes) and their replacement
+ * are in daemon-parts.c. */
 
 #define CURATEFS_FSTYPE "fuse.curatefs"
 #define DAEMON_LOCK CURATE_RUN_DIR "/daemon.lock"
 #define START_TIMEOUT_MS 10000 /* curatefs mounts in milliseconds; this is for a hung one */
 #define START_OUTPUT_MAX 4096  /* what is kept of its stderr for the message */
 #define STATUS_NOT_RUNNING 3   /* as systemctl status and LSB init scripts */
+#define RESTART_TIMEOUT_MS 10000 /* a new serving process is ready in milliseconds */
 
 
 /* ---- the binary ---- */
@@ -588,10 +592,10 @@ int daemon_ensure(const char *mountpoint, bool *ret_started, char **ret_error) {
         return 0;
 }
 
-/* ---- curate daemon start|stop|status ---- */
+/* ---- curate daemon start|stop|restart|status ---- */
 
 static void daemon_help(void) {
-        printf("Usage: curate daemon start|stop|status [OPTIONS]\n"
+        printf("Usage: curate daemon start|stop|restart|status [OPTIONS]\n"
                "\n"
                "Manage the shared curatefs daemon that serves the views of every\n"
                "`curate run` on this host. `curate run` starts it when it is needed;\n"
@@ -604,8 +608,16 @@ static void daemon_help(void) {
                "           daemon exits by itself when the last of them is gone.\n"
                "           With --kill it is also sent SIGTERM and exits now; the views\n"
                "           in running containers then fail with ENOTCONN\n"
+               "  restart  replace the serving processes (SIGHUP to the holder) and wait\n"
+               "           until the old ones have exited and a new one serves: running\n"
+               "           containers keep their views, and a curatefs binary replaced on\n"
+               "           disk is picked up (root). Starts curatefs when none runs. An\n"
+               "           old-style single-process curatefs cannot be replaced in place\n"
                "  status   exit 0 when curatefs serves the mount point, 3 when it does\n"
-               "           not (or only a stale mount of a dead daemon is left)\n"
+               "           not (or only a stale mount of a dead daemon is left); lists the\n"
+               "           holder (the pid file's process: it keeps the mount) and the\n"
+               "           serving processes, with their binaries and whether each binary\n"
+               "           was replaced on disk since it started\n"
                "\n"
                "Options:\n"
                "  -m, --mountpoint DIR  the mount point (default %s)\n"
@@ -721,9 +733,13 @@ static int cmd_status(const char *mountpoint) {
                 return STATUS_NOT_RUNNING;
         }
         switch (probe(canonical)) {
-        case DAEMON_SERVING:
+        case DAEMON_SERVING: {
+                pid_t pid = daemon_pid(canonical);
                 print_running("running", canonical);
+                if (pid > 0)
+                        daemon_parts_print(stdout, pid);
                 return 0;
+        }
         case DAEMON_STALE:
                 printf("curatefs not running at %s: stale mount (daemon gone; `curate daemon start` replaces it)\n",
                        canonical);
@@ -732,6 +748,62 @@ static int cmd_status(const char *mountpoint) {
                 printf("curatefs not running at %s\n", canonical);
                 return STATUS_NOT_RUNNING;
         }
+}
+
+/* Under the lock, CANONICAL served: replace the serving processes. */
+static int restart_serving(const char *canonical) {
+        pid_t old[DAEMON_PARTS_MAX], fresh[DAEMON_PARTS_MAX];
+        size_t n_old = 0, n_fresh = 0;
+        _cleanup_free_ char *error = NULL;
+        char a[256], b[256], pidfile[PATH_MAX];
+        pid_t pid = daemon_pid(canonical);
+
+        if (pid <= 0)
+                return fail("curatefs serves %s, but its pid is unknown (no valid pid file %s): cannot restart it",
+                            canonical, pidfile_path(canonical, pidfile) == 0 ? pidfile : CURATE_RUN_DIR);
+        int r = daemon_replace_serving(pid, RESTART_TIMEOUT_MS, old, &n_old, fresh, &n_fresh, &error);
+        if (r < 0)
+                return fail("restart of curatefs at %s: %s", canonical, error ? error : strerror(-r));
+        /* statfs reaches the serving process (FUSE_STATFS) */
+        if (!daemon_serving(canonical))
+                return fail("restart of curatefs at %s: new serving process %s runs, but the mount does not answer",
+                            canonical, pid_list(fresh, n_fresh, a, sizeof(a)));
+        printf("curatefs restarted at %s (pid %d): serving process %s replaces %s\n", canonical, (int)pid,
+               pid_list(fresh, n_fresh, a, sizeof(a)), pid_list(old, n_old, b, sizeof(b)));
+        return 0;
+}
+
+/* As systemctl restart: a daemon that does not run is started. */
+static int cmd_restart(const char *mountpoint) {
+        char canonical[PATH_MAX];
+        _cleanup_free_ char *error = NULL;
+        bool started = false;
+
+        if (geteuid() != 0)
+                return fail("restarting curatefs needs root");
+        enum daemon_state state = canonicalize(mountpoint, canonical) < 0 ? DAEMON_NONE : probe(canonical);
+        if (state != DAEMON_SERVING) {
+                bool stale = state == DAEMON_STALE;
+                int r = ensure_canonical(mountpoint, canonical, &started, &error);
+                if (r < 0)
+                        return fail("%s", error ? error : strerror(-r));
+                if (started) {
+                        printf("curatefs was not running at %s%s: started it",
+                               canonical, stale ? " (a stale mount of a dead daemon was detached)" : "");
+                        pid_t pid = daemon_pid(canonical);
+                        if (pid > 0)
+                                printf(" (pid %d)", (int)pid);
+                        printf("\n");
+                        return 0;
+                }
+                /* another caller started it meanwhile: it is replaced as any */
+        }
+        _cleanup_close_ int lock = take_lock(&error);
+        if (lock < 0)
+                return fail("%s", error);
+        if (probe(canonical) != DAEMON_SERVING)
+                return fail("curatefs at %s stopped while the restart waited for %s", canonical, DAEMON_LOCK);
+        return restart_serving(canonical);
 }
 
 int daemon_main(int argc, char **argv) {
@@ -767,7 +839,7 @@ int daemon_main(int argc, char **argv) {
                 }
         }
         if (optind >= argc)
-                return fail("start, stop or status?\nTry 'curate daemon --help'.");
+                return fail("start, stop, restart or status?\nTry 'curate daemon --help'.");
         if (optind + 1 < argc)
                 return fail("unexpected argument '%s'\nTry 'curate daemon --help'.", argv[optind + 1]);
         if (!*mountpoint)
@@ -779,7 +851,9 @@ int daemon_main(int argc, char **argv) {
                 return cmd_start(mountpoint);
         if (streq(cmd, "stop"))
                 return cmd_stop(mountpoint, kill_it);
+        if (streq(cmd, "restart"))
+                return cmd_restart(mountpoint);
         if (streq(cmd, "status"))
                 return cmd_status(mountpoint);
-        return fail("unknown command '%s' (start, stop or status)\nTry 'curate daemon --help'.", cmd);
+        return fail("unknown command '%s' (start, stop, restart or status)\nTry 'curate daemon --help'.", cmd);
 }

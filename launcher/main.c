@@ -27,7 +27,7 @@ int curate_report(int status, const char *prefix, const char *fmt, ...) {
 
 static void help_main(void) {
         printf("Usage: curate run [OPTIONS] [--] COMMAND [ARG...]\n"
-               "       curate daemon start|stop|status [--mountpoint DIR]\n"
+               "       curate daemon start|stop|restart|status [--mountpoint DIR]\n"
                "       curate devices list [--json]\n"
                "       curate device add|remove CONTAINER [--gpu SPEC] [DEVICE...]\n"
                "       curate --help | --version\n"
@@ -38,7 +38,7 @@ static void help_main(void) {
                "\n"
                "Commands:\n"
                "  run      run a command in a new mount namespace with curated views\n"
-               "  daemon   start, stop or query the shared curatefs daemon\n"
+               "  daemon   start, stop, restart or query the shared curatefs daemon\n"
                "  devices  list the GPUs this host can pass through\n"
                "  device   add devices to or remove them from a running container\n"
                "\n"

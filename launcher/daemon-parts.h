@@ -1,0 +1,34 @@
+#pragma once
+/* The parts of a running curatefs, as `curate daemon status|restart` see
+ * them: the holder (the pid file's process: it mounts and keeps the
+ * /dev/fuse fd) and its children, the serving processes (curatefs
+ * re-executed with CURATEFS_SERVE set). An old-style curatefs is one
+ * process with no children. */
+#include <stdio.h>
+#include <sys/types.h>
+
+#define DAEMON_PARTS_MAX 16 /* one serving process, two while a restart overlaps them */
+
+/* HOLDER's live children (zombies left out), in pid order: their count, at
+ * most MAX of them in RET, or -errno (-ESRCH: HOLDER is gone). When there
+ * are none, look again for up to SETTLE_MS: a holder replaces a serving
+ * process that died at once. */
+int daemon_serving_pids(pid_t holder, pid_t *ret, size_t max, int settle_ms);
+
+/* The lines that follow "curatefs running at ... (pid HOLDER)": one per
+ * part, with its binary and whether that file was replaced on disk since
+ * the part started. */
+void daemon_parts_print(FILE *f, pid_t holder);
+
+/* SIGHUP to HOLDER, then wait up to TIMEOUT_MS until every serving process
+ * that was there before has exited and a new one runs. 0 with the old and
+ * new pids (at most DAEMON_PARTS_MAX each; their counts in *ret_n_old,
+ * *ret_n_new), or -errno with *ret_error saying what did not happen
+ * (-EOPNOTSUPP: an old-style single-process curatefs, which SIGHUP would
+ * end; it is not sent). */
+int daemon_replace_serving(pid_t holder, int timeout_ms, pid_t ret_old[static DAEMON_PARTS_MAX],
+                           size_t *ret_n_old, pid_t ret_new[static DAEMON_PARTS_MAX], size_t *ret_n_new,
+                           char **ret_error);
+
+/* "201 202": PIDS as text, in BUF. */
+const char *pid_list(const pid_t *pids, size_t n, char *buf, size_t size);
