@@ -66,7 +66,7 @@ int devs_tree_add(struct devs_tree *t, size_t parent, const char *name, enum dno
 
 int devs_tree_find(const struct devs_tree *t, size_t parent, const char *name) {
         for (size_t i = 1; i < t->len; i++)
-                if (t->n[i].parent == parent && streq(t->n[i].name, name))
+                if (t->n[i].parent == parent && !t->n[i].hidden && streq(t->n[i].name, name))
                         return (int)i;
         return -ENOENT;
 }
@@ -103,4 +103,26 @@ int devs_tree_add_entries(struct devs_tree *t, const struct reg_entry *e, size_t
                 }
         }
         return 0;
+}
+
+/* FNV-1a: the inputs are the registration's own text and identity, written
+ * by root, so no one picks them to collide; the finish below spreads them. */
+uint64_t devs_hash(uint64_t h, const void *data, size_t len) {
+        const unsigned char *p = data;
+        for (size_t i = 0; i < len; i++) {
+                h ^= p[i];
+                h *= 0x100000001b3ULL;
+        }
+        return h;
+}
+
+/* splitmix64's finaliser, then 47 bits; 0 (one hash in 2^47) becomes 1 */
+uint64_t devs_serial_of_hash(uint64_t h) {
+        h ^= h >> 30;
+        h *= 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 27;
+        h *= 0x94d049bb133111ebULL;
+        h ^= h >> 31;
+        h &= (1ULL << DEVS_SERIAL_BITS) - 1;
+        return h ? h : 1;
 }

@@ -127,31 +127,44 @@ static struct curate *ctx_of(fuse_req_t req) {
  * caches are shared by every reader, so nothing below devs/ may be cached:
  * timeouts are 0 and a missing name is an error reply, never a negative
  * entry, which makes every path walk ask again (fuse_dentry_revalidate).
- * Inodes are DEVS_INO_BASE + serial * 65536 + node index; every load of a
- * registration takes a new serial, so an inode of a dropped or reloaded
- * tree is stale and never names another tree's node. The tree's root and
- * dev/'s own nodes below it (the same in every load: built first, in a fixed
- * order) keep the serial of the id's first load while its registration
- * exists: the root is the container's /dev bind mount and pts, shm and
- * mqueue carry its devpts, tmpfs and mqueue mounts, which must survive a
- * hot-plug (`curate device add|remove` rewrites the registration): a new
- * inode number there would fail revalidation and d_invalidate() detaches
- * what is mounted on an invalidated dentry. Those unchanging nodes are
- * cached for DEVS_BASE_TIMEOUT (they are the same in every tree, so no
- * cache of them tells one container anything of another's), except the
- * tree's own entry in devs/, the gate every walk into a tree passes:
- * always asked again. */
+ *
+ * Inodes are DEVS_INO_BASE + serial * 65536 + node index (devs.h). The
+ * serving process may be killed and replaced at any moment on the same
+ * connection, so a serial is never a per-process counter: it is a 47-bit
+ * hash of facts every process sees alike, and a fresh process gives the
+ * same tree the same numbers.
+ * - A load's serial (the registered nodes') hashes the root serial, the id,
+ *   the names of dev/'s own nodes (where the registered ones start) and the
+ *   registration's text: every load of different content takes a different
+ *   serial, so an inode of a dropped or reloaded tree is stale and never
+ *   names another tree's node. Two trees share a serial only by a 47-bit
+ *   collision: with 10,000 trees alive at once about 1 chance in 3 million,
+ *   and even then only a reader allowed the other id's tree could be
+ *   served it (the reader check is by id, after the match).
+ * - The tree's root and dev/'s own nodes below it (built first, in the
+ *   fixed table's order, hidden where the host lacks the device, so each
+ *   keeps its index in every process and every load) take the root serial,
+ *   which lasts as long as the container (devs_root_serial): the root is
+ *   the container's /dev bind mount and pts, shm and mqueue carry its
+ *   devpts, tmpfs and mqueue mounts, which must survive a hot-plug (`curate
+ *   device add|remove` rewrites the registration) and a restart of the
+ *   serving process: a new inode number there would fail revalidation and
+ *   d_invalidate() detaches what is mounted on an invalidated dentry.
+ * Those unchanging nodes are cached for DEVS_BASE_TIMEOUT (they are the
+ * same in every tree, so no cache of them tells one container anything of
+ * another's), except the tree's own entry in devs/, the gate every walk
+ * into a tree passes: always asked again. */
 #define DEVS_BASE_TIMEOUT 1.0
-#define DEVS_INO_BASE (1ULL << 32)
 /* one slot per registration in use; grown as needed, up to DEVS_SLOTS_MAX,
  * past which the least recently loaded is dropped (it reloads when asked,
- * with a new root inode: its container's /dev then reads ESTALE) */
+ * with the same inodes) */
 #define DEVS_SLOTS_MIN 64
 #define DEVS_SLOTS_MAX 65536
 struct devs_slot {
         char id[REG_ID_MAX + 1];
-        uint64_t serial;        /* 0: free */
-        uint64_t root_serial;   /* the root's: the serial of the id's first load */
+        uint64_t serial;        /* the registered nodes'; 0: free */
+        uint64_t root_serial;   /* the root's and dev/'s own: the container's */
+        uint64_t loaded;        /* devs_loads at its load: the least recent is dropped first */
         size_t n_base;          /* nodes 0 .. n_base-1: the root and dev/'s own */
         struct stat key;        /* the file as loaded: reloaded when it changes */
         int error;              /* -EIO: the registration is malformed */
@@ -160,7 +173,11 @@ struct devs_slot {
 static pthread_mutex_t devs_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct devs_slot *devs_slots;
 static size_t devs_n_slots;
-static uint64_t devs_serial;
+static uint64_t devs_loads;
+/* the registration directory as it was when every registration in it was
+ * loaded (devs_scan_for), and whether the slots still hold them all */
+static struct stat devs_scan_key;
+static bool devs_scan_complete;
 
 static bool is_devs_ino(fuse_ino_t ino) {
         return ino >= DEVS_INO_BASE;
@@ -171,12 +188,16 @@ static uint64_t devs_serial_of(const struct devs_slot *s, size_t index) {
 }
 
 static fuse_ino_t devs_ino(const struct devs_slot *s, size_t index) {
-        return DEVS_INO_BASE + (devs_serial_of(s, index) << 16) + index;
+        return devs_ino_make(devs_serial_of(s, index), index);
 }
 
 static bool same_file(const struct stat *a, const struct stat *b) {
         return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
                a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+static bool same_dir(const struct stat *a, const struct stat *b) {
+        return same_file(a, b) && a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
 static void slot_drop(struct devs_slot *s) {
@@ -200,7 +221,7 @@ static struct devs_slot *slot_free(void) {
         for (size_t i = 0; i < devs_n_slots; i++) {
                 if (!devs_slots[i].serial)
                         return &devs_slots[i];
-                if (!old || devs_slots[i].serial < old->serial)
+                if (!old || devs_slots[i].loaded < old->loaded)
                         old = &devs_slots[i];
         }
         if (devs_n_slots < DEVS_SLOTS_MAX) {
@@ -217,36 +238,96 @@ static struct devs_slot *slot_free(void) {
                 old = &devs_slots[old - devs_slots]; /* realloc failed: the array did not move */
         }
         slot_drop(old);
+        devs_scan_complete = false; /* a registration is no longer loaded */
         return old;
 }
 
-/* dev/'s own visible nodes, as the root of a tree */
+/* dev/'s own nodes, as the root of a tree: every one the fixed table has,
+ * in its order, those the host lacks hidden, so that a node's index does
+ * not depend on what this process found on the host */
 static int tree_add_dev(struct curate *c, struct devs_tree *t) {
         int r = devs_tree_add(t, 0, "", DNODE_DIR, S_IFDIR | nodes[INO_DEV - 1].perm, 0, NULL);
         for (size_t i = 0; r >= 0 && i < NNODES; i++) {
                 const struct node *n = &nodes[i];
-                if (n->parent != INO_DEV || !node_visible(c, n))
+                if (n->parent != INO_DEV)
                         continue;
-                if (n->kind == NODE_DEV)
+                if (n->kind == NODE_DEV && node_visible(c, n))
                         r = devs_tree_add(t, 0, n->name, DNODE_DEV, c->dev[n->dev].mode, c->dev[n->dev].rdev, NULL);
+                else if (n->kind == NODE_DEV)
+                        r = devs_tree_add(t, 0, n->name, DNODE_DEV, S_IFCHR, 0, NULL);
                 else if (n->kind == NODE_DIR)
                         r = devs_tree_add(t, 0, n->name, DNODE_DIR, S_IFDIR | n->perm, 0, NULL);
                 else
                         r = devs_tree_add(t, 0, n->name, DNODE_LINK, S_IFLNK | 0777, 0, n->target);
+                if (r >= 0)
+                        t->n[r].hidden = !node_visible(c, n);
         }
         return r < 0 ? r : 0;
 }
 
-/* Parse TEXT into S's tree; a malformed registration is logged once and
- * leaves S->error = -EIO. */
-static void slot_build(struct curate *c, struct devs_slot *s, const char *path, const char *text) {
+/* The serial of a load of S (root serial and id set, dev/'s nodes built)
+ * from the registration's TEXT. */
+static uint64_t devs_load_serial(const struct devs_slot *s, const char *text, size_t len) {
+        uint64_t h = devs_hash(DEVS_HASH_INIT, "load", 5);
+        h = devs_hash(h, &s->root_serial, sizeof(s->root_serial));
+        h = devs_hash(h, s->id, strlen(s->id) + 1);
+        for (size_t i = 0; i < s->n_base; i++)
+                h = devs_hash(h, s->tree.n[i].name, strlen(s->tree.n[i].name) + 1);
+        return devs_serial_of_hash(devs_hash(h, text, len));
+}
+
+/* The root serial of ID: a hash of the id and of the identity of its cgroup
+ * curate/<id> in the hierarchy the device cgroup lives in (v1 devices, else
+ * the unified one; the one devs_container_state goes by). The launcher
+ * makes that cgroup before it registers and removes it after the
+ * registration, and a hot-plug rewrites only the registration, by rename,
+ * which gives the file a new inode number (so the file cannot be the key),
+ * while the cgroup directory keeps its own: the serial lasts exactly as
+ * long as the container. A later container of the same id has a new
+ * cgroup directory and so a new root inode (kernfs numbers its inodes
+ * cyclically: reused only after 2^31 cgroups in that hierarchy). Without
+ * the cgroup (no device hierarchy, or the container is gone and the sweep
+ * will drop its registration) the id alone is the key. */
+static int devs_root_serial(struct curate *c, const char *id, uint64_t *ret) {
+        const struct cg_layout *l = &c->layout;
+        const int at[] = { l->devices, l->unified };
+        char path[REG_ID_MAX + 16];
+        uint64_t h = devs_hash(DEVS_HASH_INIT, "root", 5);
+
+        h = devs_hash(h, id, strlen(id) + 1);
+        snprintf(path, sizeof(path), "curate/%.*s", REG_ID_MAX, id);
+        for (size_t i = 0; i < ELEMENTSOF(at); i++) {
+                if (at[i] < 0)
+                        continue;
+                _cleanup_close_ int fd = cg_open_dir(&l->hier[at[i]], path);
+                struct stat st;
+                if (fd == -ENOENT)
+                        continue;
+                if (fd < 0)
+                        return fd;
+                if (fstat(fd, &st) < 0)
+                        return -errno;
+                uint64_t key[2] = { st.st_dev, st.st_ino };
+                h = devs_hash(h, key, sizeof(key));
+                break;
+        }
+        *ret = devs_serial_of_hash(h);
+        return 0;
+}
+
+/* Parse TEXT into S's tree and take its serial; a malformed registration is
+ * logged once and leaves S->error = -EIO. */
+static void slot_build(struct curate *c, struct devs_slot *s, const char *path, const char *text, size_t len) {
         struct reg_entry *e = NULL;
         unsigned line = 0;
         size_t bad = 0;
         char msg[4096 + 512];
-        int n = reg_parse(text, &e, &line);
-        int r = n < 0 ? n : tree_add_dev(c, &s->tree);
+        int r = tree_add_dev(c, &s->tree);
+        int n = r < 0 ? r : reg_parse(text, &e, &line);
+
         s->n_base = s->tree.len;
+        s->serial = devs_load_serial(s, text, len);
+        r = n;
         if (r >= 0)
                 r = devs_tree_add_entries(&s->tree, e, n, &bad);
         if (n == -EINVAL)
@@ -278,20 +359,23 @@ static int devs_load(struct curate *c, const char *id, struct devs_slot **ret) {
         }
         if (!s || !same_file(&s->key, &st)) {
                 _cleanup_free_ char *text = NULL;
-                int r = read_file_at(AT_FDCWD, path, &text, NULL);
+                size_t len = 0;
+                uint64_t root = 0;
+                int r = read_file_at(AT_FDCWD, path, &text, &len);
                 if (r < 0)
                         return r == -ENOENT ? -ENOENT : -EIO;
-                uint64_t root = s ? s->root_serial : 0;
+                if (devs_root_serial(c, id, &root) < 0)
+                        return -EIO;
                 if (s)
                         slot_drop(s);
                 s = slot_free();
                 if (!s)
                         return -ENOMEM;
                 snprintf(s->id, sizeof(s->id), "%s", id);
-                s->serial = ++devs_serial;
-                s->root_serial = root ? root : s->serial;
+                s->root_serial = root;
+                s->loaded = ++devs_loads;
                 s->key = st;
-                slot_build(c, s, path, text);
+                slot_build(c, s, path, text, len);
         }
         if (s->error < 0)
                 return s->error;
@@ -393,28 +477,86 @@ static int devs_check_reader(fuse_req_t req, const char *id) {
         return devs_reader_allowed(text, id) ? 0 : -ENOENT;
 }
 
+/* The id of the loaded tree whose node INDEX has SERIAL, into ID. Locked. */
+static bool devs_find_serial(uint64_t serial, size_t index, char id[static REG_ID_MAX + 1]) {
+        for (size_t i = 0; i < devs_n_slots; i++)
+                if (devs_slots[i].serial && devs_serial_of(&devs_slots[i], index) == serial) {
+                        memcpy(id, devs_slots[i].id, REG_ID_MAX + 1);
+                        return true;
+                }
+        return false;
+}
+
+/* A devs inode that no loaded tree has: one a serving process before us
+ * handed out (we were started after it was killed, or the tree was dropped
+ * from its slot), or a stale one. Load every registration until one gives
+ * SERIAL; the trees loaded stay loaded, so after a restart this runs about
+ * once. A stale inode (an open device node of a tree reloaded since) would
+ * scan again on every GETATTR, so once every registration is loaded the
+ * directory's identity and times are kept, and while they are unchanged
+ * (no registration made, rewritten or removed since) a miss is stale at
+ * the cost of one stat. */
+static bool devs_scan_for(struct curate *c, uint64_t serial, size_t index, char id[static REG_ID_MAX + 1]) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        struct stat before;
+        bool found = false, complete = true;
+
+        if (stat(device_registration_dir(), &before) < 0)
+                return false;
+        pthread_mutex_lock(&devs_lock);
+        bool unchanged = devs_scan_complete && same_dir(&devs_scan_key, &before);
+        pthread_mutex_unlock(&devs_lock);
+        if (unchanged || !(d = opendir(device_registration_dir())))
+                return false;
+        while (!found && (de = readdir(d))) {
+                struct devs_slot *s;
+                if (de->d_name[0] == '.' || !reg_id_valid(de->d_name))
+                        continue;
+                pthread_mutex_lock(&devs_lock);
+                int r = devs_load(c, de->d_name, &s);
+                /* a malformed tree too: its nodes answer EIO, as they would have */
+                if (r == -EIO && (s = slot_by_id(de->d_name)))
+                        r = 0;
+                if (r == 0 && devs_serial_of(s, index) == serial) {
+                        memcpy(id, s->id, REG_ID_MAX + 1);
+                        found = true;
+                }
+                complete = complete && (r == 0 || r == -ENOENT);
+                pthread_mutex_unlock(&devs_lock);
+        }
+        if (!found && complete) {
+                /* taken before the scan: a change during it makes the next miss scan again */
+                pthread_mutex_lock(&devs_lock);
+                devs_scan_key = before;
+                devs_scan_complete = true;
+                pthread_mutex_unlock(&devs_lock);
+        }
+        return found;
+}
+
 /* Resolve a devs inode for the request's reader. On success devs_lock is
  * held and *ret_slot, *ret_index name a current node. */
 static int devs_resolve(fuse_req_t req, fuse_ino_t ino, struct devs_slot **ret_slot, size_t *ret_index) {
-        uint64_t serial = (ino - DEVS_INO_BASE) >> 16;
-        size_t index = (ino - DEVS_INO_BASE) & 0xffff;
         char id[REG_ID_MAX + 1] = "";
         struct devs_slot *s;
+        uint64_t serial;
+        size_t index;
         int r;
 
+        if (!devs_ino_split(ino, &serial, &index))
+                return -ESTALE;
         pthread_mutex_lock(&devs_lock);
-        for (size_t i = 0; i < devs_n_slots; i++)
-                if (devs_slots[i].serial && devs_serial_of(&devs_slots[i], index) == serial)
-                        memcpy(id, devs_slots[i].id, sizeof(id));
+        bool found = devs_find_serial(serial, index, id);
         pthread_mutex_unlock(&devs_lock);
-        if (!*id)
+        if (!found && !devs_scan_for(ctx_of(req), serial, index, id))
                 return -ESTALE;
         r = devs_check_reader(req, id);
         if (r < 0)
                 return r;
         pthread_mutex_lock(&devs_lock);
         r = devs_load(ctx_of(req), id, &s);
-        if (r >= 0 && (devs_serial_of(s, index) != serial || index >= s->tree.len))
+        if (r >= 0 && (devs_serial_of(s, index) != serial || index >= s->tree.len || s->tree.n[index].hidden))
                 r = -ESTALE;
         if (r < 0) {
                 pthread_mutex_unlock(&devs_lock);
@@ -519,7 +661,7 @@ static void devs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
                         st.st_ino = dir == 0 ? INO_DEVS : devs_ino(s, s->tree.n[dir].parent);
                 } else {
                         size_t n = i - 1;
-                        if (s->tree.n[n].parent != dir)
+                        if (s->tree.n[n].parent != dir || s->tree.n[n].hidden)
                                 continue;
                         name = s->tree.n[n].name;
                         dnode_stat(s, n, &st);
@@ -652,7 +794,62 @@ struct handle {
         struct reader_hint hint;
         enum view_id view;
         bool fresh; /* rendered at open and not yet read at offset 0 */
+        /* adopted from another generation (fh_adopt): its fh, and the chain */
+        uint64_t foreign_fh;
+        struct handle *next;
 };
+
+/* ---- file handles across serving processes ----
+ * The holder may kill the serving process at any moment and start a fresh
+ * one (each with its own generation, never reused, 0 for a daemon serving
+ * by itself) on the same connection; the kernel keeps the fh it was given
+ * at OPEN and sends it with every READ and RELEASE, to whichever process
+ * serves then. So fh = generation << 44 | handle pointer >> 4: a handle of
+ * our generation is ours and live (the kernel sends RELEASE once, after the
+ * last READ); one of another generation points into a dead process and is
+ * never dereferenced. A READ on one is served from a handle this process
+ * renders anew for the reader of that READ and keeps under the foreign fh
+ * (so later READs of the same open file read one snapshot, as before); its
+ * RELEASE frees it. The one effect a reader can see: a file read in part
+ * before a restart and continued at a nonzero offset gets the rest from a
+ * new render, which may not line up byte for byte with what it read.
+ * Handles are 16-byte aligned below 2^47 (x86-64's user address space,
+ * checked at open), so 43 bits keep the pointer and the generation has
+ * FH_GEN_BITS: it is compared modulo 2^20, which would confuse two
+ * generations only with a file kept open across a million restarts. */
+#define FH_PTR_SHIFT 4
+#define FH_GEN_SHIFT 44
+#define FH_GEN_BITS 20
+#define FH_ALIGN (1U << FH_PTR_SHIFT)
+_Static_assert(47 - FH_PTR_SHIFT <= FH_GEN_SHIFT, "a pointer fits below the generation");
+_Static_assert(FH_GEN_SHIFT + FH_GEN_BITS == 64, "the generation fills the top bits");
+
+static uint32_t generation;
+
+void curatefs_set_generation(uint32_t gen) {
+        generation = gen;
+}
+
+static uint64_t fh_gen_bits(void) {
+        return generation & ((1U << FH_GEN_BITS) - 1);
+}
+
+/* 0 when H does not fit (then the open fails rather than hand out a
+ * handle that could not be told from another generation's) */
+static uint64_t fh_of(const struct handle *h) {
+        uintptr_t p = (uintptr_t)h;
+        if (p % FH_ALIGN != 0 || (uint64_t)p >> 47 != 0)
+                return 0;
+        return fh_gen_bits() << FH_GEN_SHIFT | (uint64_t)p >> FH_PTR_SHIFT;
+}
+
+/* Ours, or NULL for another generation's. One shift and compare: the READ
+ * of an own handle pays nothing more. */
+static struct handle *fh_own(uint64_t fh) {
+        if (fh >> FH_GEN_SHIFT != fh_gen_bits())
+                return NULL;
+        return (struct handle *)(uintptr_t)((fh & ((1ULL << FH_GEN_SHIFT) - 1)) << FH_PTR_SHIFT);
+}
 
 static void handle_free(struct handle *h) {
         snap_unref(h->snap);
@@ -661,9 +858,86 @@ static void handle_free(struct handle *h) {
         free(h);
 }
 
+/* A handle on VIEW, rendered for PID. 0 or -ENOMEM, -ESRCH, -EIO. */
+static int handle_new(struct curate *c, enum view_id view, pid_t pid, struct handle **ret) {
+        size_t size = (sizeof(struct handle) + FH_ALIGN - 1) / FH_ALIGN * FH_ALIGN;
+        struct handle *h = aligned_alloc(FH_ALIGN, size);
+        if (!h)
+                return -ENOMEM;
+        *h = (struct handle){ .view = view };
+        pthread_mutex_init(&h->lock, NULL);
+        /* no hint yet: only a later lseek(0)+read needs one, and most opens
+         * (cat, free) never do, so the open pays no copy for it */
+        int r = curate_render_hinted(c, view, pid, NULL, &h->snap);
+        if (r < 0) {
+                handle_free(h);
+                return r == -ESRCH ? -ESRCH : -EIO;
+        }
+        h->fresh = true;
+        *ret = h;
+        return 0;
+}
+
+/* Handles adopted from other generations, by their fh. Only READs after a
+ * restart come here. */
+#define ADOPT_BUCKETS 256
+static pthread_mutex_t adopt_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct handle *adopted[ADOPT_BUCKETS];
+
+static struct handle **adopt_find(uint64_t fh) {
+        struct handle **p = &adopted[(fh ^ fh >> 17 ^ fh >> 44) % ADOPT_BUCKETS];
+        while (*p && (*p)->foreign_fh != fh)
+                p = &(*p)->next;
+        return p;
+}
+
+/* The handle serving another generation's FH on INO for this READ's reader:
+ * adopted by an earlier READ, else rendered now. */
+static int fh_adopt(fuse_req_t req, fuse_ino_t ino, uint64_t fh, struct handle **ret) {
+        const struct node *n = is_devs_ino(ino) ? NULL : node_get(ino);
+        struct handle *h, *other;
+
+        pthread_mutex_lock(&adopt_lock);
+        h = *adopt_find(fh);
+        pthread_mutex_unlock(&adopt_lock);
+        if (h) {
+                *ret = h;
+                return 0;
+        }
+        /* only a view is ever opened with a handle */
+        if (!n || n->kind != NODE_VIEW)
+                return -EBADF;
+        int r = handle_new(ctx_of(req), n->view, fuse_req_ctx(req)->pid, &h);
+        if (r < 0)
+                return r;
+        h->foreign_fh = fh;
+        pthread_mutex_lock(&adopt_lock);
+        struct handle **p = adopt_find(fh);
+        other = *p;
+        if (!other)
+                *p = h;
+        pthread_mutex_unlock(&adopt_lock);
+        if (other) {
+                /* another thread of the reader adopted it meanwhile */
+                handle_free(h);
+                h = other;
+        }
+        *ret = h;
+        return 0;
+}
+
+static void fh_release_foreign(uint64_t fh) {
+        pthread_mutex_lock(&adopt_lock);
+        struct handle **p = adopt_find(fh), *h = *p;
+        if (h)
+                *p = h->next;
+        pthread_mutex_unlock(&adopt_lock);
+        if (h)
+                handle_free(h);
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         const struct node *n = node_get(ino);
-        const struct fuse_ctx *fc = fuse_req_ctx(req);
         struct handle *h;
         int r;
 
@@ -681,23 +955,18 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
                 fuse_reply_err(req, EACCES);
                 return;
         }
-        h = calloc(1, sizeof(*h));
-        if (!h) {
-                fuse_reply_err(req, ENOMEM);
-                return;
-        }
-        h->view = n->view;
-        pthread_mutex_init(&h->lock, NULL);
-        /* no hint yet: only a later lseek(0)+read needs one, and most opens
-         * (cat, free) never do, so the open pays no copy for it */
-        r = curate_render_hinted(ctx_of(req), n->view, fc->pid, NULL, &h->snap);
+        r = handle_new(ctx_of(req), n->view, fuse_req_ctx(req)->pid, &h);
         if (r < 0) {
-                handle_free(h);
-                fuse_reply_err(req, r == -ESRCH ? ESRCH : EIO);
+                fuse_reply_err(req, -r);
                 return;
         }
-        h->fresh = true;
-        fi->fh = (uintptr_t)h;
+        fi->fh = fh_of(h);
+        if (!fi->fh) {
+                curate_log_once(ctx_of(req), "a file handle's address does not fit a FUSE fh; opens fail with EIO");
+                handle_free(h);
+                fuse_reply_err(req, EIO);
+                return;
+        }
         /* Every read goes to us: contents differ per reader and over time. */
         fi->direct_io = 1;
         fi->keep_cache = 0;
@@ -709,9 +978,16 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
-        struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+        struct handle *h = fh_own(fi->fh);
         struct snap *s;
 
+        if (!h) {
+                int r = fh_adopt(req, ino, fi->fh, &h);
+                if (r < 0) {
+                        fuse_reply_err(req, -r);
+                        return;
+                }
+        }
         pthread_mutex_lock(&h->lock);
         if (off == 0 && !h->fresh) {
                 /* lseek(0) + read, as top and procps do: fresh figures */
@@ -739,10 +1015,14 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
         snap_unref(s);
 }
 
+/* Only a view's open sets fi->fh (opendir leaves it 0, and libfuse answers
+ * RELEASEDIR itself), so a 0 here is nothing to free. */
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-        struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+        struct handle *h = fi->fh ? fh_own(fi->fh) : NULL;
         if (h)
                 handle_free(h);
+        else if (fi->fh)
+                fh_release_foreign(fi->fh);
         fuse_reply_err(req, 0);
 }
 
@@ -824,9 +1104,3 @@ const struct fuse_lowlevel_ops curatefs_ops = {
         .rename = op_rename,
 };
 
-
-static uint32_t generation;
-
-void curatefs_set_generation(uint32_t gen) {
-        generation = gen;
-}

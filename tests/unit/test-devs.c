@@ -134,6 +134,50 @@ static void test_tree(void **state) {
         devs_tree_done(&t);
 }
 
+/* a node that keeps its index but is not there (a device the host lacks):
+ * never found, so a registered node may take its name */
+static void test_tree_hidden(void **state) {
+        struct devs_tree t = { 0 };
+        struct reg_entry tty = { .path = "tty", .mode = S_IFCHR | 0666, .rdev = makedev(5, 0) };
+        size_t bad = 99;
+        assert_int_equal(devs_tree_add(&t, 0, "", DNODE_DIR, S_IFDIR | 0755, 0, NULL), 0);
+        assert_int_equal(devs_tree_add(&t, 0, "tty", DNODE_DEV, S_IFCHR, 0, NULL), 1);
+        t.n[1].hidden = true;
+        assert_int_equal(devs_tree_add(&t, 0, "pts", DNODE_DIR, S_IFDIR | 0755, 0, NULL), 2);
+        assert_int_equal(devs_tree_find(&t, 0, "tty"), -ENOENT);
+        assert_int_equal(devs_tree_find(&t, 0, "pts"), 2);
+        assert_int_equal(devs_tree_add_entries(&t, &tty, 1, &bad), 0);
+        assert_int_equal(devs_tree_find(&t, 0, "tty"), 3);
+        devs_tree_done(&t);
+}
+
+/* serials are the same in every process (a pure function of their input),
+ * nonzero and below 2^47; inodes split back into serial and index */
+static void test_serial_ino(void **state) {
+        uint64_t a = devs_hash(DEVS_HASH_INIT, "run-1", 6), b = devs_hash(DEVS_HASH_INIT, "run-2", 6);
+        assert_true(a != b);
+        assert_true(devs_hash(DEVS_HASH_INIT, "run-1", 6) == a);
+        assert_true(devs_hash(devs_hash(DEVS_HASH_INIT, "run-", 4), "1", 2) == a);
+        assert_true(devs_serial_of_hash(a) == devs_serial_of_hash(a));
+        assert_true(devs_serial_of_hash(a) != devs_serial_of_hash(b));
+        for (uint64_t h = 0; h < 100000; h++) {
+                uint64_t s = devs_serial_of_hash(h * 0x9e3779b97f4a7c15ULL);
+                assert_true(s > 0 && s < (1ULL << DEVS_SERIAL_BITS));
+        }
+        assert_true(devs_serial_of_hash(0) > 0);
+        uint64_t serial = 0, max = (1ULL << DEVS_SERIAL_BITS) - 1;
+        size_t index = 0;
+        assert_true(devs_ino_split(devs_ino_make(max, 65535), &serial, &index));
+        assert_true(serial == max);
+        assert_int_equal(index, 65535);
+        assert_true(devs_ino_make(max, 65535) > DEVS_INO_BASE); /* no wrap */
+        assert_true(devs_ino_split(devs_ino_make(1, 0), &serial, &index));
+        assert_true(serial == 1 && index == 0);
+        /* serial 0 is no tree's: below the first serial's inodes */
+        assert_false(devs_ino_split(DEVS_INO_BASE + 5, &serial, &index));
+        assert_false(devs_ino_split(42, &serial, &index));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse),
@@ -142,6 +186,8 @@ int main(void) {
                 cmocka_unit_test(test_id),
                 cmocka_unit_test(test_reader),
                 cmocka_unit_test(test_tree),
+                cmocka_unit_test(test_tree_hidden),
+                cmocka_unit_test(test_serial_ino),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
