@@ -8,7 +8,13 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <systemd/sd-daemon.h>
 #include "curatefs.h"
+#include "holder.h"
+#include "journal.h"
+#include "serve-loop.h"
 #include "server.h"
 
 static bool log_to_stderr = true;
@@ -45,9 +51,22 @@ static void help(void) {
                "  -p, --pidfile FILE   write the daemon's pid to FILE once it serves;\n"
                "                       removed when it exits cleanly\n"
                "  -t, --threads N      request-serving threads (default 2, at most 64)\n"
+               "  -r, --recovery MODE  how a replacement serving process recovers the requests\n"
+               "                       a dead one had read: resend (the kernel resends them;\n"
+               "                       Linux >= 6.9), journal (replayed from the journal; any\n"
+               "                       kernel), auto (default: resend where the kernel offers\n"
+               "                       it and has the stable fixes to it, else journal)\n"
                "  -d, --debug          print every FUSE request (implies --foreground)\n"
                "  -h, --help           show this help and exit\n"
                "  -V, --version        show the version and exit\n"
+               "\n"
+               "The process whose pid is in the pid file holds the mount and the /dev/fuse\n"
+               "connection and serves nothing itself: its children, the serving processes\n"
+               "(this binary executed anew), answer the requests. One that dies is replaced\n"
+               "at once, losing no request. SIGHUP replaces them with the binary now on disk\n"
+               "(curate daemon restart); SIGTERM stops serving and unmounts. Under systemd\n"
+               "the connection goes to the unit's fd store and a restarted holder takes it\n"
+               "back (curatefs.service).\n"
                "\n"
                "Environment:\n"
                "  CURATE_HOST_ROOT     read host /proc, /sys, /dev and cgroup files beneath this\n"
@@ -60,6 +79,7 @@ static void help(void) {
 struct options {
         bool foreground, debug;
         unsigned threads;
+        enum recovery recovery;
         const char *mountpoint;
         const char *pidfile;
 };
@@ -70,6 +90,7 @@ static int parse_options(int argc, char **argv, struct options *ret) {
                 { "threads", required_argument, NULL, 't' },
                 { "pidfile", required_argument, NULL, 'p' },
                 { "debug", no_argument, NULL, 'd' },
+                { "recovery", required_argument, NULL, 'r' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {},
@@ -77,7 +98,7 @@ static int parse_options(int argc, char **argv, struct options *ret) {
         struct options o = { .threads = 2, .mountpoint = CURATEFS_DEFAULT_MOUNTPOINT };
         int c;
 
-        while ((c = getopt_long(argc, argv, "ft:p:dhV", longopts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "ft:p:dr:hV", longopts, NULL)) >= 0) {
                 switch (c) {
                 case 'f':
                         o.foreground = true;
@@ -87,6 +108,18 @@ static int parse_options(int argc, char **argv, struct options *ret) {
                         break;
                 case 'p':
                         o.pidfile = optarg;
+                        break;
+                case 'r':
+                        if (streq(optarg, "auto"))
+                                o.recovery = RECOVERY_AUTO;
+                        else if (streq(optarg, "resend"))
+                                o.recovery = RECOVERY_RESEND;
+                        else if (streq(optarg, "journal"))
+                                o.recovery = RECOVERY_JOURNAL;
+                        else {
+                                fprintf(stderr, "curatefs: --recovery: '%s' is not auto, resend or journal\n", optarg);
+                                return -EINVAL;
+                        }
                         break;
                 case 't': {
                         char *e;
@@ -331,11 +364,6 @@ static int go_background(bool foreground, struct pidfile *pf, int *ready_fd) {
         }
         /* hold no directory busy (fuse_daemonize does the same) */
         (void)chdir("/");
-        if (*ready_fd >= 0) {
-                unsigned char ok = 0;
-                (void)write_all(*ready_fd, (const char *)&ok, 1);
-                close(TAKE_FD(*ready_fd));
-        }
         return 0;
 }
 
@@ -360,33 +388,15 @@ static int prepare_mountpoint(const char *path, char ret[static PATH_MAX]) {
         return 0;
 }
 
-/* nodev is libfuse's default for every mount (mount.c sets MS_NODEV unless
- * "dev" is given), and device nodes on a nodev mount cannot be opened
- * (may_open_dev): dev/ needs "dev". nosuid stays. */
-#define MOUNT_OPTIONS "allow_other,ro,dev,nosuid,default_permissions,fsname=curatefs,subtype=curatefs"
+/* nodev would be the default, and device nodes on a nodev mount cannot be
+ * opened (may_open_dev): dev/ needs the mount without it; nosuid and ro are
+ * mount flags (holder_mount). */
+#define MOUNT_OPTIONS "allow_other,default_permissions"
 
-static struct fuse_session *session_mount(struct curate *c, const char *mnt, bool debug) {
-        char *fargv[] = { "curatefs", "-o", MOUNT_OPTIONS, debug ? "-d" : NULL, NULL };
-        struct fuse_args args = FUSE_ARGS_INIT(debug ? 4 : 3, fargv);
-        struct fuse_session *se = fuse_session_new(&args, &curatefs_ops, sizeof(curatefs_ops), c);
-        /* libfuse copies what it keeps; the parsed argument vector is ours */
-        fuse_opt_free_args(&args);
-        if (!se) {
-                fprintf(stderr, "curatefs: cannot create the FUSE session\n");
-                return NULL;
-        }
-        if (fuse_session_mount(se, mnt) < 0) {
-                fprintf(stderr, "curatefs: cannot mount on %s (is /dev/fuse there and are we root?)\n", mnt);
-                fuse_session_destroy(se);
-                return NULL;
-        }
-        return se;
-}
-
-/* SIGUSR1 only interrupts a worker's read(); SIGTERM, SIGINT, SIGHUP and
- * SIGUSR2 are taken by curatefs_serve with sigwait, so they are blocked
- * before any thread starts and none takes them by default action; a reader
- * gone before its reply must not kill us with SIGPIPE. */
+/* SIGUSR1 only interrupts a worker's read(); SIGTERM, SIGINT and SIGUSR2
+ * are taken by serve_run with sigwait, so they are blocked before any
+ * thread starts and none takes them by default action; a reader gone
+ * before its reply must not kill us with SIGPIPE. */
 static void setup_signals(void) {
         struct sigaction sa = { .sa_handler = sigusr1_noop };
         sigset_t term;
@@ -396,28 +406,146 @@ static void setup_signals(void) {
         sigemptyset(&term);
         sigaddset(&term, SIGTERM);
         sigaddset(&term, SIGINT);
-        sigaddset(&term, SIGHUP);
         sigaddset(&term, SIGUSR2);
         pthread_sigmask(SIG_BLOCK, &term, NULL);
 }
 
+static const char *const recovery_names[] = { "auto", "resend", "journal" };
+
+/* ---- a serving process: the holder's child ---- */
+
+struct serving_env {
+        unsigned generation, region, recover;
+        int fuse_fd, journal_fd, ready_fd;
+};
+
+static int serving_env(struct serving_env *ret) {
+        const char *gen = getenv("CURATEFS_SERVE"), *fds = getenv("CURATEFS_SERVE_FDS");
+        struct serving_env e;
+
+        if (!gen || !fds || sscanf(gen, "%u", &e.generation) != 1 ||
+            sscanf(fds, "%d,%d,%d,%u,%u", &e.fuse_fd, &e.journal_fd, &e.ready_fd, &e.region, &e.recover) != 5 ||
+            e.region >= JOURNAL_REGIONS || e.generation == 0)
+                return -EINVAL;
+        unsetenv("CURATEFS_SERVE");
+        unsetenv("CURATEFS_SERVE_FDS");
+        *ret = e;
+        return 0;
+}
+
+/* Serve the holder's connection; exit status 0 when told to stop (every
+ * request read answered), 3 when the mount went away, 1 on failure. */
+static int serving_main(const struct options *o, const char *root) {
+        struct serving_env e;
+        struct curate c;
+        struct serve s = { .nthreads = o->threads, .recovery = o->recovery };
+        char *fargv[] = { "curatefs", o->debug ? "-d" : NULL, NULL };
+        struct fuse_args args = FUSE_ARGS_INIT(o->debug ? 2 : 1, fargv);
+        struct fuse_session *se;
+        int r;
+
+        if (serving_env(&e) < 0) {
+                fprintf(stderr, "curatefs: CURATEFS_SERVE is set by the holder for its serving processes only\n");
+                return 1;
+        }
+        log_to_stderr = o->foreground;
+        (void)fcntl(e.fuse_fd, F_SETFD, FD_CLOEXEC);
+        (void)fcntl(e.journal_fd, F_SETFD, FD_CLOEXEC);
+        (void)fcntl(e.ready_fd, F_SETFD, FD_CLOEXEC);
+        s.region = e.region;
+        s.j = mmap(NULL, JOURNAL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, e.journal_fd, 0);
+        if (s.j == MAP_FAILED || s.j->head.magic != JOURNAL_MAGIC) {
+                log_message("the holder's journal cannot be mapped");
+                return 1;
+        }
+        atomic_store(&s.j->region[e.region].pid, getpid());
+        r = curate_init(&c, root, log_message);
+        if (r < 0) {
+                log_message("cannot read the cgroup layout");
+                return 1;
+        }
+        (void)curate_probe_devices(&c);
+        curatefs_set_generation(e.generation);
+        se = fuse_session_new(&args, &curatefs_ops, sizeof(curatefs_ops), &c);
+        fuse_opt_free_args(&args);
+        if (!se || serve_attach(&s, se, e.fuse_fd) < 0) {
+                log_message("cannot create the FUSE session");
+                return 1;
+        }
+        setup_signals();
+        serve_begin(&s);
+        if (e.recover)
+                (void)serve_replay_orphans(&s, e.recover);
+        curatefs_enable_sweep(&c);
+        if (curate_start_sampler(&c) < 0)
+                log_message("cannot start the load average sampler; loadavg will not advance");
+        r = serve_run(&s, e.ready_fd);
+        if (r >= 0)
+                /* every request read was answered: nothing to recover */
+                atomic_store(&s.j->region[e.region].state, REGION_FREE);
+        fuse_session_destroy(se);
+        curate_done(&c);
+        return r < 0 ? 1 : r == 1 ? 3 : 0;
+}
+
+/* ---- the holder ---- */
+
+struct holding {
+        int ready_fd;
+        bool notify;
+};
+
+static void holder_ready(void *userdata) {
+        struct holding *h = userdata;
+        if (h->ready_fd >= 0) {
+                unsigned char ok = 0;
+                (void)write_all(h->ready_fd, (const char *)&ok, 1);
+                close(TAKE_FD(h->ready_fd));
+        }
+        if (h->notify)
+                (void)sd_notify(0, "READY=1");
+}
+
+/* The binary serving processes run: this one's path, resolved now, so a
+ * file replaced at that path later is what a restart executes. */
+static int own_binary(char ret[static PATH_MAX]) {
+        ssize_t n = readlink("/proc/self/exe", ret, PATH_MAX - 1);
+        if (n < 0)
+                return -errno;
+        ret[n] = 0;
+        return 0;
+}
+
 int main(int argc, char **argv) {
         struct options o;
-        struct curate c;
         struct pidfile pf = PIDFILE_NULL;
-        struct fuse_session *se;
-        char mnt[PATH_MAX];
-        /* closed at exit, after the unmount, when we fail after detaching */
-        _cleanup_close_ int ready_fd = -EBADF;
+        char mnt[PATH_MAX], binary[PATH_MAX], threads[16];
+        struct holding hd = { .ready_fd = -EBADF, .notify = getenv("NOTIFY_SOCKET") != NULL };
         const char *root = getenv("CURATE_HOST_ROOT");
-        int r = parse_options(argc, argv, &o);
+        int fuse_fd = -EBADF, journal_fd = -EBADF, r = parse_options(argc, argv, &o);
+        bool adopted = false;
 
         if (r <= 0)
                 return r < 0 ? 2 : 0;
         if (!root || !*root)
                 root = "/";
         openlog("curatefs", LOG_PID, LOG_DAEMON);
-        if (prepare_mountpoint(o.mountpoint, mnt) < 0)
+        if (getenv("CURATEFS_SERVE"))
+                return serving_main(&o, root);
+        if (own_binary(binary) < 0) {
+                fprintf(stderr, "curatefs: cannot find its own binary in /proc/self/exe: %s\n", strerror(errno));
+                return 1;
+        }
+        r = holder_adopt(&fuse_fd, &journal_fd);
+        adopted = r > 0;
+        if (adopted) {
+                /* systemd kept the connection: it is still mounted */
+                if (!realpath(o.mountpoint, mnt) || !curatefs_mounted_at(mnt)) {
+                        fprintf(stderr, "curatefs: systemd handed back a connection but %s has no curatefs\n",
+                                o.mountpoint);
+                        return 1;
+                }
+        } else if (prepare_mountpoint(o.mountpoint, mnt) < 0)
                 return 1;
         if (o.pidfile) {
                 r = pidfile_prepare(o.pidfile, &pf);
@@ -426,34 +554,50 @@ int main(int argc, char **argv) {
                         return 1;
                 }
         }
-        r = curate_init(&c, root, log_message);
-        if (r < 0) {
-                fprintf(stderr, "curatefs: cannot read the cgroup layout from %s/proc/self/mountinfo: %s\n",
-                        streq(root, "/") ? "" : root, strerror(-r));
-                pidfile_done(&pf);
-                return 1;
-        }
-        /* each node left out is logged, with why; dev/ then lacks it */
-        (void)curate_probe_devices(&c);
-        se = session_mount(&c, mnt, o.debug);
-        if (!se) {
-                curate_done(&c);
-                pidfile_done(&pf);
-                return 1;
+        if (!adopted) {
+                r = holder_mount(mnt, MOUNT_OPTIONS, &fuse_fd);
+                if (r < 0) {
+                        fprintf(stderr, "curatefs: cannot mount on %s: %s (is /dev/fuse there and are we root?)\n",
+                                mnt, strerror(-r));
+                        pidfile_done(&pf);
+                        return 1;
+                }
+                r = holder_journal_create(&journal_fd);
+                if (r < 0) {
+                        fprintf(stderr, "curatefs: cannot create the journal: %s\n", strerror(-r));
+                        goto unmount;
+                }
         }
         /* detach only now, so that when the parent exits the mount is ready */
-        r = go_background(o.foreground, &pf, &ready_fd);
+        r = go_background(o.foreground, &pf, &hd.ready_fd);
         if (r >= 0) {
+                char *cargv[] = { "curatefs", "-t", threads, "-r", (char *)recovery_names[o.recovery],
+                                  o.foreground ? "-f" : NULL, o.debug ? "-d" : NULL, NULL };
+                struct holder_config cfg = { .binary = binary, .argv = cargv, .log = log_message,
+                                             .ready = holder_ready, .userdata = &hd };
+                if (!o.foreground)
+                        cargv[5] = cargv[6], cargv[6] = NULL;
+                snprintf(threads, sizeof(threads), "%u", o.threads);
                 log_to_stderr = o.foreground;
-                setup_signals();
-                curatefs_enable_sweep(&c);
-                if (curate_start_sampler(&c) < 0)
-                        log_message("cannot start the load average sampler; loadavg will not advance");
-                r = curatefs_serve(se, o.threads);
+                signal(SIGPIPE, SIG_IGN);
+                r = holder_run(&cfg, fuse_fd, journal_fd, adopted);
+                if (r < 0) {
+                        errno = -r;
+                        log_message("the holder failed");
+                }
         }
-        fuse_session_unmount(se);
-        fuse_session_destroy(se);
-        curate_done(&c);
+unmount:
+        if (umount2(mnt, MNT_DETACH) < 0 && errno != EINVAL)
+                fprintf(stderr, "curatefs: cannot unmount %s: %s\n", mnt, strerror(errno));
+        if (hd.notify)
+                /* stopping on purpose: the fd store must not keep a dead connection */
+                (void)sd_notify(0, "FDSTOREREMOVE=1\nFDNAME=fuse");
+        if (fuse_fd >= 0)
+                close(fuse_fd);
+        if (journal_fd >= 0)
+                close(journal_fd);
+        if (hd.ready_fd >= 0)
+                close(hd.ready_fd);
         pidfile_remove(&pf);
         pidfile_done(&pf);
         return r < 0 ? 1 : 0;

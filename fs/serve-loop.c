@@ -6,45 +6,215 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
-#include "server.h"
+#include <unistd.h>
+#include <sys/uio.h>
+#include <sys/utsname.h>
+#include "journal.h"
+#include "serve-loop.h"
+
+/* linux/fuse.h of Debian 12 (6.1) predates these (7.40, Linux 6.9) */
+#ifndef FUSE_HAS_RESEND
+#define FUSE_HAS_RESEND (1ULL << 39)
+#endif
+#define NOTIFY_RESEND 7
+
+/* Debian 12's libfuse 3.14 answers every request of a session that has not
+ * seen INIT with EIO, and only its own session can see INIT: a replacement
+ * serving process therefore runs the kernel's INIT, kept in the journal,
+ * through its session once more, and the reply is dropped here (the kernel
+ * negotiated once, with the first serving process). */
+static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata) {
+        struct serve *s = userdata;
+        const struct fuse_out_header *out = iov[0].iov_base;
+
+        if (s->dropping_init && count > 0 && iov[0].iov_len >= sizeof(*out) && out->unique == s->init_unique) {
+                ssize_t len = 0;
+                for (int i = 0; i < count; i++)
+                        len += iov[i].iov_len;
+                return len;
+        }
+        return writev(fd, iov, count);
+}
+
+/* Never called (the workers read into their journal slots themselves), but
+ * libfuse requires one. */
+static ssize_t io_read(int fd, void *buf, size_t len, void *userdata) {
+        return read(fd, buf, len);
+}
+
+static const struct fuse_custom_io serve_io = { .writev = io_writev, .read = io_read };
+
+int serve_attach(struct serve *s, struct fuse_session *se, int fd) {
+        s->se = se;
+        s->fd = fd;
+        return fuse_session_custom_io(se, &serve_io, fd) < 0 ? -EINVAL : 0;
+}
+
+/* Run one request held in BUF (LEN bytes) through the session. */
+static void process(struct serve *s, uint8_t *buf, size_t len) {
+        struct fuse_buf fb = { .mem = buf, .size = len };
+        fuse_session_process_buf(s->se, &fb);
+}
+
+static void keep_init(struct journal *j, const uint8_t *buf, size_t len) {
+        if (len > sizeof(j->head.init) || atomic_load(&j->head.init_len))
+                return;
+        memcpy(j->head.init, buf, len);
+        atomic_store(&j->head.init_len, (uint32_t)len);
+}
+
+/* Does the kernel offer FUSE_NOTIFY_RESEND (the INIT's flags2)? */
+static bool init_offers_resend(const struct journal *j) {
+        const struct fuse_init_in *in = (const void *)(j->head.init + sizeof(struct fuse_in_header));
+        size_t len = atomic_load(&j->head.init_len);
+        uint64_t flags;
+
+        if (len < sizeof(struct fuse_in_header) + offsetof(struct fuse_init_in, flags2) + sizeof(in->flags2))
+                return false;
+        flags = in->flags | ((in->flags & FUSE_INIT_EXT) ? (uint64_t)in->flags2 << 32 : 0);
+        return flags & FUSE_HAS_RESEND;
+}
+
+/* FUSE_NOTIFY_RESEND re-queued requests with a bug fixed only in these
+ * stable releases and later ("fuse: ... resend" fixes, Cc stable): before
+ * them a resent request could be answered twice or lost. */
+bool serve_resend_is_safe(const char *release) {
+        static const struct { unsigned major, minor, patch; } fixed[] = {
+                { 6, 12, 96 }, { 6, 18, 39 }, { 7, 1, 4 },
+        };
+        unsigned major = 0, minor = 0, patch = 0;
+
+        if (sscanf(release, "%u.%u.%u", &major, &minor, &patch) < 2)
+                return false;
+        for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+                if (major == fixed[i].major && minor == fixed[i].minor)
+                        return patch >= fixed[i].patch;
+        /* a series after the newest fixed one has the fix; others do not */
+        return major > 7 || (major == 7 && minor > 1);
+}
+
+static bool use_resend(const struct serve *s) {
+        struct utsname u;
+
+        if (s->recovery == RECOVERY_JOURNAL || !init_offers_resend(s->j))
+                return false;
+        if (s->recovery == RECOVERY_RESEND)
+                return true;
+        return uname(&u) == 0 && serve_resend_is_safe(u.release);
+}
+
+int serve_begin(struct serve *s) {
+        struct journal *j = s->j;
+        size_t len = atomic_load(&j->head.init_len);
+        uint8_t init[JOURNAL_INIT_MAX];
+
+        /* Populate this process's buffers now (see journal.h). */
+        for (unsigned t = 0; t < s->nthreads; t++)
+                for (size_t off = 0; off < JOURNAL_SLOT_SIZE; off += 4096)
+                        (void)*(volatile uint8_t *)(journal_slot(j, s->region, t) + off);
+        if (len == 0 || !atomic_load(&j->head.init_answered))
+                return 0; /* the first: a worker reads the kernel's INIT */
+        memcpy(init, j->head.init, len);
+        s->init_unique = ((struct fuse_in_header *)init)->unique;
+        s->dropping_init = true;
+        process(s, init, len);
+        s->dropping_init = false;
+        return 0;
+}
+
+/* Recover what the processes of the regions in MASK had read and not
+ * answered: resent by the kernel, or replayed from their slots (INIT first:
+ * libfuse refuses everything else before it). Returns how many. */
+int serve_replay_orphans(struct serve *s, unsigned mask) {
+        struct journal *j = s->j;
+        bool resend = use_resend(s);
+        int n = 0;
+
+        for (int init_pass = 1; init_pass >= 0; init_pass--)
+                for (unsigned r = 0; r < JOURNAL_REGIONS; r++) {
+                        if (!(mask & (1u << r)))
+                                continue;
+                        for (unsigned t = 0; t < JOURNAL_SLOTS; t++) {
+                                const struct fuse_in_header *h = journal_pending(j, r, t);
+                                uint64_t unique;
+                                if (!h || (h->opcode == FUSE_INIT) != init_pass)
+                                        continue;
+                                unique = h->unique;
+                                if (!resend || h->opcode == FUSE_INIT)
+                                        process(s, (uint8_t *)h, h->len);
+                                atomic_store(&j->region[r].done_unique[t], unique);
+                                n++;
+                        }
+                }
+        if (n > 0 && resend) {
+                struct fuse_out_header out = { .len = sizeof(out), .error = NOTIFY_RESEND, .unique = 0 };
+                if (write(s->fd, &out, sizeof(out)) < 0)
+                        return -errno;
+                atomic_fetch_add(&j->head.resends, 1);
+        } else
+                atomic_fetch_add(&j->head.replayed, (uint64_t)n);
+        for (unsigned r = 0; r < JOURNAL_REGIONS; r++)
+                if (mask & (1u << r))
+                        atomic_store(&j->region[r].state, REGION_FREE);
+        return n;
+}
 
 struct worker {
-        struct fuse_session *se;
+        struct serve *s;
+        unsigned slot;
         pthread_t thread, main;
         atomic_bool *stopping; /* set by the main thread before it stops us */
         int result;
 };
 
-/* Each worker pulls requests straight off the session: measured here to cost
- * far less than fuse_session_loop_mt's worker management (platform notes). */
+/* Each worker reads the connection straight into its journal slot and runs
+ * the request through the session: no copy, no hand-off. */
 static void *worker_main(void *arg) {
         struct worker *w = arg;
-        struct fuse_buf fbuf = { .mem = NULL };
+        struct journal *j = w->s->j;
+        uint8_t *buf = journal_slot(j, w->s->region, w->slot);
+        _Atomic uint64_t *done = &j->region[w->s->region].done_unique[w->slot];
 
-        while (!fuse_session_exited(w->se)) {
-                int r = fuse_session_receive_buf(w->se, &fbuf);
-                if (r == -EINTR)
-                        continue;
-                if (r <= 0) {
-                        w->result = r;
+        while (!atomic_load(w->stopping)) {
+                ssize_t n = read(w->s->fd, buf, JOURNAL_SLOT_SIZE);
+                const struct fuse_in_header *h = (const void *)buf;
+                uint64_t unique;
+                uint32_t opcode;
+                if (n < 0) {
+                        /* ENOENT: the request was interrupted before we got it */
+                        if (errno == EINTR || errno == EAGAIN || errno == ENOENT)
+                                continue;
+                        w->result = -errno;
                         break;
                 }
-                fuse_session_process_buf(w->se, &fbuf);
+                if ((size_t)n < sizeof(*h)) {
+                        w->result = -EIO;
+                        break;
+                }
+                unique = h->unique;
+                opcode = h->opcode;
+                if (opcode == FUSE_INIT)
+                        keep_init(j, buf, n);
+                process(w->s, buf, n);
+                if (opcode == FUSE_INIT)
+                        atomic_store(&j->head.init_answered, 1);
+                atomic_store(done, unique);
         }
-        free(fbuf.mem);
-        /* Ended by itself (unmounted, or an error): tell the main thread.
-         * The session's own exited flag cannot tell: libfuse sets it on
-         * ENODEV (unmount) too. */
+        /* Ended by itself (unmounted: ENODEV, or an error): tell the main
+         * thread. */
         if (!atomic_load(w->stopping))
                 pthread_kill(w->main, SIGUSR2);
         return NULL;
 }
 
 /* Wake a worker blocked in read() on /dev/fuse and wait for it. A signal that
- * lands between its "session exited?" check and its read() is lost, so it is
- * sent again until the worker is gone. */
+ * lands between its "stopping?" check and its read() is lost, so it is sent
+ * again until the worker is gone. A worker that holds a request answers it
+ * first: nothing read is dropped. */
 static void join_worker(pthread_t t) {
         for (;;) {
                 struct timespec deadline;
@@ -60,12 +230,13 @@ static void join_worker(pthread_t t) {
         }
 }
 
-/* Serve with NTHREADS workers while this thread waits for a termination
- * signal (or a worker ending by itself). Signals are taken with sigwait, not
- * a handler that sets a flag: a flag set just before a worker enters read()
- * would leave it blocked there for good. */
-int curatefs_serve(struct fuse_session *se, unsigned nthreads) {
-        struct worker *w = calloc(nthreads ? nthreads : 1, sizeof(*w));
+/* Serve with S->nthreads workers while this thread waits for SIGTERM or
+ * SIGINT (or a worker ending by itself); READY_FD, if set, gets one byte
+ * once they run. Signals are taken with sigwait, not a handler that sets a
+ * flag: a flag set just before a worker enters read() would leave it
+ * blocked there for good. */
+int serve_run(struct serve *s, int ready_fd) {
+        struct worker *w = calloc(s->nthreads, sizeof(*w));
         sigset_t wait_set, old;
         atomic_bool stopping = false;
         unsigned started = 0;
@@ -73,25 +244,24 @@ int curatefs_serve(struct fuse_session *se, unsigned nthreads) {
 
         if (!w)
                 return -ENOMEM;
-        if (nthreads == 0)
-                nthreads = 1;
         sigemptyset(&wait_set);
         sigaddset(&wait_set, SIGTERM);
         sigaddset(&wait_set, SIGINT);
-        sigaddset(&wait_set, SIGHUP);
         sigaddset(&wait_set, SIGUSR2);
         /* blocked here and so in every worker, which inherit the mask */
         pthread_sigmask(SIG_BLOCK, &wait_set, &old);
-        for (; started < nthreads; started++) {
-                w[started] = (struct worker){ .se = se, .main = pthread_self(), .stopping = &stopping };
+        for (; started < s->nthreads; started++) {
+                w[started] = (struct worker){ .s = s, .slot = started, .main = pthread_self(), .stopping = &stopping };
                 if (pthread_create(&w[started].thread, NULL, worker_main, &w[started]) != 0)
                         break;
         }
-        if (started > 0)
+        if (started > 0) {
+                if (ready_fd >= 0)
+                        (void)!write(ready_fd, "r", 1);
                 while (sigwait(&wait_set, &sig) != 0)
                         ;
+        }
         atomic_store(&stopping, true);
-        fuse_session_exit(se);
         for (unsigned i = 0; i < started; i++) {
                 join_worker(w[i].thread);
                 if (w[i].result < 0 && w[i].result != -ENODEV && r == 0)

@@ -5,8 +5,6 @@
 
 struct curate;
 extern const struct fuse_lowlevel_ops curatefs_ops;
-/* Serve SE with NTHREADS workers until it exits or is unmounted. */
-int curatefs_serve(struct fuse_session *se, unsigned nthreads);
 /* Drop device registrations whose container is gone (see server.c), now
  * and after each sampler pass. */
 void curatefs_enable_sweep(struct curate *c);
