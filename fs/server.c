@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include "curatefs.h"
 #include "devs.h"
+#include "journal.h"
 #include "server.h"
 
 /* The fixed tree. proc and sys have LXCFS's layout, so recipes that
@@ -1061,6 +1062,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn) {
         /* No flush handler: libfuse answers the first FLUSH with ENOSYS and
          * the kernel stops sending them (fuse_flush sets fc->no_flush). */
         conn->want &= ~FUSE_CAP_ASYNC_READ;
+        /* Requests are read into the journal's slots (journal.h): the
+         * kernel must never need a larger buffer. */
+        conn->max_write = JOURNAL_MAX_WRITE;
         /* The links never change: let the kernel keep their targets in the
          * page cache instead of asking READLINK on every /dev/stdout. */
         if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
