@@ -232,7 +232,7 @@ static void join_worker(pthread_t t) {
 
 /* Serve with S->nthreads workers while this thread waits for SIGTERM or
  * SIGINT (or a worker ending by itself); READY_FD, if set, gets one byte
- * once they run. Signals are taken with sigwait, not a handler that sets a
+ * once they run. Returns 0 when told to stop, 1 when the mount went away. Signals are taken with sigwait, not a handler that sets a
  * flag: a flag set just before a worker enters read() would leave it
  * blocked there for good. */
 int serve_run(struct serve *s, int ready_fd) {
@@ -240,7 +240,7 @@ int serve_run(struct serve *s, int ready_fd) {
         sigset_t wait_set, old;
         atomic_bool stopping = false;
         unsigned started = 0;
-        int sig, r = 0;
+        int sig = 0, r = 0;
 
         if (!w)
                 return -ENOMEM;
@@ -269,5 +269,8 @@ int serve_run(struct serve *s, int ready_fd) {
         }
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         free(w);
-        return started > 0 ? r : -EAGAIN;
+        if (started == 0)
+                return -EAGAIN;
+        /* a worker ended by itself without an error: the mount is gone */
+        return r == 0 && sig == SIGUSR2 ? 1 : r;
 }

@@ -14,6 +14,9 @@ daemon_status() { # MOUNTPOINT: RC, OUT and SPID, the curatefs pid that `curate 
                 [ "$(cat /proc/$p/comm 2>/dev/null)" = curatefs ] && { SPID=$p; break; }
         done
 }
+# alive PID: running, not a zombie (a stopped daemon was reparented to pid 1,
+# which may not reap it at once)
+alive() { [ -e "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 meminfo_run() { # MOUNTPOINT: a 256M run that prints MemTotal
         cr run --mountpoint "$1" --memory 256M -- awk '/^MemTotal:/ { print $2 }' /proc/meminfo
 }
@@ -44,8 +47,8 @@ check "the daemon stays after the runs end" kill -0 "$pid1"
 # --- stop ------------------------------------------------------------------------------------
 cr daemon stop --mountpoint "$M1"
 check_eq "daemon stop exits 0 ($ERR)" 0 "$RC"
-for i in $(seq 50); do kill -0 "$pid1" 2>/dev/null || break; sleep 0.1; done
-check "  the daemon process is gone" bash -c "! kill -0 $pid1 2>/dev/null"
+for i in $(seq 50); do alive "$pid1" || break; sleep 0.1; done
+check "  the daemon process is gone" bash -c "$(declare -f alive); ! alive $pid1"
 check_eq "  nothing is mounted there" 0 "$(fuse_mounts_at "$M1")"
 cr daemon status --mountpoint "$M1"
 check_eq "status after stop: 3" 3 "$RC"
@@ -63,11 +66,18 @@ echo "# a second daemon start: exit $RC ($OUT$ERR)"
 check_eq "  a second start does not stack another mount" 1 "$(fuse_mounts_at "$M1")"
 check_eq "  nor another daemon" "$pid2" "$(daemon_pids "$M1")"
 
-# --- a killed daemon: the next run recovers -------------------------------------------------------
+# --- a killed holder: its serving process goes on; when that dies too, the next run recovers ---
+serving=$(cat /proc/$pid2/task/*/children 2>/dev/null | tr -d ' ')
+check "the holder ($pid2) has a serving process ($serving)" test -n "$serving"
 kill -KILL "$pid2"
-for i in $(seq 50); do kill -0 "$pid2" 2>/dev/null || break; sleep 0.1; done
+for i in $(seq 50); do alive "$pid2" || break; sleep 0.1; done
+check "  the killed holder is gone" bash -c "$(declare -f alive); ! alive $pid2"
+meminfo_run "$M1"
+check_eq "  runs still see the views: the serving process keeps the connection ($ERR)" "0 262144" "$RC $OUT"
+kill -KILL $serving
+for i in $(seq 50); do alive "$serving" || break; sleep 0.1; done
 stale=$(stat "$M1/proc/meminfo" 2>&1)
-check "the killed daemon leaves a stale mount ($stale)" grep -q 'not connected' <<<"$stale"
+check "the mount is stale once the last process holding the connection is gone ($stale)" grep -Eq 'not connected|connection abort' <<<"$stale"
 cr daemon status --mountpoint "$M1"
 check_eq "status with a stale mount: 3" 3 "$RC"
 meminfo_run "$M1"
