@@ -591,7 +591,7 @@ unmount:
                 fprintf(stderr, "curatefs: cannot unmount %s: %s\n", mnt, strerror(errno));
         if (hd.notify)
                 /* stopping on purpose: the fd store must not keep a dead connection */
-                (void)sd_notify(0, "FDSTOREREMOVE=1\nFDNAME=fuse");
+                (void)(sd_notify(0, "FDSTOREREMOVE=1\nFDNAME=fuse") + sd_notify(0, "FDSTOREREMOVE=1\nFDNAME=journal"));
         if (fuse_fd >= 0)
                 close(fuse_fd);
         if (journal_fd >= 0)
