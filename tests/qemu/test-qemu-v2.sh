@@ -29,7 +29,7 @@ mkdir -p /dev/shm /var/tmp && mount -t tmpfs tmpfs /dev/shm
 mkdir -p /dev/pts && mount -t devpts -o ptmxmode=666 devpts /dev/pts
 chmod 755 /
 export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin TERM=dumb
-export CURATEFS=/usr/local/bin/curatefs READ=/usr/local/bin/reread BUILD_ROOT=/build PROBE=/usr/local/bin/escape-probe
+export CURATEFS=/usr/local/bin/curatefs READ=/usr/local/bin/reread VIEW_READER=/usr/local/bin/view-reader BUILD_ROOT=/build PROBE=/usr/local/bin/escape-probe
 export CURATE=/usr/local/bin/curate CURATE_POLICY_PATH=/usr/local/share/curate/policies
 # the fixture trees (the devices tests copy one); the source path may be under
 # /tmp, which the guest covers with a tmpfs
@@ -52,6 +52,13 @@ if [ -n "$RUN_TESTS" ]; then
                         bash /tests/test-run-$t.sh; r=$?
                         [ $r = 0 ] || [ $r = 77 ] || rc=1
                 done
+                # serving processes killed under readers: on 6.1 there is no
+                # FUSE_NOTIFY_RESEND, so auto recovers through the journal
+                if [ -f /tests/test-fs-crash.sh ] && [ -x /usr/local/bin/view-reader ]; then
+                        echo "=== test-fs-crash.sh (cgroup v2) ==="
+                        CRASH_MODES=auto CRASH_SECONDS=${CRASH_SECONDS:-20} SOAK_LAUNCHES=${SOAK_LAUNCHES:-100} \
+                                VIEW_READER=/usr/local/bin/view-reader bash /tests/test-fs-crash.sh || rc=1
+                fi
         else
                 echo "guest: no /dev/fuse or fuse module: launcher tests not run"; rc=1
         fi
@@ -60,6 +67,7 @@ exit $rc
 GUEST
 
 items=("$CURATEFS" "$BUILD_ROOT/tests/reread" "$BUILD_ROOT/tests/escape-probe"
+       $( [ -x "$BUILD_ROOT/tests/view-reader" ] && echo "$BUILD_ROOT/tests/view-reader")
        "$src/tests/integration:/tests")
 # procps top needs a terminfo entry even in batch mode
 [ -f /lib/terminfo/d/dumb ] && items+=("/lib/terminfo/d/dumb:/lib/terminfo/d/dumb")
