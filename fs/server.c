@@ -795,9 +795,6 @@ struct handle {
         struct reader_hint hint;
         enum view_id view;
         bool fresh; /* rendered at open and not yet read at offset 0 */
-        /* adopted from another generation (fh_adopt): its fh, and the chain */
-        uint64_t foreign_fh;
-        struct handle *next;
 };
 
 /* ---- file handles across serving processes ----
@@ -808,12 +805,15 @@ struct handle {
  * serves then. So fh = generation << 44 | handle pointer >> 4: a handle of
  * our generation is ours and live (the kernel sends RELEASE once, after the
  * last READ); one of another generation points into a dead process and is
- * never dereferenced. A READ on one is served from a handle this process
- * renders anew for the reader of that READ and keeps under the foreign fh
- * (so later READs of the same open file read one snapshot, as before); its
- * RELEASE frees it. The one effect a reader can see: a file read in part
- * before a restart and continued at a nonzero offset gets the rest from a
- * new render, which may not line up byte for byte with what it read.
+ * never dereferenced. A READ on one is answered from a rendering made for
+ * the reader of that READ and dropped with the reply; its RELEASE has
+ * nothing to free. Nothing is kept under a foreign fh: while a restart
+ * overlaps two serving processes the old one is alive and may hand out the
+ * same fh again for another file (its handle freed, the address reused),
+ * so an fh of another generation names no file for long. The one effect a
+ * reader can see: a file read in part before a restart and continued at a
+ * nonzero offset gets the rest from a new rendering, which may not line up
+ * byte for byte with what it read.
  * Handles are 16-byte aligned below 2^47 (x86-64's user address space,
  * checked at open), so 43 bits keep the pointer and the generation has
  * FH_GEN_BITS: it is compared modulo 2^20, which would confuse two
@@ -879,64 +879,6 @@ static int handle_new(struct curate *c, enum view_id view, pid_t pid, struct han
         return 0;
 }
 
-/* Handles adopted from other generations, by their fh. Only READs after a
- * restart come here. */
-#define ADOPT_BUCKETS 256
-static pthread_mutex_t adopt_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct handle *adopted[ADOPT_BUCKETS];
-
-static struct handle **adopt_find(uint64_t fh) {
-        struct handle **p = &adopted[(fh ^ fh >> 17 ^ fh >> 44) % ADOPT_BUCKETS];
-        while (*p && (*p)->foreign_fh != fh)
-                p = &(*p)->next;
-        return p;
-}
-
-/* The handle serving another generation's FH on INO for this READ's reader:
- * adopted by an earlier READ, else rendered now. */
-static int fh_adopt(fuse_req_t req, fuse_ino_t ino, uint64_t fh, struct handle **ret) {
-        const struct node *n = is_devs_ino(ino) ? NULL : node_get(ino);
-        struct handle *h, *other;
-
-        pthread_mutex_lock(&adopt_lock);
-        h = *adopt_find(fh);
-        pthread_mutex_unlock(&adopt_lock);
-        if (h) {
-                *ret = h;
-                return 0;
-        }
-        /* only a view is ever opened with a handle */
-        if (!n || n->kind != NODE_VIEW)
-                return -EBADF;
-        int r = handle_new(ctx_of(req), n->view, fuse_req_ctx(req)->pid, &h);
-        if (r < 0)
-                return r;
-        h->foreign_fh = fh;
-        pthread_mutex_lock(&adopt_lock);
-        struct handle **p = adopt_find(fh);
-        other = *p;
-        if (!other)
-                *p = h;
-        pthread_mutex_unlock(&adopt_lock);
-        if (other) {
-                /* another thread of the reader adopted it meanwhile */
-                handle_free(h);
-                h = other;
-        }
-        *ret = h;
-        return 0;
-}
-
-static void fh_release_foreign(uint64_t fh) {
-        pthread_mutex_lock(&adopt_lock);
-        struct handle **p = adopt_find(fh), *h = *p;
-        if (h)
-                *p = h->next;
-        pthread_mutex_unlock(&adopt_lock);
-        if (h)
-                handle_free(h);
-}
-
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         const struct node *n = node_get(ino);
         struct handle *h;
@@ -978,16 +920,36 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         }
 }
 
+/* A READ on a handle of another generation (see above): rendered anew. */
+static void read_foreign(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off) {
+        const struct node *n = is_devs_ino(ino) ? NULL : node_get(ino);
+        struct snap *s;
+        int r;
+
+        /* only a view is ever opened with a handle */
+        if (!n || n->kind != NODE_VIEW) {
+                fuse_reply_err(req, EBADF);
+                return;
+        }
+        r = curate_render_hinted(ctx_of(req), n->view, fuse_req_ctx(req)->pid, NULL, &s);
+        if (r < 0) {
+                fuse_reply_err(req, r == -ESRCH ? ESRCH : EIO);
+                return;
+        }
+        if (off < 0 || (size_t)off >= s->len)
+                fuse_reply_buf(req, NULL, 0);
+        else
+                fuse_reply_buf(req, s->data + off, s->len - off < size ? s->len - off : size);
+        snap_unref(s);
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
         struct handle *h = fh_own(fi->fh);
         struct snap *s;
 
         if (!h) {
-                int r = fh_adopt(req, ino, fi->fh, &h);
-                if (r < 0) {
-                        fuse_reply_err(req, -r);
-                        return;
-                }
+                read_foreign(req, ino, size, off);
+                return;
         }
         pthread_mutex_lock(&h->lock);
         if (off == 0 && !h->fresh) {
@@ -1022,8 +984,6 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         struct handle *h = fi->fh ? fh_own(fi->fh) : NULL;
         if (h)
                 handle_free(h);
-        else if (fi->fh)
-                fh_release_foreign(fi->fh);
         fuse_reply_err(req, 0);
 }
 
