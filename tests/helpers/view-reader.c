@@ -53,7 +53,7 @@
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 #define HANG_GRACE_NS (10 * 1000000000LL)
 #define ERRNO_SLOTS 4 /* distinct errnos kept per operation */
-#define LOG_MAX 50    /* event lines per thread: a dead mount fails every op */
+#define FAIL_LOG_MAX 50 /* failure lines per thread: a dead mount fails every op */
 #define EMPTY_READ (-1) /* pseudo-errnos of the content checks */
 #define BAD_CONTENT (-2)
 
@@ -109,9 +109,8 @@ struct reader {
         long stalls;
         int64_t max_ns;
         int max_op;
-        long logged;
+        long fails_logged;
         /* read by the main thread while this one may be blocked */
-        _Atomic int64_t cur_start; /* 0 between operations */
         _Atomic int cur_op;
         _Atomic bool done;
 };
@@ -268,8 +267,8 @@ static void count_errors(struct op_stats *st, int err, long count) {
 static void log_event(const char *what, size_t i, int err, int64_t wall_start, int64_t dur) {
         char line[256];
         int n = snprintf(line, sizeof(line), "view-reader: %s t=%lld.%06lld op=%s ms=%.3f%s%s\n", what,
-                         (long long)(wall_start / 1000000000LL), (long long)(wall_start % 1000000000LL / 1000), ops[i].name, dur / 1e6,
-                         err ? " errno=" : "", err ? err_name(err) : "");
+                         (long long)(wall_start / 1000000000LL), (long long)(wall_start % 1000000000LL / 1000),
+                         ops[i].name, dur / 1e6, err ? " errno=" : "", err ? err_name(err) : "");
         if (n > 0)
                 (void)!write(STDERR_FILENO, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
@@ -291,10 +290,8 @@ static void *reader_main(void *arg) {
                         int64_t wall = cfg->timestamps ? now_ns(CLOCK_REALTIME) : 0;
                         int64_t t0 = now_ns(CLOCK_MONOTONIC);
                         r->cur_op = (int)i;
-                        r->cur_start = t0;
                         int err = run_op(r, i);
                         int64_t dur = now_ns(CLOCK_MONOTONIC) - t0;
-                        r->cur_start = 0;
                         r->st[i].ops++;
                         if (err)
                                 count_errors(&r->st[i], err, 1);
@@ -304,8 +301,8 @@ static void *reader_main(void *arg) {
                         }
                         if (dur > cfg->stall_ns)
                                 r->stalls++;
-                        if (cfg->timestamps && (err || dur > cfg->stall_ns || dur > cfg->log_ns) &&
-                            r->logged++ < LOG_MAX)
+                        if (cfg->timestamps && (err ? r->fails_logged++ < FAIL_LOG_MAX
+                                                    : dur > cfg->stall_ns || dur > cfg->log_ns))
                                 log_event(err ? "fail" : dur > cfg->stall_ns ? "stall" : "slow", i, err, wall, dur);
                 }
         }
