@@ -69,9 +69,22 @@ void snap_unref(struct snap *s);
 #define RECORD_IDLE_NS (15 * 60 * 1000000000ULL)    /* forget cgroups unread for 15 min */
 #define SAMPLE_PERIOD_NS (LOAD_FREQ_SEC * 1000000000ULL)
 
+/* What stat() of a cgroup's directory gives. A cgroup removed and made
+ * again under the same path is another directory with another inode
+ * number (kernfs numbers nodes from a cyclic id, with a generation above
+ * it on 64-bit), so a record's figures are trusted only while the
+ * directories they were read from still sit at the reader's paths.
+ * { 0, 0 }: not known (the stat failed). */
+struct cg_ident {
+        dev_t dev;
+        ino_t ino;
+};
+
 struct cg_record {
         char *key;                 /* the /proc/PID/cgroup text that leads here */
+        struct cg_ident ident[_CG_CONTROLLER_MAX]; /* of each non-root cgroup of the key */
         bool limited[_VIEW_MAX];   /* non-root in a controller the view depends on */
+        unsigned dirs[_VIEW_MAX];  /* controllers whose directories the view reads (1u << ctl) */
         struct cg_reader reader;   /* owned copy of the paths */
         struct snap *snap[_VIEW_MAX];
         uint64_t rendered_at[_VIEW_MAX];
@@ -86,6 +99,7 @@ struct cg_record {
 };
 
 typedef void (*curate_log_fn)(const char *msg);
+struct run_seen;
 
 struct curate {
         int root_fd;               /* host root (CURATE_HOST_ROOT or /) */
@@ -110,6 +124,9 @@ struct curate {
          * registration sweep), may be NULL */
         void (*sweep)(struct curate *c);
         struct dev_node dev[_DEV_MAX]; /* filled by curate_probe_devices */
+        /* sweep.c: when each run-PID cgroup was first seen (sampler thread only) */
+        struct run_seen *runs_seen;
+        size_t nruns_seen;
 };
 
 int curate_init(struct curate *c, const char *host_root, curate_log_fn log);
@@ -152,3 +169,12 @@ int gather_render(struct curate *c, struct cg_record *rec, enum view_id v, pid_t
 int gather_tasks(struct curate *c, const struct cg_reader *r, unsigned *ret_running,
                  unsigned *ret_blocked, unsigned *ret_total, pid_t *ret_last);
 uint64_t now_monotonic_ns(void);
+/* The controller whose hierarchy gather_tasks counts the record's tasks in,
+ * or _CG_CONTROLLER_MAX when the reader has none of them. */
+enum cg_controller gather_task_controller(struct curate *c, const struct cg_reader *r);
+
+/* sweep.c: remove the curate/run-PID cgroups that killed launchers left
+ * behind (empty in every hierarchy, PID no longer a curate process that
+ * could have made them). Called from the sampler's pass; logs what it
+ * removes. Returns how many runs it removed. */
+int runs_sweep(struct curate *c);

@@ -108,6 +108,11 @@ static const struct cg_hier *task_hier(struct curate *c, const struct cg_reader 
         return NULL;
 }
 
+enum cg_controller gather_task_controller(struct curate *c, const struct cg_reader *r) {
+        enum cg_controller ctl;
+        return task_hier(c, r, &ctl) ? ctl : _CG_CONTROLLER_MAX;
+}
+
 int gather_tasks(struct curate *c, const struct cg_reader *r, unsigned *ret_running,
                  unsigned *ret_blocked, unsigned *ret_total, pid_t *ret_last) {
         /* ret_last NULL: the sampler, which needs no last pid */

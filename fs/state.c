@@ -198,6 +198,9 @@ void curate_done(struct curate *c) {
                 free(c->logged[i]);
         free(c->logged);
         c->logged = NULL;
+        free(c->runs_seen);
+        c->runs_seen = NULL;
+        c->nruns_seen = 0;
         c->nlogged = 0;
         cg_layout_done(&c->layout);
         if (c->root_fd >= 0)
@@ -216,6 +219,129 @@ static bool reader_limited(const struct cg_reader *r, unsigned controllers) {
                 if ((controllers & (1u << i)) && !cg_reader_is_root(r, i))
                         return true;
         return false;
+}
+
+/* ---- which cgroup directories a record's figures come from ---- */
+
+/* The controllers whose directories gather.c reads each view's figures
+ * from; TASKS: also the hierarchy it counts the cgroup's tasks in. */
+static const struct {
+        unsigned dirs;
+        bool tasks;
+} view_inputs[_VIEW_MAX] = {
+        [VIEW_MEMINFO]    = { B(CG_MEMORY) },
+        [VIEW_SWAPS]      = { B(CG_MEMORY) },
+        [VIEW_CPUINFO]    = { B(CG_CPUSET) | B(CG_CPU) },
+        [VIEW_CPU_ONLINE] = { B(CG_CPUSET) | B(CG_CPU) },
+        [VIEW_STAT]       = { B(CG_CPUSET) | B(CG_CPU) | B(CG_CPUACCT), true },
+        [VIEW_UPTIME]     = { B(CG_CPUSET) | B(CG_CPU) | B(CG_CPUACCT), true },
+        [VIEW_LOADAVG]    = { 0, true },
+        [VIEW_DISKSTATS]  = { B(CG_BLKIO) },
+};
+
+/* View V's directories for REC, less the root cgroups (never removed) and
+ * a controller that shares its hierarchy with one already listed (one
+ * hierarchy, one line of /proc/PID/cgroup, one directory): one stat each. */
+static unsigned record_view_dirs(struct curate *c, const struct cg_record *rec, enum view_id v) {
+        unsigned want = view_inputs[v].dirs, dirs = 0;
+
+        if (view_inputs[v].tasks) {
+                enum cg_controller t = gather_task_controller(c, &rec->reader);
+                if (t < _CG_CONTROLLER_MAX)
+                        want |= B(t);
+        }
+        for (int i = 0; i < _CG_CONTROLLER_MAX; i++) {
+                bool shared = false;
+                if (!(want & B(i)) || !cg_layout_hier(&c->layout, i) || cg_reader_is_root(&rec->reader, i))
+                        continue;
+                for (int j = 0; j < i; j++)
+                        shared |= (dirs & B(j)) && c->layout.by_controller[j] == c->layout.by_controller[i];
+                if (!shared)
+                        dirs |= B(i);
+        }
+        return dirs;
+}
+
+/* What stat() of the reader's cgroup directory in CTL's hierarchy gives.
+ * fstatat rather than open_beneath + fstat: this runs on every read of a
+ * limited view; the path is the kernel's own (/proc/PID/cgroup), ".." is
+ * refused, and cgroupfs has no symlinks to resolve. */
+static int cgroup_ident(struct curate *c, const struct cg_reader *r, enum cg_controller ctl, struct cg_ident *ret) {
+        const struct cg_hier *h = cg_layout_hier(&c->layout, ctl);
+        const char *path = r->path[ctl];
+        struct stat st;
+
+        if (!h || !path || cg_path_has_dotdot(path))
+                return -EINVAL;
+        path += strspn(path, "/");
+        if (fstatat(h->fd, *path ? path : ".", &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        *ret = (struct cg_ident){ .dev = st.st_dev, .ino = st.st_ino };
+        return 0;
+}
+
+/* Stat the directories in DIRS into IDS; -errno when one cannot be. */
+static int record_stat_dirs(struct curate *c, const struct cg_record *rec, unsigned dirs, struct cg_ident *ids) {
+        for (int i = 0; i < _CG_CONTROLLER_MAX; i++)
+                if (dirs & B(i)) {
+                        int r = cgroup_ident(c, &rec->reader, i, &ids[i]);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+static bool idents_match(const struct cg_ident *a, const struct cg_ident *b, unsigned dirs) {
+        for (int i = 0; i < _CG_CONTROLLER_MAX; i++)
+                if ((dirs & B(i)) && (a[i].dev != b[i].dev || a[i].ino != b[i].ino))
+                        return false;
+        return true;
+}
+
+/* The identity of each of REC's non-root cgroups now; IDS (those in DIRS,
+ * already stat'ed by the caller) when given. One that cannot be stat'ed is
+ * left unknown: a view that reads it fails its check and renders anew. */
+static void record_learn(struct curate *c, struct cg_record *rec, unsigned dirs, const struct cg_ident *ids) {
+        for (int i = 0; i < _CG_CONTROLLER_MAX; i++) {
+                if (dirs & B(i))
+                        rec->ident[i] = ids[i];
+                else if (cg_reader_is_root(&rec->reader, i) || cgroup_ident(c, &rec->reader, i, &rec->ident[i]) < 0)
+                        rec->ident[i] = (struct cg_ident){ 0 };
+        }
+}
+
+/* A cgroup at one of REC's paths was removed and made again: nothing read
+ * from the old directories (snapshots, /proc/stat counters, load averages,
+ * the oldest process) belongs to the new one. */
+static void record_rebind(struct curate *c, struct cg_record *rec, unsigned dirs, const struct cg_ident *ids) {
+        for (int v = 0; v < _VIEW_MAX; v++) {
+                snap_unref(TAKE_PTR(rec->snap[v]));
+                rec->rendered_at[v] = 0;
+        }
+        stat_state_done(&rec->stat);
+        rec->load = (struct loadavg_state){ { 0 } };
+        rec->load_sampled_at = 0;
+        rec->start_pid = 0;
+        rec->start_ticks = 0;
+        rec->uptime_ns_ino = 0;
+        record_learn(c, rec, dirs, ids);
+}
+
+/* The sampler's check: -ENOENT when one of REC's cgroups was removed,
+ * -ESTALE when one was made again since it was read; 0 otherwise (also
+ * when a directory cannot be looked at for another reason). */
+static int record_check(struct curate *c, const struct cg_record *rec) {
+        for (int i = 0; i < _CG_CONTROLLER_MAX; i++) {
+                struct cg_ident now;
+                if (!cg_layout_hier(&c->layout, i) || cg_reader_is_root(&rec->reader, i))
+                        continue;
+                int r = cgroup_ident(c, &rec->reader, i, &now);
+                if (r == -ENOENT)
+                        return r;
+                if (r >= 0 && (now.dev != rec->ident[i].dev || now.ino != rec->ident[i].ino))
+                        return -ESTALE;
+        }
+        return 0;
 }
 
 /* Create the record for READER in bucket B; takes ownership of *reader. */
@@ -254,10 +380,34 @@ static int host_snapshot(struct curate *c, enum view_id v, uint64_t now, struct 
         return 0;
 }
 
+/* The reader's cgroup was removed (it can be only once the reader has
+ * left it) or replaced while it read: that read fails, never served what
+ * another directory held. */
+#define MSG_CGROUP_GONE "a reader's cgroup was removed or made again while it read; failing that read with EIO"
+static int reader_cgroup_gone(struct curate *c) {
+        log_once(c, MSG_CGROUP_GONE);
+        return -EIO;
+}
+
+static bool reader_still_in(struct curate *c, pid_t pid, const char *text);
+
+/* V for the record's reader PID, whose /proc/PID/cgroup read TEXT. A cached
+ * snapshot is served only while the directories it was read from are the
+ * ones at the reader's paths (one stat per directory, no more: the snapshot
+ * itself is at most CACHE_TTL_NS old). A new one is kept only when those
+ * directories were the same before and after it was gathered, so it holds
+ * one cgroup's figures, never a mix; and handed to the reader only when the
+ * reader is still where TEXT says (-EAGAIN: look again). */
 static int record_snapshot(struct curate *c, struct cg_record *rec, enum view_id v, pid_t pid,
-                           uint64_t now, struct snap **ret) {
+                           const char *text, uint64_t now, struct snap **ret) {
+        struct cg_ident ids[_CG_CONTROLLER_MAX], after[_CG_CONTROLLER_MAX];
+        unsigned dirs = rec->dirs[v];
         uint64_t ns_ino = 0;
 
+        if (record_stat_dirs(c, rec, dirs, ids) < 0)
+                return reader_cgroup_gone(c);
+        if (!idents_match(rec->ident, ids, dirs))
+                record_rebind(c, rec, dirs, ids);
         if (v == VIEW_UPTIME) {
                 ns_ino = pidns_inode(c->root_fd, pid);
         }
@@ -271,11 +421,19 @@ static int record_snapshot(struct curate *c, struct cg_record *rec, enum view_id
         int r = gather_render(c, rec, v, pid, &out);
         if (r < 0) {
                 char msg[512];
+                if (record_stat_dirs(c, rec, dirs, after) < 0 || !idents_match(ids, after, dirs))
+                        return reader_cgroup_gone(c); /* removed meanwhile: not a fault to log */
                 snprintf(msg, sizeof(msg), "cannot render %s for cgroup %s: %s; failing reads with EIO",
                          view_table[v].path, rec->reader.path[CG_MEMORY] ? rec->reader.path[CG_MEMORY] : "?",
                          strerror(-r));
                 log_once(c, msg);
                 return -EIO;
+        }
+        if (record_stat_dirs(c, rec, dirs, after) < 0 || !idents_match(ids, after, dirs)) {
+                /* replaced while gathered: the counters may hold both */
+                if (record_stat_dirs(c, rec, dirs, after) >= 0)
+                        record_rebind(c, rec, dirs, after);
+                return -EAGAIN;
         }
         struct snap *s = snap_new(out.data ? out.data : "", out.len);
         if (!s)
@@ -284,6 +442,8 @@ static int record_snapshot(struct curate *c, struct cg_record *rec, enum view_id
         rec->snap[v] = s;
         rec->rendered_at[v] = now;
         rec->uptime_ns_ino = ns_ino;
+        if (dirs && !reader_still_in(c, pid, text))
+                return -EAGAIN;
         *ret = snap_ref(s);
         return 0;
 }
@@ -308,6 +468,21 @@ static int read_pid_cgroup(struct curate *c, pid_t pid, char *buf, size_t size) 
         return (int)n;
 }
 
+/* Is PID's /proc/PID/cgroup still TEXT? Asked once a snapshot was made for
+ * it: its cgroup could have been replaced only after it left. */
+static bool reader_still_in(struct curate *c, pid_t pid, const char *text) {
+        char buf[4096];
+        _cleanup_free_ char *big = NULL;
+        int r = read_pid_cgroup(c, pid, buf, sizeof(buf));
+
+        if (r == -EFBIG) {
+                char path[32];
+                snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
+                r = read_file_at(c->root_fd, path, &big, NULL);
+        }
+        return r >= 0 && streq(big ? big : buf, text);
+}
+
 /* The record of the cgroups described by TEXT (a /proc/PID/cgroup), created
  * on first sight. Records are keyed by that raw text: no parsing per read. */
 static int record_lookup(struct curate *c, const char *text, struct cg_record **ret) {
@@ -324,8 +499,11 @@ static int record_lookup(struct curate *c, const char *text, struct cg_record **
         struct cg_record *rec = record_get(c, &reader, text, b);
         if (!rec)
                 return -ENOMEM;
-        for (int v = 0; v < _VIEW_MAX; v++)
+        for (int v = 0; v < _VIEW_MAX; v++) {
                 rec->limited[v] = reader_limited(&rec->reader, view_table[v].controllers);
+                rec->dirs[v] = record_view_dirs(c, rec, v);
+        }
+        record_learn(c, rec, 0, NULL);
         *ret = rec;
         return 0;
 }
@@ -364,20 +542,16 @@ static int reader_cgroup_text(struct curate *c, pid_t pid, struct reader_hint *h
         return 0;
 }
 
-int curate_render_hinted(struct curate *c, enum view_id v, pid_t pid, struct reader_hint *hint, struct snap **ret) {
+/* One look at the reader's cgroups and the view for them; -EAGAIN when the
+ * reader moved meanwhile (a hint is then not trusted for the next look). */
+static int render_once(struct curate *c, enum view_id v, pid_t pid, struct reader_hint *hint, uint64_t now,
+                       struct snap **ret) {
         char text[4096];
         _cleanup_free_ char *big = NULL;
         const char *cg;
         struct cg_record *rec;
-        uint64_t now = c->now();
         int r;
 
-        if (v < 0 || v >= _VIEW_MAX)
-                return -EINVAL;
-        if (pid <= 0)
-                /* The reader is outside the daemon's pid namespace: we cannot
-                 * tell its cgroup, and must not fall back to host figures. */
-                return -EIO;
         r = reader_cgroup_text(c, pid, hint, now, text, sizeof(text), &big, &cg);
         if (r < 0)
                 return r == -ENOENT ? -ESRCH : -EIO;
@@ -391,12 +565,35 @@ int curate_render_hinted(struct curate *c, enum view_id v, pid_t pid, struct rea
         if (v == VIEW_UPTIME && !limited)
                 limited = pidns_inode(c->root_fd, pid) != c->self_pidns;
         if (limited)
-                r = record_snapshot(c, rec, v, pid, now, ret);
+                r = record_snapshot(c, rec, v, pid, cg, now, ret);
         else {
                 rec->last_read = now;
                 r = host_snapshot(c, v, now, ret);
         }
         pthread_mutex_unlock(&c->lock);
+        return r;
+}
+
+int curate_render_hinted(struct curate *c, enum view_id v, pid_t pid, struct reader_hint *hint, struct snap **ret) {
+        uint64_t now = c->now();
+        int r;
+
+        if (v < 0 || v >= _VIEW_MAX)
+                return -EINVAL;
+        if (pid <= 0)
+                /* The reader is outside the daemon's pid namespace: we cannot
+                 * tell its cgroup, and must not fall back to host figures. */
+                return -EIO;
+        r = render_once(c, v, pid, hint, now, ret);
+        if (r == -EAGAIN) {
+                if (hint)
+                        reader_hint_done(hint);
+                r = render_once(c, v, pid, hint, now, ret);
+        }
+        if (r == -EAGAIN) {
+                curate_log_once(c, MSG_CGROUP_GONE);
+                r = -EIO;
+        }
         return r;
 }
 
@@ -409,20 +606,6 @@ size_t curate_nrecords(struct curate *c) {
         size_t n = c->nrecords;
         pthread_mutex_unlock(&c->lock);
         return n;
-}
-
-static bool record_vanished(struct curate *c, const struct cg_record *rec) {
-        for (int i = 0; i < _CG_CONTROLLER_MAX; i++) {
-                const struct cg_hier *h = cg_layout_hier(&c->layout, i);
-                if (!h || cg_reader_is_root(&rec->reader, i))
-                        continue;
-                int fd = cg_open_dir(h, rec->reader.path[i]);
-                if (fd == -ENOENT)
-                        return true;
-                if (fd >= 0)
-                        close(fd);
-        }
-        return false;
 }
 
 /* Sample one record's load. Called with the lock held; the per-task reads
@@ -447,11 +630,11 @@ void curate_sample(struct curate *c) {
                 struct cg_record **pp = &c->buckets[b];
                 while (*pp) {
                         struct cg_record *rec = *pp;
-                        /* a sampled cgroup that vanished shows as -ENOENT from
-                         * its task walk; the others are probed directly */
+                        /* a cgroup removed, or removed and made again, is
+                         * forgotten: a reader in the new one starts afresh */
                         bool sampled = !cg_reader_is_root(&rec->reader, CG_CPU);
-                        bool gone = now - rec->last_read > RECORD_IDLE_NS ||
-                                    (sampled ? record_sample(c, rec, now) == -ENOENT : record_vanished(c, rec));
+                        bool gone = now - rec->last_read > RECORD_IDLE_NS || record_check(c, rec) < 0 ||
+                                    (sampled && record_sample(c, rec, now) == -ENOENT);
                         if (gone) {
                                 *pp = rec->next;
                                 record_free(rec);
@@ -481,6 +664,9 @@ static void *sampler_main(void *arg) {
                 curate_sample(c);
                 if (c->sweep)
                         c->sweep(c);
+                /* after the device registrations' sweep, which removes the
+                 * cgroups of the device runs it drops */
+                (void)runs_sweep(c);
                 pthread_mutex_lock(&c->stop_lock);
         }
         pthread_mutex_unlock(&c->stop_lock);

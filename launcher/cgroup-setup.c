@@ -447,14 +447,76 @@ static void run_cgroup_free(struct run_cgroup *cg) {
         *cg = (struct run_cgroup){ .n = 0, .devices_at = -1, .unified_at = -1 };
 }
 
-/* Create and open "NAME" in PARENT. EEXIST is an error: NAME is this run's. */
+/* 1 when the cgroup DIR_FD and every cgroup beneath it list no process,
+ * 0 when one does, -errno when that cannot be told (a directory without
+ * cgroup.procs is no cgroup: the unit tests' stand-in). */
+static int tree_empty(int dir_fd) {
+        _cleanup_free_ char *procs = NULL;
+        int r = read_file_at(dir_fd, "cgroup.procs", &procs, NULL);
+
+        if (r < 0)
+                return r;
+        if (procs[strspn(procs, " \n")])
+                return 0;
+        int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_closedir_ DIR *d = fd < 0 ? NULL : fdopendir(fd);
+        if (!d) {
+                r = -errno;
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
+        for (struct dirent *de; (de = readdir(d));) {
+                if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                _cleanup_close_ int child = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                r = child < 0 ? -errno : tree_empty(child);
+                if (r <= 0)
+                        return r;
+        }
+        return 1;
+}
+
+/* NAME (this run's cgroup, "run-PID") exists already in PARENT. Our pid is
+ * ours, so it is what a run that had it before left behind: a launcher
+ * killed with SIGKILL cannot remove its cgroup. Empty (its processes died
+ * with it), it is removed and made afresh; holding a process, it is
+ * refused, never joined or emptied. */
+static int replace_stale(const struct level *parent, const char *name, const char *path, char **ret_error) {
+        _cleanup_close_ int fd = openat(parent->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int r = fd < 0 ? -errno : tree_empty(fd);
+
+        if (r == 0)
+                return error_printf(ret_error, -EEXIST, "%s: cannot create the cgroup: File exists, and processes "
+                                    "are in it (another run's: refusing to share it)", path);
+        if (r < 0)
+                return error_printf(ret_error, -EEXIST, "%s: cannot create the cgroup: File exists, and it is "
+                                    "not an empty cgroup left by an earlier run (%s)", path, strerror(-r));
+        remove_tree(parent->fd, name, now_ns() + DESTROY_RMDIR_NS);
+        if (mkdirat(parent->fd, name, 0755) < 0)
+                return error_printf(ret_error, -errno, "%s: cannot create the cgroup (an earlier run left it "
+                                    "and it could not be replaced): %s", path, strerror(errno));
+        return 0;
+}
+
+/* Create and open "NAME" in PARENT. NAME is this run's unless SHARED: one
+ * that exists already is an earlier run's leftover (replace_stale). */
 static int make_level(const struct level *parent, const char *name, bool shared, struct level *ret,
                       char **ret_error) {
         _cleanup_free_ char *path = path_join(parent->path, name);
         if (!path)
                 return -ENOMEM;
-        if (mkdirat(parent->fd, name, 0755) < 0 && !(shared && errno == EEXIST))
-                return error_printf(ret_error, -errno, "%s: cannot create the cgroup: %s", path, strerror(errno));
+        if (mkdirat(parent->fd, name, 0755) < 0) {
+                int r = -errno;
+                if (r == -EEXIST && !shared)
+                        r = replace_stale(parent, name, path, ret_error);
+                else if (r != -EEXIST)
+                        r = error_printf(ret_error, r, "%s: cannot create the cgroup: %s", path, strerror(-r));
+                else
+                        r = 0;
+                if (r < 0)
+                        return r;
+        }
         int fd = openat(parent->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
                 int r = -errno;

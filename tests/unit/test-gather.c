@@ -260,6 +260,112 @@ static void test_forgets_vanished_cgroups(void **state) {
         assert_int_equal(system(cmd), 0);
 }
 
+/* A private copy of TREE for tests that change it, opened like setup(). */
+static void open_copy(struct curate *c, const char *tree, char *dir) {
+        char cmd[1024];
+        assert_non_null(mkdtemp(dir));
+        snprintf(cmd, sizeof(cmd), "cp -a '%s/%s/.' '%s/'", FIXTURES, tree, dir);
+        assert_int_equal(system(cmd), 0);
+        assert_int_equal(curate_init(c, dir, count_log), 0);
+        c->now = fake_clock;
+}
+
+static void close_copy(struct curate *c, const char *dir) {
+        char cmd[1024];
+        curate_done(c);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
+static void sh(const char *dir, const char *fmt, const char *arg) {
+        char body[1024], cmd[2048];
+        snprintf(body, sizeof(body), fmt, arg);
+        snprintf(cmd, sizeof(cmd), "cd '%s' && %s", dir, body);
+        assert_int_equal(system(cmd), 0);
+}
+
+static uint64_t meminfo_total(struct curate *c, pid_t pid) {
+        char *mi = render(c, VIEW_MEMINFO, pid);
+        uint64_t total = kb(mi, "MemTotal");
+        free(mi);
+        return total;
+}
+
+/* /box (pid 200's memory cgroup) removed and made again with a 128 MiB
+ * limit within the cache's 100 ms: a different directory at the same path
+ * (the old one is renamed aside, so its inode cannot be reused). The reader
+ * gets the new cgroup's figures at once, never the old one's; the sampler
+ * forgets the old record; a cgroup removed and not made again fails the
+ * read, never serves the old or the host's figures. */
+static void recreated_cgroup(const char *tree, const char *box, const char *set_limit) {
+        char dir[] = "/tmp/curate-gather-XXXXXX";
+        struct curate c;
+        struct snap *s = NULL;
+
+        open_copy(&c, tree, dir);
+        fake_now = 1000000000000ULL;
+        assert_int_equal(meminfo_total(&c, 200), 262144);
+        sh(dir, "mv %1$s %1$s.old && cp -a %1$s.old %1$s", box);
+        sh(dir, set_limit, box);
+        fake_now += CACHE_TTL_NS / 4;
+        assert_int_equal(meminfo_total(&c, 200), 131072);
+        fake_now += CACHE_TTL_NS / 4;
+        assert_int_equal(meminfo_total(&c, 200), 131072); /* cached, still right */
+
+        /* the sampler drops a record whose cgroup was made again */
+        sh(dir, "rm -rf %1$s.old && mv %1$s %1$s.old && cp -a %1$s.old %1$s", box);
+        assert_int_equal(curate_nrecords(&c), 1);
+        curate_sample(&c);
+        assert_int_equal(curate_nrecords(&c), 0);
+        assert_int_equal(meminfo_total(&c, 200), 131072);
+
+        /* removed (the reader moved away meanwhile): EIO within the 100 ms */
+        sh(dir, "rm -rf %1$s.old && mv %1$s %1$s.old", box);
+        fake_now += CACHE_TTL_NS / 4;
+        assert_int_equal(curate_render(&c, VIEW_MEMINFO, 200, &s), -EIO);
+        assert_null(s);
+        /* back: served again */
+        sh(dir, "mv %1$s.old %1$s", box);
+        assert_int_equal(meminfo_total(&c, 200), 131072);
+        close_copy(&c, dir);
+}
+
+static void test_recreated_cgroup_v1(void **state) {
+        recreated_cgroup("v1", "sys/fs/cgroup/memory/box",
+                         "sed -i 's/^hierarchical_memory_limit .*/hierarchical_memory_limit 134217728/' %s/memory.stat");
+}
+
+static void test_recreated_cgroup_v2(void **state) {
+        recreated_cgroup("v2", "sys/fs/cgroup/box", "echo 134217728 > %s/memory.max");
+}
+
+static double uptime_of(struct curate *c, pid_t pid) {
+        char *up = render(c, VIEW_UPTIME, pid);
+        double u;
+        assert_int_equal(sscanf(up, "%lf", &u), 1);
+        free(up);
+        return u;
+}
+
+/* A cgroup made again resets what the record kept of the old one: here the
+ * oldest process, which gives the uptime (/box's is pid 200, started at tick
+ * 200000; the new /box holds only pid 300, started at tick 300000). */
+static void test_recreated_cgroup_state(void **state) {
+        char dir[] = "/tmp/curate-gather-XXXXXX";
+        struct curate c;
+
+        open_copy(&c, "v1", dir);
+        fake_now = 1000000000000ULL;
+        double u = uptime_of(&c, 200);
+        assert_true(u > 121456.7 && u < 121456.9);
+        sh(dir, "mv %1$s %1$s.old && mkdir %1$s && find %1$s.old -maxdepth 1 -type f -exec cp {} %1$s/ ';' && "
+                "echo 300 > %1$s/cgroup.procs && echo 300 > %1$s/tasks", "sys/fs/cgroup/cpu,cpuacct/box");
+        fake_now += CACHE_TTL_NS / 4;
+        u = uptime_of(&c, 200);
+        assert_true(u > 120456.7 && u < 120456.9);
+        close_copy(&c, dir);
+}
+
 static void test_v2_meminfo_and_swap(void **state) {
         struct curate *c = *state;
         char *mi = render(c, VIEW_MEMINFO, 200);
@@ -322,6 +428,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_forgets_idle_cgroups, setup_v1, teardown),
                 cmocka_unit_test_setup_teardown(test_v2_meminfo_and_swap, setup_v2, teardown),
                 cmocka_unit_test(test_forgets_vanished_cgroups),
+                cmocka_unit_test(test_recreated_cgroup_v1),
+                cmocka_unit_test(test_recreated_cgroup_v2),
+                cmocka_unit_test(test_recreated_cgroup_state),
                 cmocka_unit_test_setup_teardown(test_meminfo_limited, setup_v2, teardown),
                 cmocka_unit_test_setup_teardown(test_malformed_gives_eio_and_logs_once, setup_v2, teardown),
                 cmocka_unit_test_setup_teardown(test_cpus, setup_v2, teardown),
