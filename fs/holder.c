@@ -233,7 +233,10 @@ static void on_children(struct holder *h) {
                 /* orphans it took on and did not get to recover stay orphaned */
                 if (s->ready_fd >= 0) {
                         close(s->ready_fd);
-                        if (!clean)
+                        /* a crash before serving counts towards the back-off;
+                         * a SIGKILL (an OOM kill, an operator) says nothing
+                         * of the binary */
+                        if (!clean && !(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
                                 h->quick_deaths++;
                 }
                 if (WIFEXITED(status) && WEXITSTATUS(status) == 3 && !s->terminating) {
