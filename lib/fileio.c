@@ -115,7 +115,15 @@ int open_beneath(int dirfd, const char *path, int flags) {
                          * links are still followed. */
                         .resolve = RESOLVE_IN_ROOT,
                 };
-                fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+                /* The kernel fails a RESOLVE_IN_ROOT walk with EAGAIN when
+                 * a rename or a mount anywhere on the system races with it
+                 * (openat2(2)): on a host where containers start all the
+                 * time that is not rare. Walk again. */
+                for (int tries = 0; tries < 64; tries++) {
+                        fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+                        if (fd >= 0 || errno != EAGAIN)
+                                break;
+                }
                 if (fd >= 0)
                         return fd;
                 if (errno != ENOSYS)
