@@ -29,7 +29,8 @@
 # after it appeared answered; "first answer" is kill to the first answer to a
 # read issued right after the kill; "in flight" is how long past the kill
 # the slowest reader operation in flight at the kill took (0: none took over
-# 10 ms). "longest op" is the slowest of all reader operations (ms).
+# 10 ms). "longest op" is the slowest of all reader operations (ms). "probe
+# errors" counts the reads of the recovery probe that failed after a kill.
 set -u
 
 BUILD=${BUILD:-./build}
@@ -130,13 +131,13 @@ fig() { # KEY LINE
 echo
 echo "## kills of serving processes (SIGKILL every 0.5-2 s, 8 readers in 4 containers)"
 echo
-echo "| kernel | mode | s | kills | failed kills | reader ops | reader errors | recovery ms | first answer ms | in flight ms | longest op ms |"
-echo "|---|---|---:|---:|---:|---:|---:|---|---|---|---:|"
+echo "| kernel | mode | s | kills | failed kills | reader ops | reader errors | probe errors | recovery ms | first answer ms | in flight ms | longest op ms |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---|---|---|---:|"
 grep -E '^\[[^]]*\] # figures crash ' "$LOG" | while read -r line; do
 	where=${line%%]*}; where=${where#[}
-	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$where" "$(fig mode "$line")" \
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$where" "$(fig mode "$line")" \
 		"$(fig seconds "$line")" "$(fig kills "$line")" "$(fig kill_failures "$line")" "$(fig ops "$line")" \
-		"$(fig errors "$line")" "$(fig rec_ms "$line")" "$(fig first_ms "$line")" "$(fig at_kill_ms "$line")" \
+		"$(fig errors "$line")" "$(fig probe_errors "$line")" "$(fig rec_ms "$line")" "$(fig first_ms "$line")" "$(fig at_kill_ms "$line")" \
 		"$(fig max_op_ms "$line")"
 done
 echo

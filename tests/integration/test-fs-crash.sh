@@ -81,10 +81,10 @@ holder_of() {
 
 # kill_one HOLDER PROBE_FILE: SIGKILL one of the holder's serving processes,
 # chosen at random, and measure the recovery (see the top). Prints
-# "VICTIM REC_US FIRST_US KILL_TIME_US" or "VICTIM fail WHY". Returns 2 when
-# the holder has no child to kill.
+# "VICTIM REC_US FIRST_US KILL_TIME_US PROBE_ERRORS" or "VICTIM fail WHY".
+# Returns 2 when the holder has no child to kill.
 kill_one() {
-        local holder=$1 probe=$2 old victim t0 t now first="" seen="" rec="" x p
+        local holder=$1 probe=$2 old victim t0 t now first="" seen="" rec="" x p perr=0
         local -a kids
         read_kids "$holder"
         kids=($KIDS)
@@ -104,15 +104,28 @@ kill_one() {
                         [ -z "$first" ] && first=$((t - t0))
                         # this read left after the replacement was seen
                         [ -n "$seen" ] && { rec=$((t - t0)); break; }
+                else
+                        perr=$((perr + 1)) # failed, or read nothing
                 fi
                 if [ $((now - t0)) -gt 5000000 ]; then
-                        echo "$victim fail no-recovery-in-5s first=${first:-none} replacement=${seen:-none}"
+                        echo "$victim fail no-recovery-in-5s first=${first:-none} replacement=${seen:-none} probe_errors=$perr"
                         return 1
                 fi
                 read -r -t 0.001 -u "$TICK_FD" x
         done
         alive "$holder" || { echo "$victim fail holder-died"; return 1; }
-        echo "$victim $rec $first $t0"
+        echo "$victim $rec $first $t0 $perr"
+}
+# kill_one_bounded HOLDER PROBE_FILE: kill_one, given 10 s (a probe read
+# that never returns must not hang the test)
+kill_one_bounded() {
+        (trap - EXIT; kill_one "$@") >"$T/kill-one" 2>&1 &
+        local p=$! i
+        OUR_PIDS+=("$p")
+        for ((i = 0; i < 100; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$p" 2>/dev/null && { kill -KILL "$p"; echo "- fail probe-read-blocked-10s"; }
+        wait "$p" 2>/dev/null
+        cat "$T/kill-one"
 }
 
 # kill_loop HOLDER PROBE SECONDS: kill_one every 0.5-2 s (random) for
@@ -285,22 +298,24 @@ crash_mode() { # MODE SECONDS
         echo "# $mode: control reader of the host's /proc (no FUSE): $(tail -1 "$T/control-$mode")"
         echo "# $mode: load average now $(cut -d' ' -f1-3 /proc/loadavg)"
         if [ "$RD_ERRORS" != 0 ]; then
-                echo "# $mode: the kills (victim, recovery us, first answer us, kill time us):"
+                echo "# $mode: the kills (victim, recovery us, first answer us, kill time us, probe errors):"
                 sed 's/^/#   kill: /' "$T/kills-$mode"
         fi
 
         n_kills=$(grep -c -v '^- ' "$T/kills-$mode")
         n_fail=$(grep -c ' fail' "$T/kills-$mode")
+        local perrs; perrs=$(awk '$2 != "fail" { n += $5 } END { print n + 0 }' "$T/kills-$mode")
         grep ' fail' "$T/kills-$mode" | head -5 | sed 's/^/#   kill: /'
         rec=$(awk '$2 != "fail" { print $2 }' "$T/kills-$mode" | stats)
         first=$(awk '$2 != "fail" { print $3 }' "$T/kills-$mode" | stats)
         atk=$(at_kill "$T/kills-$mode" "${RD_ERR[@]}" | stats)
         echo "# $mode: $n_kills kills; recovery ms (median p90 max): rec $rec, first $first, at_kill $atk"
         echo "# figures crash mode=$mode seconds=$secs kills=$n_kills kill_failures=$n_fail ops=$RD_OPS" \
-                "errors=$RD_ERRORS max_op_ms=$RD_MAX_MS rec_ms=${rec// //} first_ms=${first// //} at_kill_ms=${atk// //}"
+                "errors=$RD_ERRORS probe_errors=$perrs max_op_ms=$RD_MAX_MS rec_ms=${rec// //} first_ms=${first// //} at_kill_ms=${atk// //}"
         if [ -n "$kids0" ]; then
                 check "$mode: serving processes were killed ($n_kills)" test "$n_kills" -gt 0
                 check_eq "$mode: every kill recovered" 0 "$n_fail"
+                check_eq "$mode: every probe read after a kill succeeded" 0 "$perrs"
         fi
 
         check "$mode: the holder $HOLDER is alive" alive "$HOLDER"
@@ -321,9 +336,10 @@ crash_mode() { # MODE SECONDS
                 local hs=$!
                 OUR_PIDS+=("$hs")
                 sleep 1.5
-                line=$(kill_one "$HOLDER" "$M/proc/loadavg")
+                line=$(kill_one_bounded "$HOLDER" "$M/proc/loadavg")
                 echo "# $mode: one kill under held-open files: $line"
                 check "$mode: that kill recovered ($line)" test "$(cut -d' ' -f2 <<<"$line")" != fail
+                check_eq "$mode: the probe's reads after that kill all succeeded" 0 "$(cut -d' ' -f5 <<<"$line")"
                 wait "$hs"
                 local hs_rc=$?
                 check "$mode: the host's held-open readers see no error ($(cat "$T/host-seek"))" test "$hs_rc" = 0
