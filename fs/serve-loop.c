@@ -27,8 +27,12 @@
  * serving process therefore runs the kernel's INIT, kept in the journal,
  * through its session once more, and the reply is dropped here (the kernel
  * negotiated once, with the first serving process). */
+/* libfuse hands its custom io the session's userdata (the struct curate),
+ * not ours: one serving connection per process, kept here. */
+static struct serve *serving;
+
 static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata) {
-        struct serve *s = userdata;
+        const struct serve *s = serving;
         const struct fuse_out_header *out = iov[0].iov_base;
 
         if (s->dropping_init && count > 0 && iov[0].iov_len >= sizeof(*out) && out->unique == s->init_unique) {
@@ -51,6 +55,7 @@ static const struct fuse_custom_io serve_io = { .writev = io_writev, .read = io_
 int serve_attach(struct serve *s, struct fuse_session *se, int fd) {
         s->se = se;
         s->fd = fd;
+        serving = s;
         return fuse_session_custom_io(se, &serve_io, fd) < 0 ? -EINVAL : 0;
 }
 

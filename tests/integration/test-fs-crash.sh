@@ -16,6 +16,8 @@
 #                          daemon as `curate daemon start` starts it; any other
 #                          is started here as `curatefs --recovery MODE`
 #   SOAK_LAUNCHES          launches in the soak (1000; 0 to leave it out)
+#   CRASH_STALL_MS         the longest an operation may take (1000 ms)
+#   VIEW_READER            the reader binary (default $BUILD_ROOT/tests/view-reader)
 #
 # Lines starting "# figures " carry the measured figures as KEY=VALUE pairs.
 #
@@ -30,7 +32,10 @@
 require_curate
 export LC_ALL=C
 
-READER_BIN=${BUILD_ROOT:-}/tests/view-reader
+READER_BIN=${VIEW_READER:-${BUILD_ROOT:-}/tests/view-reader}
+# the longest a reader's operation may take (ms); the qemu guest under TCG
+# emulation runs everything several times slower and sets it higher
+STALL_MS=${CRASH_STALL_MS:-1000}
 [ -x "$READER_BIN" ] || skip "view-reader not built ($READER_BIN)"
 CRASH_SECONDS=${CRASH_SECONDS:-30}
 CRASH_JOURNAL_SECONDS=${CRASH_JOURNAL_SECONDS:-20}
@@ -276,10 +281,10 @@ crash_mode() { # MODE SECONDS
         check "$mode: the holder has serving processes (children: '$kids0')" test -n "$kids0"
         [ -n "$kids0" ] || secs=2 # an old single-process daemon: just the readers
 
-        start_readers "$M" 4 "$mode-c" -d $((secs + 3)) -j 2 -O all -m $MEMTOTAL_256M -o "$ONLINE" -b 1000 -t -L 10
+        start_readers "$M" 4 "$mode-c" -d $((secs + 3)) -j 2 -O all -m $MEMTOTAL_256M -o "$ONLINE" -b "$STALL_MS" -t -L 10
         # the control: a reader of the host's own /proc (no FUSE) beside them,
         # to tell a busy machine from a daemon that stopped answering
-        "$READER" -d $((secs + 3)) -O meminfo,loadavg,stat -b 1000 -n "$mode-control" >"$T/control-$mode" 2>&1 &
+        "$READER" -d $((secs + 3)) -O meminfo,loadavg,stat -b "$STALL_MS" -n "$mode-control" >"$T/control-$mode" 2>&1 &
         local control=$!
         OUR_PIDS+=("$control")
         sleep 1
@@ -331,8 +336,8 @@ crash_mode() { # MODE SECONDS
         # a kill while files are held open and re-read with lseek(0)+read
         # (top's way): their handles must survive the serving process
         if [ -n "$kids1" ]; then
-                start_readers "$M" 1 "$mode-seek" -d 4 -j 2 -O seek -m $MEMTOTAL_256M -b 1000 -t
-                "$READER" -r "$M" -d 4 -j 2 -O seek,online -b 1000 -t -n "$mode-host-seek" >"$T/host-seek" 2>&1 &
+                start_readers "$M" 1 "$mode-seek" -d 4 -j 2 -O seek -m $MEMTOTAL_256M -b "$STALL_MS" -t
+                "$READER" -r "$M" -d 4 -j 2 -O seek,online -b "$STALL_MS" -t -n "$mode-host-seek" >"$T/host-seek" 2>&1 &
                 local hs=$!
                 OUR_PIDS+=("$hs")
                 sleep 1.5
@@ -377,7 +382,7 @@ if [ "$SOAK_LAUNCHES" -gt 0 ]; then
                 start_daemon auto "$MS"
         check "soak: the daemon starts ($ERR)" test -n "$HOLDER"
         rm -f "$T/soak-stop"
-        start_readers "$MS" 2 soak-c -d 3600 -s "$T/soak-stop" -j 1 -O all -m $MEMTOTAL_256M -o "$ONLINE" -b 1000 -t
+        start_readers "$MS" 2 soak-c -d 3600 -s "$T/soak-stop" -j 1 -O all -m $MEMTOTAL_256M -o "$ONLINE" -b "$STALL_MS" -t
         launch() { "$CURATE" run --mountpoint "$MS" --memory 64M -- true 2>"$T/launch-err"; }
         for i in $(seq 20); do launch; done # warm-up: caches filled
         fig0=$(daemon_figures "$HOLDER")

@@ -55,11 +55,13 @@ if ! CURATE_QEMU_FUSE_KO=$fuse_ko "$here/mkinitramfs.sh" "$work/initrd.gz" "$gue
 fi
 
 log=${CURATE_QEMU_LOG:-$work/console.log}
-# No /dev/kvm on these hosts: plain TCG emulation. The console log is also
-# streamed to our stdout so a test's output shows up in meson's log.
+# KVM where /dev/kvm is there and usable, else plain TCG emulation (qemu
+# takes the first -accel that works). The console log is also streamed to
+# our stdout so a test's output shows up in meson's log.
 {
 	timeout "${CURATE_QEMU_TIMEOUT:-300}" "$qemu" \
 		-nographic -no-reboot -nodefaults -serial stdio -monitor none \
+		-accel kvm -accel tcg \
 		-m "${CURATE_QEMU_MEM:-1024}" -smp 2 \
 		-kernel "$vmlinuz" -initrd "$work/initrd.gz" \
 		-append 'console=ttyS0 quiet panic=-1' </dev/null 2>&1
