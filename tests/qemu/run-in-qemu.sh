@@ -55,13 +55,13 @@ if ! CURATE_QEMU_FUSE_KO=$fuse_ko "$here/mkinitramfs.sh" "$work/initrd.gz" "$gue
 fi
 
 log=${CURATE_QEMU_LOG:-$work/console.log}
-# KVM where /dev/kvm is there and usable, else plain TCG emulation (qemu
-# takes the first -accel that works). The console log is also streamed to
-# our stdout so a test's output shows up in meson's log.
+# Plain TCG emulation: this host's /dev/kvm starts qemu but the guest
+# kernel hangs right after the BIOS (measured 2026-12-06), and qemu does not
+# fall back to TCG then. The console log is also streamed to our stdout so a
+# test's output shows up in meson's log.
 {
 	timeout "${CURATE_QEMU_TIMEOUT:-300}" "$qemu" \
 		-nographic -no-reboot -nodefaults -serial stdio -monitor none \
-		-accel kvm -accel tcg \
 		-m "${CURATE_QEMU_MEM:-1024}" -smp 2 \
 		-kernel "$vmlinuz" -initrd "$work/initrd.gz" \
 		-append 'console=ttyS0 quiet panic=-1' </dev/null 2>&1
