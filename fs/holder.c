@@ -114,11 +114,15 @@ static struct serving *child_by_pid(struct holder *h, pid_t pid) {
         return NULL;
 }
 
-static bool region_taken(const struct holder *h, unsigned r) {
+static bool child_in_region(const struct holder *h, unsigned r) {
         for (unsigned i = 0; i < SERVING_MAX; i++)
                 if (h->child[i].pid && h->child[i].region == r)
                         return true;
-        return atomic_load(&h->j->region[r].state) != REGION_FREE;
+        return false;
+}
+
+static bool region_taken(const struct holder *h, unsigned r) {
+        return child_in_region(h, r) || atomic_load(&h->j->region[r].state) != REGION_FREE;
 }
 
 /* In the child, between fork and exec: the three fds it serves with, by
@@ -159,6 +163,12 @@ static int spawn(struct holder *h, uint64_t death_ns) {
                 else if (region == JOURNAL_REGIONS && !region_taken(h, r))
                         region = r;
         }
+        /* Every region orphaned (serving processes killed one after the
+         * other before any recovered): the new one takes an orphan as its
+         * own, recovering it before its workers read into it. */
+        for (unsigned r = 0; region == JOURNAL_REGIONS && r < JOURNAL_REGIONS; r++)
+                if ((recover & (1u << r)) && !child_in_region(h, r))
+                        region = r;
         if (!s || region == JOURNAL_REGIONS)
                 return -EBUSY;
         if (pipe2(p, O_CLOEXEC) < 0)

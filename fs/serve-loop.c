@@ -162,9 +162,11 @@ int serve_replay_orphans(struct serve *s, unsigned mask) {
                 atomic_fetch_add(&j->head.resends, 1);
         } else
                 atomic_fetch_add(&j->head.replayed, (uint64_t)n);
+        /* recovered; our own region (an orphan we were given to serve in,
+         * see the holder's spawn) stays ours */
         for (unsigned r = 0; r < JOURNAL_REGIONS; r++)
                 if (mask & (1u << r))
-                        atomic_store(&j->region[r].state, REGION_FREE);
+                        atomic_store(&j->region[r].state, r == s->region ? REGION_ACTIVE : REGION_FREE);
         return n;
 }
 
