@@ -213,10 +213,16 @@ static void on_ready(struct holder *h, struct serving *s) {
                 atomic_store(&h->j->head.last_recovery_ns, now_ns() - s->death_ns);
         for (unsigned i = 0; i < SERVING_MAX; i++) {
                 struct serving *o = &h->child[i];
-                if (o->pid && o != s && o->ready_fd < 0 && !o->terminating && o->started_ns < s->started_ns) {
-                        kill(o->pid, SIGTERM);
-                        o->terminating = true;
-                }
+                if (!o->pid || o == s || o->ready_fd >= 0 || o->terminating)
+                        continue;
+                /* the newest serving process stays; an older one goes (a
+                 * restart asked for while one was starting: that one may
+                 * become ready after the newer one) */
+                struct serving *old = o->started_ns < s->started_ns ? o : s;
+                kill(old->pid, SIGTERM);
+                old->terminating = true;
+                if (old == s)
+                        break;
         }
         if (!h->served) {
                 h->served = true;
