@@ -230,9 +230,9 @@ static void on_ready(struct holder *h, struct serving *s) {
         }
 }
 
-/* Reap serving processes. A clean exit freed its region itself; any other
- * end leaves it orphaned, and a replacement recovers it. Exit status 3: the
- * mount went away (unmounted from outside). */
+/* Reap serving processes. A clean end freed its region itself; any other
+ * end leaves it orphaned, and a replacement recovers it. A clean end we did
+ * not ask for: the mount went away (unmounted from outside). */
 static void on_children(struct holder *h) {
         int status;
         pid_t pid;
@@ -240,12 +240,16 @@ static void on_children(struct holder *h) {
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
                 struct serving *s = child_by_pid(h, pid);
                 struct journal_region *reg;
-                bool clean = WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 3);
+                bool clean;
                 if (!s)
                         continue;
+                /* Clean means it answered everything it read and freed its
+                 * region, whatever its exit status says (a sanitizer's leak
+                 * report at exit changes the status, not what it served). */
                 reg = &h->j->region[s->region];
-                if (atomic_load(&reg->pid) == pid && atomic_load(&reg->state) == REGION_ACTIVE)
-                        atomic_store(&reg->state, clean ? REGION_FREE : REGION_ORPHANED);
+                clean = atomic_load(&reg->state) == REGION_FREE;
+                if (!clean && atomic_load(&reg->state) == REGION_ACTIVE)
+                        atomic_store(&reg->state, REGION_ORPHANED);
                 /* orphans it took on and did not get to recover stay orphaned */
                 if (s->ready_fd >= 0) {
                         close(s->ready_fd);
@@ -255,7 +259,9 @@ static void on_children(struct holder *h) {
                         if (!clean && !(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL))
                                 h->quick_deaths++;
                 }
-                if (WIFEXITED(status) && WEXITSTATUS(status) == 3 && !s->terminating) {
+                /* it stopped serving without being told to: the mount is
+                 * gone (exit status 3, unless a sanitizer changed it) */
+                if (clean && !s->terminating) {
                         logf_(h, "the mount is gone; stopping");
                         h->stopping = true;
                 }

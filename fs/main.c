@@ -483,6 +483,7 @@ static int serving_main(const struct options *o, const char *root) {
         if (r >= 0)
                 /* every request read was answered: nothing to recover */
                 atomic_store(&s.j->region[e.region].state, REGION_FREE);
+        curatefs_drop_handles();
         fuse_session_destroy(se);
         curate_done(&c);
         return r < 0 ? 1 : r == 1 ? 3 : 0;

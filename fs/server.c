@@ -795,7 +795,12 @@ struct handle {
         struct reader_hint hint;
         enum view_id view;
         bool fresh; /* rendered at open and not yet read at offset 0 */
+        /* every live handle, so that a serving process that stops frees
+         * those of files still open (their RELEASE goes to its successor) */
+        struct handle *prev, *next;
 };
+static pthread_mutex_t handles_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct handle *handles;
 
 /* ---- file handles across serving processes ----
  * The holder may kill the serving process at any moment and start a fresh
@@ -853,6 +858,14 @@ static struct handle *fh_own(uint64_t fh) {
 }
 
 static void handle_free(struct handle *h) {
+        pthread_mutex_lock(&handles_lock);
+        if (h->prev)
+                h->prev->next = h->next;
+        else if (handles == h)
+                handles = h->next;
+        if (h->next)
+                h->next->prev = h->prev;
+        pthread_mutex_unlock(&handles_lock);
         snap_unref(h->snap);
         reader_hint_done(&h->hint);
         pthread_mutex_destroy(&h->lock);
@@ -875,8 +888,19 @@ static int handle_new(struct curate *c, enum view_id view, pid_t pid, struct han
                 return r == -ESRCH ? -ESRCH : -EIO;
         }
         h->fresh = true;
+        pthread_mutex_lock(&handles_lock);
+        h->next = handles;
+        if (handles)
+                handles->prev = h;
+        handles = h;
+        pthread_mutex_unlock(&handles_lock);
         *ret = h;
         return 0;
+}
+
+void curatefs_drop_handles(void) {
+        while (handles)
+                handle_free(handles);
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {

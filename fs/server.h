@@ -12,3 +12,6 @@ void curatefs_enable_sweep(struct curate *c);
  * that serves by itself). File handles carry it: a handle from another
  * generation is re-derived, never dereferenced. */
 void curatefs_set_generation(uint32_t gen);
+/* Free the handles of files still open, once serving has stopped: their
+ * RELEASE goes to the next serving process, which never dereferences them. */
+void curatefs_drop_handles(void);
