@@ -259,7 +259,9 @@ stop_daemon() { # MODE MNT
 # ---- the expected figures --------------------------------------------------------------------
 
 fresh_mountpoint; M0=$FRESH
-cr run --mountpoint "$M0" --memory 256M -- cat /sys/devices/system/cpu/online
+# head, not cat: busybox's cat (the qemu guest's) uses sendfile(2), which reads
+# a size-0 FUSE file as empty on Linux 6.5-6.18 (see README, Kernel note)
+cr run --mountpoint "$M0" --memory 256M -- head -n 1 /sys/devices/system/cpu/online
 ONLINE=$OUT
 check "a container's cpu online list reads ($ONLINE$ERR)" test "$RC" = 0 -a -n "$ONLINE"
 cr run --mountpoint "$M0" --memory 256M -- "$READER" -d 1 -j 2 -O all -m $MEMTOTAL_256M -o "$ONLINE" -t

@@ -44,6 +44,10 @@ if [ -z "$vmlinuz" ]; then
 fi
 fuse_ko=$(find "$cache/current/lib/modules" "$cache/current/usr/lib/modules" \
 	-path '*/kernel/fs/fuse/fuse.ko*' 2>/dev/null | head -n 1)
+# Debian's 6.12 cloud kernels build FUSE in (CONFIG_FUSE_FS=y): no module
+if [ -z "$fuse_ko" ] && grep -qx 'CONFIG_FUSE_FS=y' "$cache"/current/boot/config-* 2>/dev/null; then
+	fuse_ko=builtin
+fi
 [ -n "$fuse_ko" ] || skip "no fuse.ko under $cache/current"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/curate-qemu.XXXXXX")

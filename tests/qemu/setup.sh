@@ -55,6 +55,10 @@ fi
 
 vmlinuz=$(ls "$root"/boot/vmlinuz-* | head -n 1)
 fuse_ko=$(find "$root/lib/modules" "$root/usr/lib/modules" -path '*/kernel/fs/fuse/fuse.ko*' 2>/dev/null | head -n 1)
+# Debian's 6.12 cloud kernels build FUSE in (CONFIG_FUSE_FS=y): no module
+if [ -z "$fuse_ko" ] && grep -qx 'CONFIG_FUSE_FS=y' "$root"/boot/config-* 2>/dev/null; then
+	fuse_ko=builtin
+fi
 if [ -z "$vmlinuz" ] || [ -z "$fuse_ko" ]; then
 	echo "setup.sh: $root lacks vmlinuz or fuse.ko" >&2
 	exit 1
