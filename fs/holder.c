@@ -45,7 +45,6 @@ struct serving {
         int ready_fd;       /* read end of its ready pipe; -1 once ready */
         bool terminating;   /* sent SIGTERM by us */
         uint64_t started_ns;
-        uint64_t death_ns;  /* it replaces a process that died then (0: none) */
 };
 
 struct holder {
@@ -150,7 +149,7 @@ static void exec_serving(const struct holder *h, unsigned region, unsigned gen, 
 }
 
 /* Start a serving process that first recovers the orphaned regions. */
-static int spawn(struct holder *h, uint64_t death_ns) {
+static int spawn(struct holder *h) {
         struct serving *s = child_by_pid(h, 0);
         unsigned region = JOURNAL_REGIONS, recover = 0, gen;
         int p[2];
@@ -192,12 +191,12 @@ static int spawn(struct holder *h, uint64_t death_ns) {
                 if (recover & (1u << r))
                         atomic_store(&h->j->region[r].pid, pid);
         *s = (struct serving){ .pid = pid, .region = region, .generation = gen, .ready_fd = p[0],
-                               .started_ns = now_ns(), .death_ns = death_ns };
+                               .started_ns = now_ns() };
         return 0;
 }
 
-static void spawn_or_retry(struct holder *h, uint64_t death_ns) {
-        int r = spawn(h, death_ns);
+static void spawn_or_retry(struct holder *h) {
+        int r = spawn(h);
         if (r < 0) {
                 logf_(h, "cannot start a serving process: %s; trying again", strerror(-r));
                 h->respawn_at_ns = now_ns() + 200 * 1000000ULL;
@@ -209,8 +208,6 @@ static void on_ready(struct holder *h, struct serving *s) {
         close(s->ready_fd);
         s->ready_fd = -1;
         h->quick_deaths = 0;
-        if (s->death_ns)
-                atomic_store(&h->j->head.last_recovery_ns, now_ns() - s->death_ns);
         for (unsigned i = 0; i < SERVING_MAX; i++) {
                 struct serving *o = &h->child[i];
                 if (!o->pid || o == s || o->ready_fd >= 0 || o->terminating)
@@ -270,7 +267,6 @@ static void on_children(struct holder *h) {
                 if (!replace)
                         continue;
                 if (!clean) {
-                        atomic_fetch_add(&h->j->head.deaths, 1);
                         if (WIFSIGNALED(status))
                                 logf_(h, "serving process %d killed by signal %d; replacing it", pid, WTERMSIG(status));
                         else
@@ -282,7 +278,7 @@ static void on_children(struct holder *h) {
                         unsigned ms = h->quick_deaths >= 8 ? 2000 : 100u << (h->quick_deaths - 3);
                         h->respawn_at_ns = now_ns() + ms * 1000000ULL;
                 } else
-                        spawn_or_retry(h, now_ns());
+                        spawn_or_retry(h);
         }
 }
 
@@ -303,7 +299,7 @@ static void on_signal(struct holder *h) {
                         break;
                 case SIGHUP:
                         if (!h->stopping)
-                                spawn_or_retry(h, 0);
+                                spawn_or_retry(h);
                         break;
                 default: /* SIGTERM, SIGINT */
                         h->stopping = true;
@@ -311,7 +307,7 @@ static void on_signal(struct holder *h) {
                 }
         }
         if (!h->stopping && count_children(h) == 0 && !h->respawn_at_ns)
-                spawn_or_retry(h, 0);
+                spawn_or_retry(h);
 }
 
 /* Serve until told to stop; then the serving processes end (SIGTERM, then
@@ -329,8 +325,10 @@ static int holder_loop(struct holder *h) {
                 if (h->stopping) {
                         if (!told) {
                                 for (unsigned i = 0; i < SERVING_MAX; i++)
-                                        if (h->child[i].pid)
-                                                kill(h->child[i].pid, SIGTERM), h->child[i].terminating = true;
+                                        if (h->child[i].pid) {
+                                                kill(h->child[i].pid, SIGTERM);
+                                                h->child[i].terminating = true;
+                                        }
                                 stop_deadline = now_ns() + STOP_GRACE_MS * 1000000ULL;
                                 told = true;
                         }
@@ -345,7 +343,7 @@ static int holder_loop(struct holder *h) {
                         uint64_t now = now_ns();
                         if (now >= h->respawn_at_ns) {
                                 h->respawn_at_ns = 0;
-                                spawn_or_retry(h, 0);
+                                spawn_or_retry(h);
                                 continue;
                         }
                         timeout = (int)((h->respawn_at_ns - now) / 1000000ULL) + 1;
@@ -427,7 +425,7 @@ int holder_run(const struct holder_config *cfg, int fuse_fd, int journal_fd, boo
                 return -errno;
         if (!adopted)
                 store_fds(&h);
-        r = spawn(&h, adopted ? now_ns() : 0);
+        r = spawn(&h);
         if (r >= 0)
                 r = holder_loop(&h);
         close(h.signal_fd);

@@ -64,9 +64,6 @@ struct journal_head {
         uint8_t init[JOURNAL_INIT_MAX];
         _Atomic uint32_t next_generation;
         uint32_t pad;
-        /* what recovery did, for `curate daemon status` and the tests */
-        _Atomic uint64_t deaths, replayed, resends;
-        _Atomic uint64_t last_recovery_ns; /* death seen to replacement serving */
 };
 
 struct journal {

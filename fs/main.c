@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <sys/mman.h>
@@ -23,6 +24,16 @@ static void log_message(const char *msg) {
         if (log_to_stderr)
                 fprintf(stderr, "curatefs: %s\n", msg);
         syslog(LOG_WARNING, "%s", msg);
+}
+
+static void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void log_printf(const char *fmt, ...) {
+        char msg[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        log_message(msg);
 }
 
 static void help(void) {
@@ -76,6 +87,17 @@ static void help(void) {
                CURATEFS_DEFAULT_MOUNTPOINT, CURATE_RUN_DIR "/devices", CURATE_RUN_DIR "/devices");
 }
 
+static const char *const recovery_names[] = {
+        [RECOVERY_AUTO] = "auto", [RECOVERY_RESEND] = "resend", [RECOVERY_JOURNAL] = "journal",
+};
+
+static int recovery_from_name(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(recovery_names); i++)
+                if (streq(name, recovery_names[i]))
+                        return (int)i;
+        return -EINVAL;
+}
+
 struct options {
         bool foreground, debug;
         unsigned threads;
@@ -109,18 +131,15 @@ static int parse_options(int argc, char **argv, struct options *ret) {
                 case 'p':
                         o.pidfile = optarg;
                         break;
-                case 'r':
-                        if (streq(optarg, "auto"))
-                                o.recovery = RECOVERY_AUTO;
-                        else if (streq(optarg, "resend"))
-                                o.recovery = RECOVERY_RESEND;
-                        else if (streq(optarg, "journal"))
-                                o.recovery = RECOVERY_JOURNAL;
-                        else {
+                case 'r': {
+                        int m = recovery_from_name(optarg);
+                        if (m < 0) {
                                 fprintf(stderr, "curatefs: --recovery: '%s' is not auto, resend or journal\n", optarg);
                                 return -EINVAL;
                         }
+                        o.recovery = m;
                         break;
+                }
                 case 't': {
                         char *e;
                         errno = 0;
@@ -410,7 +429,6 @@ static void setup_signals(void) {
         pthread_sigmask(SIG_BLOCK, &term, NULL);
 }
 
-static const char *const recovery_names[] = { "auto", "resend", "journal" };
 
 /* ---- a serving process: the holder's child ---- */
 
@@ -455,13 +473,15 @@ static int serving_main(const struct options *o, const char *root) {
         s.region = e.region;
         s.j = mmap(NULL, JOURNAL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, e.journal_fd, 0);
         if (s.j == MAP_FAILED || s.j->head.magic != JOURNAL_MAGIC) {
-                log_message("the holder's journal cannot be mapped");
+                log_printf("cannot map the holder's journal (fd %d): %s", e.journal_fd,
+                           s.j == MAP_FAILED ? strerror(errno) : "not a curatefs journal");
                 return 1;
         }
         atomic_store(&s.j->region[e.region].pid, getpid());
         r = curate_init(&c, root, log_message);
         if (r < 0) {
-                log_message("cannot read the cgroup layout");
+                log_printf("cannot read the cgroup layout from %s/proc/self/mountinfo: %s",
+                           streq(root, "/") ? "" : root, strerror(-r));
                 return 1;
         }
         (void)curate_probe_devices(&c);
@@ -572,20 +592,20 @@ int main(int argc, char **argv) {
         /* detach only now, so that when the parent exits the mount is ready */
         r = go_background(o.foreground, &pf, &hd.ready_fd);
         if (r >= 0) {
-                char *cargv[] = { "curatefs", "-t", threads, "-r", (char *)recovery_names[o.recovery],
-                                  o.foreground ? "-f" : NULL, o.debug ? "-d" : NULL, NULL };
+                char *cargv[8] = { "curatefs", "-t", threads, "-r", (char *)recovery_names[o.recovery] };
+                size_t n = 5;
                 struct holder_config cfg = { .binary = binary, .argv = cargv, .log = log_message,
                                              .ready = holder_ready, .userdata = &hd };
-                if (!o.foreground)
-                        cargv[5] = cargv[6], cargv[6] = NULL;
+                if (o.foreground)
+                        cargv[n++] = "-f";
+                if (o.debug)
+                        cargv[n++] = "-d";
                 snprintf(threads, sizeof(threads), "%u", o.threads);
                 log_to_stderr = o.foreground;
                 signal(SIGPIPE, SIG_IGN);
                 r = holder_run(&cfg, fuse_fd, journal_fd, adopted);
-                if (r < 0) {
-                        errno = -r;
-                        log_message("the holder failed");
-                }
+                if (r < 0)
+                        log_printf("cannot keep serving processes running on %s: %s", mnt, strerror(-r));
         }
 unmount:
         if (umount2(mnt, MNT_DETACH) < 0 && errno != EINVAL)

@@ -139,6 +139,12 @@ int serve_replay_orphans(struct serve *s, unsigned mask) {
         bool resend = use_resend(s);
         int n = 0;
 
+        /* The kernel re-queues everything read and not answered (INIT
+         * included) for our workers; if it refuses, replay it ourselves. */
+        if (resend) {
+                struct fuse_out_header out = { .len = sizeof(out), .error = NOTIFY_RESEND, .unique = 0 };
+                resend = write(s->fd, &out, sizeof(out)) == sizeof(out);
+        }
         for (int init_pass = 1; init_pass >= 0; init_pass--)
                 for (unsigned r = 0; r < JOURNAL_REGIONS; r++) {
                         if (!(mask & (1u << r)))
@@ -149,19 +155,12 @@ int serve_replay_orphans(struct serve *s, unsigned mask) {
                                 if (!h || (h->opcode == FUSE_INIT) != init_pass)
                                         continue;
                                 unique = h->unique;
-                                if (!resend || h->opcode == FUSE_INIT)
+                                if (!resend)
                                         process(s, (uint8_t *)h, h->len);
                                 atomic_store(&j->region[r].done_unique[t], unique);
                                 n++;
                         }
                 }
-        if (n > 0 && resend) {
-                struct fuse_out_header out = { .len = sizeof(out), .error = NOTIFY_RESEND, .unique = 0 };
-                if (write(s->fd, &out, sizeof(out)) < 0)
-                        return -errno;
-                atomic_fetch_add(&j->head.resends, 1);
-        } else
-                atomic_fetch_add(&j->head.replayed, (uint64_t)n);
         /* recovered; our own region (an orphan we were given to serve in,
          * see the holder's spawn) stays ours */
         for (unsigned r = 0; r < JOURNAL_REGIONS; r++)
