@@ -885,6 +885,34 @@ static bool removed_at_once(const struct run_cgroup *cg, int i) {
         return parent >= 0 && unlinkat(parent, name + 1, AT_REMOVEDIR) == 0;
 }
 
+/* One cgroup's OOM kills: cgroup v2 memory.events (which counts the
+ * subtree's unless mounted with memory_localevents), v1
+ * memory.oom_control's oom_kill line (Linux >= 4.13; the cgroup's own). */
+static uint64_t oom_kills_at(int dir_fd) {
+        static const char *const files[] = { "memory.events", "memory.oom_control" };
+        uint64_t n = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                _cleanup_free_ char *text = NULL;
+                if (read_file_at(dir_fd, files[i], &text, NULL) >= 0 && keyed_u64(text, "oom_kill", &n) >= 0)
+                        return n;
+        }
+        return 0;
+}
+
+uint64_t run_cgroup_oom_kills(const struct run_cgroup *cg) {
+        uint64_t n = 0;
+
+        for (int i = 0; i < cg->n; i++) {
+                /* v2 counts the delegated child's in the transient one */
+                if (cg->unified_at == i || cg->deleg_fd[i] < 0 || !cg->deleg_path[i])
+                        n += oom_kills_at(cg->dir_fd[i]);
+                else
+                        n += oom_kills_at(cg->dir_fd[i]) + oom_kills_at(cg->deleg_fd[i]);
+        }
+        return n;
+}
+
 void run_cgroup_destroy(struct run_cgroup *cg) {
         if (cg->transient && cg->n > 0) {
                 int64_t deadline = now_ns() + DESTROY_KILL_NS;

@@ -69,6 +69,9 @@ int run_cgroup_attach(const struct run_cgroup *cg, pid_t pid);
  * directories, children first ("curate/" is left alone: other runs share
  * it). Always closes fds. */
 void run_cgroup_destroy(struct run_cgroup *cg);
+/* How many processes the OOM killer killed in the cgroup (and below it)
+ * so far, over every hierarchy; 0 where none says. */
+uint64_t run_cgroup_oom_kills(const struct run_cgroup *cg);
 
 /* ---- daemon.c ---- */
 /* The curatefs binary: $CURATEFS, else "curatefs" next to this executable,

@@ -29,6 +29,10 @@ struct mount_ctx {
         int devnull_fd; /* the host's /dev/null, bound over masked files */
         int cgroupfs_fd; /* the host's /sys/fs/cgroup, read before /sys is replaced */
         int cg_fd[CG_HIER_MAX]; /* cg's directories, opened in this namespace */
+        /* each --bind/--ro-bind source (host path), opened before any
+         * mount here could hide it (the private /tmp over a source under
+         * /tmp); -EBADF for a tmpfs */
+        int *src_fd;
         char **ret_error;
 };
 
@@ -476,7 +480,7 @@ static int setup_user_mounts(const struct mount_ctx *c) {
                                                 .attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
                 /* --bind under --read-only: the source is a copy made
                  * read-only here, and its clone would be too */
-                const struct mount_op bind = { .kind = OP_BIND, .from_fd = AT_FDCWD, .from = m->src, .recursive = true,
+                const struct mount_op bind = { .kind = OP_BIND, .from_fd = c->src_fd[i], .from = "", .recursive = true,
                                                .ro = m->kind == POLICY_RO_BIND,
                                                .rw = m->kind == POLICY_BIND && c->p->read_only_root };
                 int r = mount_on(c, m->dst, m->kind == POLICY_TMPFS ? &tmpfs : &bind);
@@ -744,8 +748,28 @@ static int open_root(struct mount_ctx *c) {
         return c->root_fd < 0 ? fail(c, -errno, "opening --rootfs", c->p->rootfs) : 0;
 }
 
+static int open_bind_sources(struct mount_ctx *c) {
+        c->src_fd = malloc(sizeof(int) * (c->p->n_mounts + 1));
+        if (!c->src_fd)
+                return error_printf(c->ret_error, -ENOMEM, "%s", strerror(ENOMEM));
+        for (size_t i = 0; i < c->p->n_mounts; i++)
+                c->src_fd[i] = -EBADF;
+        for (size_t i = 0; i < c->p->n_mounts; i++) {
+                const struct policy_mount *m = &c->p->mounts[i];
+                if (!m->src)
+                        continue;
+                c->src_fd[i] = open(m->src, O_PATH | O_CLOEXEC);
+                if (c->src_fd[i] < 0)
+                        return error_printf(c->ret_error, -errno, "%s %s %s: %s: %s",
+                                            m->kind == POLICY_RO_BIND ? "--ro-bind" : "--bind", m->src, m->dst,
+                                            m->src, strerror(errno));
+        }
+        return 0;
+}
+
 static int open_sources(struct mount_ctx *c, const char *mountpoint) {
         struct stat st;
+        int r;
 
         c->devnull_fd = open("/dev/null", O_PATH | O_CLOEXEC);
         if (c->devnull_fd < 0 || fstat(c->devnull_fd, &st) < 0 || !S_ISCHR(st.st_mode))
@@ -760,6 +784,9 @@ static int open_sources(struct mount_ctx *c, const char *mountpoint) {
                 if (c->cgroupfs_fd < 0 && errno != ENOENT)
                         return error_printf(c->ret_error, -errno, "/sys/fs/cgroup: %s", strerror(errno));
         }
+        r = open_bind_sources(c);
+        if (r < 0)
+                return r;
         if (!c->p->views && !c->p->curated_dev)
                 return 0;
         c->mp_fd = open(mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -785,6 +812,11 @@ static void ctx_done(struct mount_ctx *c) {
                         close(c->cg_fd[i]);
                         c->cg_fd[i] = -EBADF;
                 }
+        for (size_t i = 0; c->src_fd && i < c->p->n_mounts; i++)
+                if (c->src_fd[i] >= 0)
+                        close(c->src_fd[i]);
+        free(c->src_fd);
+        c->src_fd = NULL;
 }
 
 int mounts_prepare(const struct run_config *cfg, char **ret_error) {
@@ -817,8 +849,35 @@ int mounts_prepare(const struct run_config *cfg, char **ret_error) {
         return r;
 }
 
+/* The working directory: --chdir (WorkingDirectory=) wherever it is,
+ * else the caller's, kept where the container has it (not with --rootfs:
+ * the host's path means nothing there; "/" as in image runtimes), and a
+ * clear refusal where it has not (a cwd under the private /tmp). Resolved
+ * again through the container's mounts: the old cwd may be covered. */
+static int enter_workdir(const struct mount_ctx *c, const char *cwd, int cwd_errno) {
+        if (c->p->workdir) {
+                if (chdir(c->p->workdir) < 0)
+                        return error_printf(c->ret_error, -errno, "%s%s: %s in the container",
+                                            c->p->origin[POLICY_AT_WORKDIR] ? c->p->origin[POLICY_AT_WORKDIR] : "--chdir ",
+                                            c->p->workdir, strerror(errno));
+                return 0;
+        }
+        if (c->p->rootfs)
+                return 0; /* enter_rootfs() went to its / */
+        if (!cwd)
+                return error_printf(c->ret_error, -cwd_errno, "the working directory: %s (give --chdir DIR)",
+                                    strerror(cwd_errno));
+        if (chdir(cwd) < 0)
+                return error_printf(c->ret_error, -errno, "the working directory %s: %s in the container%s; "
+                                    "give --chdir DIR", cwd, strerror(errno),
+                                    c->p->private_tmp && (streq(cwd, "/tmp") || !strncmp(cwd, "/tmp/", 5))
+                                            ? ", whose /tmp is a private tmpfs (--share-tmp keeps the host's)" : "");
+        return 0;
+}
+
 int mounts_finish(const struct cg_shown *cg, char **ret_error) {
         _cleanup_free_ char *cwd = get_current_dir_name();
+        int cwd_errno = errno;
         struct mount_ctx *c = &ctx;
         int r;
 
@@ -841,10 +900,8 @@ int mounts_finish(const struct cg_shown *cg, char **ret_error) {
                 r = setup_curate_state(c);
         if (r >= 0 && c->p->rootfs)
                 r = enter_rootfs(c);
-        else if (r >= 0 && cwd && chdir(cwd) < 0 && chdir("/") < 0)
-                /* re-resolve the working directory through the new mounts
-                 * (a cwd under /tmp would otherwise stay the host's /tmp) */
-                r = fail(c, -errno, "chdir", "/");
+        if (r >= 0)
+                r = enter_workdir(c, cwd, cwd_errno);
         ctx_done(c);
         return r;
 }

@@ -41,6 +41,12 @@ enum {
         OPT_SECCOMP,
         OPT_ALLOW_USERNS,
         OPT_DELEGATE,
+        OPT_CHDIR,
+        OPT_ENV,
+        OPT_UNSETENV,
+        OPT_CLEARENV,
+        OPT_UID,
+        OPT_GID,
 };
 
 static const struct option run_longopts[] = {
@@ -74,6 +80,12 @@ static const struct option run_longopts[] = {
         { "seccomp", required_argument, NULL, OPT_SECCOMP },
         { "allow-userns", no_argument, NULL, OPT_ALLOW_USERNS },
         { "delegate", no_argument, NULL, OPT_DELEGATE },
+        { "chdir", required_argument, NULL, OPT_CHDIR },
+        { "env", required_argument, NULL, OPT_ENV },
+        { "unsetenv", required_argument, NULL, OPT_UNSETENV },
+        { "clearenv", no_argument, NULL, OPT_CLEARENV },
+        { "uid", required_argument, NULL, OPT_UID },
+        { "gid", required_argument, NULL, OPT_GID },
         { "policy", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         {},
@@ -141,13 +153,50 @@ static int apply_path_option(char **e, struct policy *p, int c, const char *opt,
 /* --device PATH[:rwm] or vendor/class=name: checked for shape here, resolved
  * against the host by run_validate(). */
 static int apply_device(char **e, struct policy *p, const char *opt, const char *value) {
+        const char *why = policy_device_problem(p, value);
         int r = policy_add_device(p, value);
 
-        if (r == -EINVAL)
-                return bad_value(e, opt, value, "a device node under /dev (PATH[:rwm]) or a CDI name (vendor/class=name)");
+        if ((r == -EINVAL || r == -EEXIST) && why)
+                return error_printf(e, -EINVAL, "%s: '%s' %s", opt, value, why);
         if (r < 0)
                 error_printf(e, r, "%s %s: %s", opt, value, strerror(-r));
         return r;
+}
+
+/* The command line sets a field a policy may have set: messages about it
+ * name the option, not the policy's line. */
+static int set_by_option(struct policy *p, enum policy_origin f) {
+        return policy_set_origin(p, f, NULL);
+}
+
+/* --chdir, --env, --unsetenv, --clearenv, --uid, --gid */
+static int apply_process_option(char **e, struct policy *p, int c, const char *opt) {
+        char *path;
+        int r;
+
+        switch (c) {
+        case OPT_CHDIR:
+                if (policy_parse_path(optarg, &path) < 0)
+                        return bad_value(e, opt, optarg, "an absolute path without '..'");
+                free(p->workdir);
+                p->workdir = path;
+                return set_by_option(p, POLICY_AT_WORKDIR);
+        case OPT_ENV:
+                r = policy_add_env(p, optarg);
+                return r == -EINVAL ? bad_value(e, opt, optarg, "KEY=VALUE (KEY non-empty, without '=')") : r;
+        case OPT_UNSETENV:
+                r = policy_add_unsetenv(p, optarg);
+                return r == -EINVAL ? bad_value(e, opt, optarg, "a variable name (non-empty, without '=')") : r;
+        case OPT_CLEARENV:
+                p->clear_env = true;
+                return 0;
+        case OPT_UID:
+        case OPT_GID:
+                if (policy_parse_id(optarg, c == OPT_UID ? &p->uid : &p->gid) < 0)
+                        return bad_value(e, opt, optarg, "a numeric id (0-4294967294; names are not looked up)");
+                return 0;
+        }
+        return -EINVAL;
 }
 
 /* One option of the second pass onto cfg; 0 or -EINVAL (already reported). */
@@ -156,11 +205,15 @@ static int apply_option(char **e, struct run_config *cfg, int c, const char *opt
         const char *dst = NULL;
         uint64_t v;
         char *s;
+        int r;
 
         switch (c) {
         case 'm':
                 if (policy_parse_size(optarg, &v) < 0)
                         return bad_value(e, opt, optarg, "a size (bytes, or a number with K, M, G or T)");
+                if (v < POLICY_MEMORY_MIN)
+                        return error_printf(e, -EINVAL, "%s: '%s' is below the minimum memory limit, 6M (a command "
+                                            "would be killed before it could run)", opt, optarg);
                 p->memory = v;
                 return 0;
         case OPT_MEMORY_SWAP:
@@ -169,19 +222,26 @@ static int apply_option(char **e, struct run_config *cfg, int c, const char *opt
                 p->memory_swap = v;
                 return 0;
         case 'c':
-                if (policy_parse_cpus(optarg, &v) < 0)
+                r = policy_parse_cpus(optarg, &v);
+                if (r == -ERANGE)
+                        return error_printf(e, -EINVAL, "%s: '%s' is below the minimum, 0.01 (the kernel's smallest "
+                                            "CPU quota: 1 ms per 100 ms period)", opt, optarg);
+                if (r < 0)
                         return bad_value(e, opt, optarg, "a number of CPUs above 0 (e.g. 0.5, 2)");
                 p->cpus_milli = v;
-                return 0;
+                return set_by_option(p, POLICY_AT_CPUS);
         case OPT_CPUSET:
                 if (policy_parse_cpuset(optarg, &s) < 0)
                         return bad_value(e, opt, optarg, "a CPU list (e.g. 0-3,8)");
                 free(p->cpuset);
                 p->cpuset = s;
-                return 0;
+                return set_by_option(p, POLICY_AT_CPUSET);
         case OPT_PIDS:
                 if (policy_parse_count(optarg, &v) < 0)
                         return bad_value(e, opt, optarg, "a number of tasks or max");
+                if (v == 0)
+                        return error_printf(e, -EINVAL, "%s: '%s' is below the minimum, 1 (COMMAND itself is a task)",
+                                            opt, optarg);
                 p->pids = v;
                 return 0;
         case OPT_CGROUP:
@@ -201,7 +261,7 @@ static int apply_option(char **e, struct run_config *cfg, int c, const char *opt
                         return -EINVAL;
                 free(p->rootfs);
                 p->rootfs = strdup(optarg);
-                return p->rootfs ? 0 : -ENOMEM;
+                return p->rootfs ? set_by_option(p, POLICY_AT_ROOTFS) : -ENOMEM;
         case OPT_PROPAGATION:
                 if (streq(optarg, "private"))
                         p->propagation = POLICY_PROPAGATION_PRIVATE;
@@ -273,6 +333,13 @@ static int apply_option(char **e, struct run_config *cfg, int c, const char *opt
                 free(p->gpu);
                 p->gpu = strdup(optarg);
                 return p->gpu ? 0 : -ENOMEM;
+        case OPT_CHDIR:
+        case OPT_ENV:
+        case OPT_UNSETENV:
+        case OPT_CLEARENV:
+        case OPT_UID:
+        case OPT_GID:
+                return apply_process_option(e, p, c, opt);
         }
         return -EINVAL;
 }

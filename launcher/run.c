@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <inttypes.h>
 #include <sched.h>
 #include <limits.h>
 #include <signal.h>
@@ -89,15 +90,103 @@ static int validate_namespaces(const struct policy *p, char **ret_error) {
         return 0;
 }
 
+/* What set field F: the policy's "FILE:LINE: Key=" or the option OPT
+ * ("--rootfs "), to be followed by the value in a message. */
+static const char *set_by(const struct policy *p, enum policy_origin f, const char *opt) {
+        return p->origin[f] ? p->origin[f] : opt;
+}
+
+/* A --rootfs must hold the mount points curate cannot do without: /proc
+ * (a fresh procfs, the views) and /dev (the curated or the host's /dev);
+ * /sys and /tmp are mounted only where they exist. */
+static int validate_rootfs(const struct policy *p, char **ret_error) {
+        static const char *const needed[] = { "proc", "dev" };
+        const char *by = set_by(p, POLICY_AT_ROOTFS, "--rootfs ");
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!p->rootfs)
+                return 0;
+        fd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return error_printf(ret_error, -errno, "%s%s: %s", by, p->rootfs,
+                                    errno == ENOTDIR ? "not a directory" : strerror(errno));
+        for (size_t i = 0; i < ELEMENTSOF(needed); i++) {
+                _cleanup_close_ int d = open_beneath(fd, needed[i], O_PATH | O_DIRECTORY);
+                if (d < 0)
+                        return error_printf(ret_error, d, "%s%s: no directory /%s in it (%s/%s: %s); curate mounts "
+                                            "%s there", by, p->rootfs, needed[i], p->rootfs, needed[i], strerror(-d),
+                                            streq(needed[i], "proc") ? "a fresh /proc" : "the container's /dev");
+        }
+        return 0;
+}
+
+/* "0-3,8" into BUF (at least 16 bytes) */
+static void format_cpus(const cpu_set_t *set, size_t size, char *buf, size_t len) {
+        size_t n = 0;
+        int cpus = (int)(size * 8);
+
+        buf[0] = 0;
+        for (int c = 0; c < cpus && n < len; c++) {
+                int end = c;
+                if (!CPU_ISSET_S(c, size, set))
+                        continue;
+                while (end + 1 < cpus && CPU_ISSET_S(end + 1, size, set))
+                        end++;
+                n += snprintf(buf + n, len - n, end > c ? "%s%d-%d" : "%s%d", n ? "," : "", c, end);
+                c = end;
+        }
+        if (n >= len && len > 4)
+                strcpy(buf + len - 4, "...");
+}
+
+/* --cpus and --cpuset against the CPUs curate itself may run on (its
+ * affinity, which its cgroup's cpuset bounds): as docker does, a quota of
+ * more CPUs than that is refused, and a cpuset the kernel would refuse
+ * (ERANGE) late is refused here, before anything is made. */
+static int validate_cpus(const struct policy *p, char **ret_error) {
+        size_t size = CPU_ALLOC_SIZE(CPU_LIST_MAX);
+        _cleanup_free_ cpu_set_t *mine = CPU_ALLOC(CPU_LIST_MAX);
+        struct cpu_set_bits want;
+        char list[256];
+        int n;
+
+        if (p->cpus_milli == POLICY_UNSET && !p->cpuset)
+                return 0;
+        if (!mine)
+                return -ENOMEM;
+        if (sched_getaffinity(0, size, mine) < 0)
+                return error_printf(ret_error, -errno, "sched_getaffinity: %s", strerror(errno));
+        n = CPU_COUNT_S(size, mine);
+        format_cpus(mine, size, list, sizeof(list));
+        if (p->cpus_milli != POLICY_UNSET && p->cpus_milli > (uint64_t)n * 1000) {
+                char cpus[32];
+                int len = snprintf(cpus, sizeof(cpus), "%" PRIu64 ".%03" PRIu64, p->cpus_milli / 1000, p->cpus_milli % 1000);
+                while (cpus[len - 1] == '0') /* "1000.000" as given: "1000" */
+                        cpus[--len] = 0;
+                if (cpus[len - 1] == '.')
+                        cpus[--len] = 0;
+                return error_printf(ret_error, -EINVAL, "%s%s: more than the %d CPU%s available to curate (%s): "
+                                    "the range is 0.01 to %d", set_by(p, POLICY_AT_CPUS, "--cpus "), cpus, n,
+                                    n == 1 ? "" : "s", list, n);
+        }
+        if (!p->cpuset || parse_cpu_list(p->cpuset, &want) < 0)
+                return 0;
+        for (unsigned c = 0; c < CPU_LIST_MAX; c++)
+                if (cpu_bit(&want, c) && !CPU_ISSET_S(c, size, mine))
+                        return error_printf(ret_error, -EINVAL, "%s%s: CPU %u is not available to curate (it may run "
+                                            "on %s)", set_by(p, POLICY_AT_CPUSET, "--cpuset "), p->cpuset, c, list);
+        return 0;
+}
+
 static int validate_paths(const struct policy *p, char **ret_error) {
         struct stat st;
+        int r = validate_rootfs(p, ret_error);
 
-        if (p->rootfs) {
-                if (stat(p->rootfs, &st) < 0)
-                        return error_printf(ret_error, -errno, "--rootfs %s: %s", p->rootfs, strerror(errno));
-                if (!S_ISDIR(st.st_mode))
-                        return error_printf(ret_error, -ENOTDIR, "--rootfs %s: not a directory", p->rootfs);
-        }
+        if (r < 0)
+                return r;
+        if (p->workdir && p->workdir[0] != '/')
+                return error_printf(ret_error, -EINVAL, "%s%s: not an absolute path",
+                                    set_by(p, POLICY_AT_WORKDIR, "--chdir "), p->workdir);
         for (size_t i = 0; i < p->n_mounts; i++) {
                 const struct policy_mount *m = &p->mounts[i];
                 if (m->src && stat(m->src, &st) < 0)
@@ -201,6 +290,8 @@ int run_validate(struct run_config *cfg, char **ret_error) {
                                     "curate run needs root; an unprivileged caller can use --user");
         r = validate_limits(p, ret_error);
         if (r >= 0)
+                r = validate_cpus(p, ret_error);
+        if (r >= 0)
                 r = validate_namespaces(p, ret_error);
         if (r < 0)
                 return r;
@@ -269,11 +360,14 @@ static int drop_caps(uint64_t keep) {
         return r;
 }
 
-/* CDI additionalGIDs join the supplementary groups the command already has. */
-static int add_groups(const gid_t *gids, size_t n) {
+/* CDI additionalGIDs join the supplementary groups the command already has
+ * (with --uid/--gid, only they: root's groups are not the user's). */
+static int add_groups(const gid_t *gids, size_t n, bool replace) {
         _cleanup_free_ gid_t *all = NULL;
         int have;
 
+        if (replace)
+                return setgroups(n, gids) < 0 ? -errno : 0;
         if (n == 0)
                 return 0;
         have = getgroups(0, NULL);
@@ -295,24 +389,62 @@ static _Noreturn void child_fail(const char *what, int err) {
         _exit(EXIT_CURATE);
 }
 
-/* What the command inherits from the process that starts it: CDI's extra
- * groups, the capabilities it keeps (the bounding set is cut already;
- * nothing inheritable), its environment. */
-static void prepare_command(const struct run_config *cfg) {
-        int r;
+/* --uid/--gid: the groups are set first (by then setgroups(0) or the CDI
+ * ones only), the gid before the uid (which gives up CAP_SETGID). Leaving
+ * uid 0 clears the permitted, effective and ambient sets (capabilities(7)),
+ * and no_new_privs keeps exec from granting any back: a command run as
+ * another user has no capabilities, whatever the bounding set keeps.
+ * Without --gid the gid is the uid's number. */
+static void switch_user(const struct policy *p) {
+        uid_t uid = p->uid;
+        gid_t gid = p->gid != POLICY_ID_UNSET ? p->gid : p->uid != POLICY_ID_UNSET ? p->uid : 0;
 
-        r = add_groups(cfg->dev.additional_gids, cfg->dev.n_additional_gids);
-        if (r < 0)
-                child_fail("adding the CDI additionalGIDs (setgroups)", r);
-        r = drop_caps(cfg->policy.caps);
-        if (r < 0)
-                child_fail("dropping privileges", r);
+        if (p->uid == POLICY_ID_UNSET && p->gid == POLICY_ID_UNSET)
+                return;
+        if (setresgid(gid, gid, gid) < 0) {
+                fprintf(stderr, "curate: --gid %u: setresgid: %s\n", (unsigned)gid, strerror(errno));
+                _exit(EXIT_CURATE);
+        }
+        if (uid != (uid_t)POLICY_ID_UNSET && setresuid(uid, uid, uid) < 0) {
+                fprintf(stderr, "curate: --uid %u: setresuid: %s\n", (unsigned)uid, strerror(errno));
+                _exit(EXIT_CURATE);
+        }
+}
+
+/* --clearenv, then curate's and CDI's variables, then --env/--unsetenv in
+ * order (the user's word last) */
+static void prepare_env(const struct run_config *cfg) {
+        const struct policy *p = &cfg->policy;
+
+        if (p->clear_env && clearenv() != 0)
+                child_fail("clearing the environment", -ENOMEM);
         /* the id `curate device add|remove` takes */
         if (cfg->devices_id[0] && setenv("CURATE_CONTAINER", cfg->devices_id, 1) < 0)
                 child_fail("setting the environment", -errno);
         for (size_t i = 0; i < cfg->dev.n_env; i++) /* CDI env, in order: a later KEY= wins */
                 if (putenv(cfg->dev.env[i]) != 0)
                         child_fail("setting the environment", -errno);
+        for (size_t i = 0; i < p->n_env; i++)
+                if ((strchr(p->env[i], '=') ? putenv(p->env[i]) : unsetenv(p->env[i])) != 0)
+                        child_fail("setting the environment", -errno);
+}
+
+/* What the command inherits from the process that starts it: CDI's extra
+ * groups, the capabilities it keeps (the bounding set is cut already;
+ * nothing inheritable), its environment. */
+static void prepare_command(const struct run_config *cfg) {
+        int r;
+
+        bool other_user = cfg->policy.uid != POLICY_ID_UNSET || cfg->policy.gid != POLICY_ID_UNSET;
+
+        r = add_groups(cfg->dev.additional_gids, cfg->dev.n_additional_gids, other_user);
+        if (r < 0)
+                child_fail("setting the supplementary groups (setgroups)", r);
+        switch_user(&cfg->policy);
+        r = drop_caps(cfg->policy.caps);
+        if (r < 0)
+                child_fail("dropping privileges", r);
+        prepare_env(cfg);
 }
 
 static _Noreturn void exec_failed(const struct run_config *cfg, int e) {
@@ -508,6 +640,36 @@ static int supervise(pid_t child) {
                 if (waitpid(child, &status, WNOHANG) == child)
                         return exit_status(status);
         }
+}
+
+/* SIZE as "32 MiB" (or bytes where it is no whole number of KiB) */
+static void format_size(uint64_t size, char *buf, size_t len) {
+        static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
+        size_t u = 0;
+
+        while (u + 1 < ELEMENTSOF(units) && size >= 1024 && size % 1024 == 0) {
+                size /= 1024;
+                u++;
+        }
+        snprintf(buf, len, "%" PRIu64 " %s", size, units[u]);
+}
+
+/* A command killed by SIGKILL in a cgroup whose OOM kill count rose: say
+ * so (the counter starts at 0 in the transient cgroup), instead of a bare
+ * 137. */
+static void report_oom(const struct run_config *cfg, const struct run_cgroup *cg) {
+        uint64_t memory = cfg->policy.memory;
+        char limit[48];
+
+        if (run_cgroup_oom_kills(cg) == 0)
+                return;
+        if (memory == POLICY_UNSET || memory == POLICY_MAX)
+                snprintf(limit, sizeof(limit), "no memory limit of curate's");
+        else {
+                strcpy(limit, "memory limit ");
+                format_size(memory, limit + strlen(limit), sizeof(limit) - strlen(limit));
+        }
+        fprintf(stderr, "curate: %s was killed by the OOM killer (%s)\n", cfg->argv[0], limit);
 }
 
 static int make_cgroup(const struct run_config *cfg, struct run_cgroup *ret, char **ret_error) {
@@ -729,6 +891,8 @@ int run_main(const struct run_config *cfg) {
                 return EXIT_CURATE;
         }
         status = supervise(child);
+        if (status == 128 + SIGKILL && cg.transient)
+                report_oom(cfg, &cg);
         remove_registration(cfg);
         if (cg.n > 0)
                 run_cgroup_destroy(&cg);

@@ -28,6 +28,7 @@ enum key_id {
         KEY_PRIVATE_TMP, KEY_READ_ONLY_ROOT, KEY_MASK, KEY_READ_ONLY, KEY_BIND, KEY_RO_BIND, KEY_TMPFS,
         KEY_CAPS, KEY_CAP_ADD, KEY_CAP_DROP, KEY_SECCOMP, KEY_ALLOW_USERNS,
         KEY_DEVICE, KEY_GPU,
+        KEY_WORKDIR, KEY_ENV, KEY_UNSETENV, KEY_CLEARENV, KEY_UID, KEY_GID,
         _KEY_MAX,
 };
 
@@ -37,6 +38,7 @@ struct cap_edit {
 };
 
 struct load_state {
+        const char *name;              /* the file, for the origins of checked fields */
         const char *pos;               /* the reader's position in the text */
         unsigned line;                 /* the line the reader handed out last */
         struct policy *p;              /* the copy being built */
@@ -58,9 +60,10 @@ struct key_info {
         key_setter set;
         size_t offset; /* of the field, for the setters shared by several keys */
         enum policy_mount_kind kind;
+        int origin;    /* enum policy_origin + 1 for fields checked against the host; 0 */
 };
 
-static const char *const sections[] = { "Resources", "Namespaces", "Views", "Filesystem", "Security", "Devices" };
+static const char *const sections[] = { "Resources", "Namespaces", "Views", "Filesystem", "Security", "Devices", "Process" };
 
 /* ---- errors ---- */
 
@@ -108,19 +111,39 @@ static int set_size(struct load_state *st, const struct key_info *k, const char 
         return 0;
 }
 
+/* Memory=: a size not below POLICY_MEMORY_MIN (or max) */
+static int set_memory(struct load_state *st, const struct key_info *k, const char *value) {
+        uint64_t v = POLICY_UNSET;
+
+        if (*value && policy_parse_size(value, &v) < 0)
+                return bad_value(st, k, value, "is not a size (bytes, or a number with K, M, G or T)");
+        if (v < POLICY_MEMORY_MIN)
+                return bad_value(st, k, value, "is below the minimum memory limit, 6M (a command would be "
+                                 "killed before it could run)");
+        *FIELD(st, k, uint64_t) = v;
+        return 0;
+}
+
+/* Pids=: at least 1 (0 would leave COMMAND no task to run as) */
 static int set_count(struct load_state *st, const struct key_info *k, const char *value) {
         uint64_t v = POLICY_UNSET;
 
         if (*value && policy_parse_count(value, &v) < 0)
                 return bad_value(st, k, value, "is not a number or max");
+        if (v == 0)
+                return bad_value(st, k, value, "is below the minimum, 1 (COMMAND itself is a task)");
         *FIELD(st, k, uint64_t) = v;
         return 0;
 }
 
 static int set_cpus(struct load_state *st, const struct key_info *k, const char *value) {
         uint64_t v = POLICY_UNSET;
+        int r = *value ? policy_parse_cpus(value, &v) : 0;
 
-        if (*value && policy_parse_cpus(value, &v) < 0)
+        if (r == -ERANGE)
+                return bad_value(st, k, value, "is below the minimum, 0.01 (the kernel's smallest CPU quota: "
+                                 "1 ms per 100 ms period)");
+        if (r < 0)
                 return bad_value(st, k, value, "is not a number of CPUs above 0 with at most 3 decimals (e.g. 0.5, 2)");
         *FIELD(st, k, uint64_t) = v;
         return 0;
@@ -341,9 +364,10 @@ static int set_cap_drop(struct load_state *st, const struct key_info *k, const c
 }
 
 static int add_device(struct load_state *st, const struct key_info *k, const char *word) {
+        const char *why = policy_device_problem(st->p, word);
         int r = policy_add_device(st->p, word);
-        if (r == -EINVAL)
-                return bad_value(st, k, word, "is not a device node under /dev (PATH[:rwm]) or a CDI name (vendor/class=name)");
+        if ((r == -EINVAL || r == -EEXIST) && why)
+                return bad_value(st, k, word, why);
         return r < 0 ? load_error(st, r, "%s", strerror(-r)) : 0;
 }
 
@@ -365,12 +389,46 @@ static int set_gpu(struct load_state *st, const struct key_info *k, const char *
         return 0;
 }
 
+/* ---- [Process] ---- */
+
+static int add_env(struct load_state *st, const struct key_info *k, const char *word) {
+        int r = policy_add_env(st->p, word);
+        if (r == -EINVAL)
+                return bad_value(st, k, word, "is not KEY=VALUE (KEY non-empty, without '=')");
+        return r < 0 ? load_error(st, r, "%s", strerror(-r)) : 0;
+}
+
+static int add_unsetenv(struct load_state *st, const struct key_info *k, const char *word) {
+        int r = policy_add_unsetenv(st->p, word);
+        if (r == -EINVAL)
+                return bad_value(st, k, word, "is not a variable name (non-empty, without '=')");
+        return r < 0 ? load_error(st, r, "%s", strerror(-r)) : 0;
+}
+
+/* Environment=/UnsetEnvironment=: blank-separated words (no quoting),
+ * kept in one list in file order; an empty value clears the list. */
+static int set_env(struct load_state *st, const struct key_info *k, const char *value) {
+        if (!*value)
+                policy_clear_env(st->p);
+        return for_each_word(st, k, value, PATH_SEPARATORS, streq(k->name, "Environment") ? add_env : add_unsetenv);
+}
+
+/* User=/Group=: numeric only (see policy_parse_id); empty: root */
+static int set_id(struct load_state *st, const struct key_info *k, const char *value) {
+        uint32_t v = POLICY_ID_UNSET;
+
+        if (*value && policy_parse_id(value, &v) < 0)
+                return bad_value(st, k, value, "is not a numeric id (0-4294967294; names are not looked up)");
+        *FIELD(st, k, uint32_t) = v;
+        return 0;
+}
+
 #define AT(field) offsetof(struct policy, field)
 static const struct key_info keys[_KEY_MAX] = {
-        [KEY_MEMORY]      = { "Resources",  "Memory",         set_size,        AT(memory) },
+        [KEY_MEMORY]      = { "Resources",  "Memory",         set_memory,      AT(memory) },
         [KEY_MEMORY_SWAP] = { "Resources",  "MemorySwap",     set_size,        AT(memory_swap) },
-        [KEY_CPUS]        = { "Resources",  "CPUs",           set_cpus,        AT(cpus_milli) },
-        [KEY_CPUSET]      = { "Resources",  "CPUSet",         set_cpuset,      AT(cpuset) },
+        [KEY_CPUS]        = { "Resources",  "CPUs",           set_cpus,        AT(cpus_milli), .origin = POLICY_AT_CPUS + 1 },
+        [KEY_CPUSET]      = { "Resources",  "CPUSet",         set_cpuset,      AT(cpuset), .origin = POLICY_AT_CPUSET + 1 },
         [KEY_PIDS]        = { "Resources",  "Pids",           set_count,       AT(pids) },
         [KEY_CGROUP]      = { "Resources",  "Cgroup",         set_path,        AT(cgroup) },
         [KEY_DELEGATE]    = { "Resources",  "Delegate",       set_bool,        AT(delegate) },
@@ -382,7 +440,7 @@ static const struct key_info keys[_KEY_MAX] = {
         [KEY_HOSTNAME]    = { "Namespaces", "Hostname",       set_hostname,    AT(hostname) },
         [KEY_USER]        = { "Namespaces", "User",           set_bool,        AT(user_ns) },
         [KEY_PROPAGATION] = { "Namespaces", "Propagation",    set_propagation, AT(propagation) },
-        [KEY_ROOTFS]      = { "Namespaces", "RootFS",         set_path,        AT(rootfs) },
+        [KEY_ROOTFS]      = { "Namespaces", "RootFS",         set_path,        AT(rootfs), .origin = POLICY_AT_ROOTFS + 1 },
         [KEY_VIEWS]       = { "Views",      "Views",          set_views,       AT(views) },
         [KEY_CURATED_DEV] = { "Views",      "CuratedDev",     set_bool,        AT(curated_dev) },
         [KEY_PRIVATE_TMP] = { "Filesystem", "PrivateTmp",     set_bool,        AT(private_tmp) },
@@ -399,6 +457,12 @@ static const struct key_info keys[_KEY_MAX] = {
         [KEY_ALLOW_USERNS] = { "Security",  "AllowUserNamespaces", set_bool,   AT(allow_userns) },
         [KEY_DEVICE]      = { "Devices",    "Device",         set_device,      AT(devices) },
         [KEY_GPU]         = { "Devices",    "GPU",            set_gpu,         AT(gpu) },
+        [KEY_WORKDIR]     = { "Process",    "WorkingDirectory", set_path,      AT(workdir), .origin = POLICY_AT_WORKDIR + 1 },
+        [KEY_ENV]         = { "Process",    "Environment",    set_env,         AT(env) },
+        [KEY_UNSETENV]    = { "Process",    "UnsetEnvironment", set_env,       AT(env) },
+        [KEY_CLEARENV]    = { "Process",    "ClearEnvironment", set_bool,      AT(clear_env) },
+        [KEY_UID]         = { "Process",    "User",           set_id,          AT(uid) },
+        [KEY_GID]         = { "Process",    "Group",          set_id,          AT(gid) },
 };
 
 /* ---- the inih callbacks ---- */
@@ -428,6 +492,20 @@ static int unknown_key(struct load_state *st, const char *section, const char *n
         return load_error(st, -EINVAL, "unknown key '%s' in section [%s]%s", name, section, hint);
 }
 
+/* "FILE:LINE: Key=" for the fields the launcher checks later; an empty
+ * value unsets the field, and with it its origin */
+static int record_origin(struct load_state *st, const struct key_info *k, const char *value) {
+        _cleanup_free_ char *where = NULL;
+        int r;
+
+        if (!k->origin)
+                return 0;
+        if (*value && asprintf(&where, "%s:%u: %s=", st->name, st->line, k->name) < 0)
+                return load_error(st, -ENOMEM, "%s", strerror(ENOMEM));
+        r = policy_set_origin(st->p, k->origin - 1, where);
+        return r < 0 ? load_error(st, r, "%s", strerror(-r)) : 0;
+}
+
 static int handle_key(void *user, const char *section, const char *name, const char *value) {
         struct load_state *st = user;
         const struct key_info *k;
@@ -440,7 +518,9 @@ static int handle_key(void *user, const char *section, const char *name, const c
                 return 0;
         }
         st->key_line[k - keys] = st->line;
-        return k->set(st, k, value) < 0 ? 0 : 1;
+        if (k->set(st, k, value) < 0)
+                return 0;
+        return record_origin(st, k, value) < 0 ? 0 : 1;
 }
 
 static void check_section_line(struct load_state *st, const char *line) {
@@ -451,7 +531,7 @@ static void check_section_line(struct load_state *st, const char *line) {
         end = strchr(line, ']');
         if (end && !section_known(line + 1, end - line - 1))
                 load_error(st, -EINVAL, "unknown section [%.*s] (known: [Resources], [Namespaces], [Views], "
-                           "[Filesystem], [Security], [Devices])", (int)(end - line - 1), line + 1);
+                           "[Filesystem], [Security], [Devices], [Process])", (int)(end - line - 1), line + 1);
         /* without ']' inih reports the line itself */
 }
 
@@ -575,7 +655,7 @@ static void policy_donep(struct policy *p) {
 
 int policy_load_string(struct policy *p, const char *name, const char *text, char **ret_error) {
         _cleanup_(policy_donep) struct policy copy;
-        struct load_state st = { .pos = text, .p = &copy };
+        struct load_state st = { .name = name, .pos = text, .p = &copy };
         int r;
 
         policy_init_empty(&copy);

@@ -22,6 +22,8 @@ void policy_init_empty(struct policy *ret) {
                 .cpus_milli = POLICY_UNSET,
                 .pids = POLICY_UNSET,
                 .propagation = POLICY_PROPAGATION_PRIVATE,
+                .uid = POLICY_ID_UNSET,
+                .gid = POLICY_ID_UNSET,
         };
 }
 
@@ -49,6 +51,10 @@ void policy_done(struct policy *p) {
         mounts_free(p->mounts, p->n_mounts);
         strv_free(p->devices, p->n_devices);
         free(p->gpu);
+        free(p->workdir);
+        strv_free(p->env, p->n_env);
+        for (size_t i = 0; i < _POLICY_AT_MAX; i++)
+                free(p->origin[i]);
         policy_init_empty(p); /* a second policy_done() is harmless */
 }
 
@@ -111,6 +117,11 @@ int policy_copy(const struct policy *p, struct policy *ret) {
         c.devices = NULL;
         c.n_devices = 0;
         c.gpu = NULL;
+        c.workdir = NULL;
+        c.env = NULL;
+        c.n_env = 0;
+        for (size_t i = 0; i < _POLICY_AT_MAX; i++)
+                c.origin[i] = NULL;
         if (strdup_or_null(p->cpuset, &c.cpuset) < 0 ||
             strdup_or_null(p->cgroup, &c.cgroup) < 0 ||
             strdup_or_null(p->rootfs, &c.rootfs) < 0 ||
@@ -127,8 +138,13 @@ int policy_copy(const struct policy *p, struct policy *ret) {
         if (strv_copy(p->devices, p->n_devices, &c.devices) < 0)
                 goto fail;
         c.n_devices = p->n_devices;
-        if (strdup_or_null(p->gpu, &c.gpu) < 0)
+        if (strdup_or_null(p->gpu, &c.gpu) < 0 || strdup_or_null(p->workdir, &c.workdir) < 0 ||
+            strv_copy(p->env, p->n_env, &c.env) < 0)
                 goto fail;
+        c.n_env = p->n_env;
+        for (size_t i = 0; i < _POLICY_AT_MAX; i++)
+                if (strdup_or_null(p->origin[i], &c.origin[i]) < 0)
+                        goto fail;
         *ret = c;
         return 0;
 fail:
@@ -173,8 +189,12 @@ bool policy_equal(const struct policy *a, const struct policy *b) {
             a->delegate != b->delegate || a->ipc_ns != b->ipc_ns || a->uts_ns != b->uts_ns ||
             a->cgroup_ns != b->cgroup_ns || a->net != b->net || !streq_ptr(a->hostname, b->hostname) ||
             a->read_only_root != b->read_only_root || a->seccomp != b->seccomp ||
-            a->allow_userns != b->allow_userns)
+            a->allow_userns != b->allow_userns || !streq_ptr(a->workdir, b->workdir) ||
+            a->clear_env != b->clear_env || a->uid != b->uid || a->gid != b->gid || a->n_env != b->n_env)
                 return false;
+        for (size_t i = 0; i < a->n_env; i++) /* in order: a later edit wins */
+                if (!streq(a->env[i], b->env[i]))
+                        return false;
         if (!strv_same_set(a->masks, a->n_masks, b->masks, b->n_masks) ||
             !strv_same_set(a->read_only, a->n_read_only, b->read_only, b->n_read_only) ||
             !strv_same_set(a->devices, a->n_devices, b->devices, b->n_devices) ||
@@ -282,6 +302,8 @@ int policy_parse_cpus(const char *s, uint64_t *ret_milli) {
         milli = whole * 1000 + frac;
         if (milli == 0)
                 return -EINVAL;
+        if (milli < POLICY_CPUS_MILLI_MIN)
+                return -ERANGE; /* the kernel's smallest quota */
         *ret_milli = milli;
         return 0;
 }
@@ -659,27 +681,75 @@ static bool path_has_dotdot_before(const char *s, const char *end) {
         return !path || cg_path_has_dotdot(path);
 }
 
-static bool device_spec_valid(const char *s) {
+#define DEVICE_SHAPE "is not a device node under /dev (PATH[:rwm]) or a CDI name (vendor/class=name)"
+
+/* NULL, or why S is no device spec (text to follow S in a message) */
+static const char *device_spec_problem(const char *s) {
         const char *colon;
 
         if (s[0] != '/')
                 /* CDI: the launcher checks the name itself with cdi_resolve() */
-                return strchr(s, '/') && strchr(s, '=') && !strpbrk(s, " \t:");
+                return strchr(s, '/') && strchr(s, '=') && !strpbrk(s, " \t:") ? NULL : DEVICE_SHAPE;
         if (strncmp(s, "/dev/", 5) != 0 || s[5] == '\0' || s[5] == ':' || strpbrk(s, " \t"))
-                return false;
+                return DEVICE_SHAPE;
         colon = strchr(s, ':');
         if (path_has_dotdot_before(s, colon))
-                return false;
-        return !colon || (colon[1] && strspn(colon + 1, "rwm") == strlen(colon + 1));
+                return "must not contain '..'";
+        if (colon && (!colon[1] || strspn(colon + 1, "rwm") != strlen(colon + 1)))
+                return "has a bad access mode: valid is a non-empty subset of rwm (read, write, mknod)";
+        return NULL;
 }
 
+/* The access of a node spec as a bit set (r 1, w 2, m 4); no ":ACCESS"
+ * is rwm, as device_list_add() reads it */
+static unsigned device_access(const char *colon) {
+        unsigned a = 0;
+
+        if (!colon)
+                return 7;
+        for (const char *c = colon + 1; *c; c++)
+                a |= *c == 'r' ? 1 : *c == 'w' ? 2 : 4;
+        return a;
+}
+
+/* The index of a node spec of the same path as SPEC, or -1 */
+static ssize_t device_same_node(const struct policy *p, const char *spec) {
+        size_t len = strcspn(spec, ":");
+
+        if (spec[0] != '/')
+                return -1;
+        for (size_t i = 0; i < p->n_devices; i++)
+                if (strcspn(p->devices[i], ":") == len && strncmp(p->devices[i], spec, len) == 0)
+                        return (ssize_t)i;
+        return -1;
+}
+
+const char *policy_device_problem(const struct policy *p, const char *spec) {
+        const char *why = device_spec_problem(spec);
+        ssize_t i;
+
+        if (why)
+                return why;
+        i = device_same_node(p, spec);
+        if (i >= 0 && device_access(strchr(p->devices[i], ':')) != device_access(strchr(spec, ':')))
+                return "is given already with another access: give each node once, with all the access it needs";
+        return NULL;
+}
+
+/* The same node twice with the same access is kept once (a policy and the
+ * command line may both name it); with another access it is refused
+ * rather than merged: which of the two was meant cannot be told. */
 int policy_add_device(struct policy *p, const char *spec) {
         char **nl, *c;
+        ssize_t i;
 
-        if (!device_spec_valid(spec))
+        if (device_spec_problem(spec))
                 return -EINVAL;
-        for (size_t i = 0; i < p->n_devices; i++)
-                if (streq(p->devices[i], spec))
+        i = device_same_node(p, spec);
+        if (i >= 0)
+                return device_access(strchr(p->devices[i], ':')) == device_access(strchr(spec, ':')) ? 0 : -EEXIST;
+        for (size_t k = 0; k < p->n_devices; k++)
+                if (streq(p->devices[k], spec))
                         return 0;
         c = strdup(spec);
         if (!c)
@@ -698,4 +768,66 @@ void policy_clear_devices(struct policy *p) {
         strv_free(p->devices, p->n_devices);
         p->devices = NULL;
         p->n_devices = 0;
+}
+
+/* ---- [Process] (issue 10) ---- */
+
+static int strv_append(char ***l, size_t *n, const char *s) {
+        char **nl, *c = strdup(s);
+
+        if (!c)
+                return -ENOMEM;
+        nl = reallocarray(*l, *n + 1, sizeof(char *));
+        if (!nl) {
+                free(c);
+                return -ENOMEM;
+        }
+        *l = nl;
+        nl[(*n)++] = c;
+        return 0;
+}
+
+static bool env_name_valid(const char *s, size_t n) {
+        return n > 0 && memchr(s, '=', n) == NULL && memchr(s, '\0', n) == NULL;
+}
+
+int policy_add_env(struct policy *p, const char *assignment) {
+        const char *eq = strchr(assignment, '=');
+
+        if (!eq || !env_name_valid(assignment, eq - assignment))
+                return -EINVAL;
+        return strv_append(&p->env, &p->n_env, assignment);
+}
+
+int policy_add_unsetenv(struct policy *p, const char *key) {
+        if (!env_name_valid(key, strlen(key)))
+                return -EINVAL;
+        return strv_append(&p->env, &p->n_env, key);
+}
+
+void policy_clear_env(struct policy *p) {
+        strv_free(p->env, p->n_env);
+        p->env = NULL;
+        p->n_env = 0;
+}
+
+int policy_parse_id(const char *s, uint32_t *ret) {
+        const char *end;
+        uint64_t v;
+
+        /* (uid_t)-1 means "unchanged" to setresuid(2): not an id */
+        if (parse_digits(s, &end, &v) < 0 || *end || v >= POLICY_ID_UNSET)
+                return -EINVAL;
+        *ret = (uint32_t)v;
+        return 0;
+}
+
+int policy_set_origin(struct policy *p, enum policy_origin f, const char *where) {
+        char *c = NULL;
+
+        if (where && !(c = strdup(where)))
+                return -ENOMEM;
+        free(p->origin[f]);
+        p->origin[f] = c;
+        return 0;
 }

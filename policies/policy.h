@@ -6,9 +6,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define POLICY_UNSET UINT64_MAX   /* a limit that was not given */
 #define POLICY_MAX (UINT64_MAX - 1) /* a limit given as "max": explicitly unlimited */
+#define POLICY_ID_UNSET UINT32_MAX  /* User=/Group= not given: the command runs as root */
+
+/* The smallest limits curate accepts (issue 10): below them the kernel
+ * either refuses the value (cpu.cfs_quota_us under 1 ms per 100 ms
+ * period) or the command is killed before it can say anything (a few
+ * pages of memory: docker's minimum is 6 MiB too). */
+#define POLICY_MEMORY_MIN (6ULL << 20)
+#define POLICY_CPUS_MILLI_MIN 10 /* 0.01 CPU: 1 ms of quota per 100 ms period */
 
 /* The curatefs views a container can get, in the order they are mounted. */
 enum policy_view {
@@ -35,6 +44,16 @@ struct policy_mount {
         enum policy_mount_kind kind;
         char *src; /* host path; NULL for tmpfs */
         char *dst; /* absolute path inside the container */
+};
+
+/* The fields the launcher checks against the host after parsing: for
+ * each, where a policy file set it, so that a refusal names FILE:LINE. */
+enum policy_origin {
+        POLICY_AT_CPUS,
+        POLICY_AT_CPUSET,
+        POLICY_AT_ROOTFS,
+        POLICY_AT_WORKDIR,
+        _POLICY_AT_MAX,
 };
 
 enum policy_propagation { POLICY_PROPAGATION_PRIVATE, POLICY_PROPAGATION_SLAVE };
@@ -82,6 +101,16 @@ struct policy {
         char **devices; /* "/dev/X[:rwm]" or a CDI "vendor/class=name", in order */
         size_t n_devices;
         char *gpu;      /* an NVIDIA_VISIBLE_DEVICES-style selection; NULL: none */
+        /* [Process] (issue 10): how COMMAND is started */
+        char *workdir;    /* WorkingDirectory=, --chdir; NULL: the caller's cwd */
+        bool clear_env;   /* ClearEnvironment=, --clearenv: start from no variables */
+        char **env;       /* Environment=, UnsetEnvironment=, --env, --unsetenv, in
+                           * order: "KEY=VALUE" sets, "KEY" unsets */
+        size_t n_env;
+        uint32_t uid, gid; /* User=, Group=, --uid, --gid; POLICY_ID_UNSET */
+        /* "FILE:LINE: Key=" of the policy key that set each field last;
+         * NULL when the command line (or nothing) did */
+        char *origin[_POLICY_AT_MAX];
 };
 
 /* The built-in defaults (equal to the shipped policies/default.conf). */
@@ -109,7 +138,8 @@ int policy_find(const char *name, char **ret_path);
  * or -EINVAL and writes *ret only on success. */
 int policy_parse_size(const char *s, uint64_t *ret);       /* "4096", "512K", "256M", "1G", "1T", "max" */
 int policy_parse_count(const char *s, uint64_t *ret);      /* "100", "max" */
-int policy_parse_cpus(const char *s, uint64_t *ret_milli); /* "0.5", "1", "1.25", > 0, up to 3 decimals */
+int policy_parse_cpus(const char *s, uint64_t *ret_milli); /* "0.5", "1", "1.25", up to 3 decimals;
+                                                            * -ERANGE below POLICY_CPUS_MILLI_MIN */
 int policy_parse_cpuset(const char *s, char **ret);        /* "0-3,8" -> normalized copy */
 int policy_parse_views(const char *s, unsigned *ret);      /* "meminfo,stat" / "meminfo stat" / "all" / "none" */
 int policy_parse_capability(const char *s, int *ret_cap);  /* "CAP_SYS_ADMIN", "sys_admin", case-insensitive */
@@ -126,6 +156,10 @@ int policy_add_mount(struct policy *p, enum policy_mount_kind kind, const char *
  * launcher resolves it on the host). Duplicates are kept once. 0, -EINVAL,
  * -ENOMEM. */
 int policy_add_device(struct policy *p, const char *spec);
+/* Why policy_add_device(P, SPEC) refuses SPEC, as text to follow the spec
+ * in a message ("has a bad access mode 'rwx': ..."), NULL when it would
+ * not. -EEXIST from policy_add_device: the same node with another access. */
+const char *policy_device_problem(const struct policy *p, const char *spec);
 void policy_clear_devices(struct policy *p);
 
 /* ---- Added with the implementation (issue 3) ---- */
@@ -158,3 +192,15 @@ void policy_clear_mounts(struct policy *p, enum policy_mount_kind kind);
  * cpus_milli, cpuset, pids) together with cgroup. 0, or -EINVAL and
  * *ret_reason a static text naming the policy keys. */
 int policy_check(const struct policy *p, const char **ret_reason);
+
+/* ---- Added for issue 10 ---- */
+/* Environment= / --env: "KEY=VALUE", KEY a non-empty name without '='.
+ * UnsetEnvironment= / --unsetenv: "KEY". Appended in order; 0, -EINVAL. */
+int policy_add_env(struct policy *p, const char *assignment);
+int policy_add_unsetenv(struct policy *p, const char *key);
+void policy_clear_env(struct policy *p);
+/* A numeric uid/gid, 0..2^32-2 ("65534"); 0 or -EINVAL. Names are not
+ * looked up: the host's user database need not be the container's. */
+int policy_parse_id(const char *s, uint32_t *ret);
+/* Record (copy) or forget where field F was set; 0 or -ENOMEM. */
+int policy_set_origin(struct policy *p, enum policy_origin f, const char *where);

@@ -106,7 +106,7 @@ static void test_parse_cpus(void **state) {
                 uint64_t milli;
         } good[] = {
                 { "0.5", 500 }, { "1.25", 1250 }, { "1", 1000 }, { "1.5", 1500 }, { "2.000", 2000 },
-                { "0.001", 1 }, { "64", 64000 }, { "0.05", 50 },
+                { "0.01", 10 }, { "64", 64000 }, { "0.05", 50 }, { "0.011", 11 },
         };
         static const char *const bad[] = {
                 "0", "0.0", "0.000", "-1", "1.2345", "abc", "", ".5", "1.", "1,5", "1e3", " 1", "1 ", "+1",
@@ -121,6 +121,12 @@ static void test_parse_cpus(void **state) {
                 uint64_t v = SENTINEL;
                 if (policy_parse_cpus(bad[i], &v) != -EINVAL)
                         fail_msg("cpus '%s' accepted", bad[i]);
+                assert_true(v == SENTINEL);
+        }
+        /* below the kernel's smallest quota, 1 ms per 100 ms period */
+        for (const char *const *t = (const char *const[]){ "0.001", "0.005", "0.009", NULL }; *t; t++) {
+                uint64_t v = SENTINEL;
+                assert_int_equal(policy_parse_cpus(*t, &v), -ERANGE);
                 assert_true(v == SENTINEL);
         }
 }
@@ -547,6 +553,40 @@ static void test_load_resources(void **state) {
         assert_true(p.memory == 16ULL << 30 && p.memory_swap == 16ULL << 30);
 }
 
+/* [Process] (issue 10): WorkingDirectory= and User=/Group= replace,
+ * Environment=/UnsetEnvironment= append in file order (empty clears) */
+static void test_load_process(void **state) {
+        _cleanup_policy_ struct policy p = { 0 }, q = { 0 };
+
+        base_policy(&p);
+        load_ok(&p, "[Process]\nWorkingDirectory=/srv//x/\nEnvironment=A=1 B=x=y\nUnsetEnvironment=HOME\n"
+                    "Environment=C=\nClearEnvironment=yes\nUser=65534\nGroup=100\n");
+        assert_string_equal(p.workdir, "/srv/x");
+        assert_string_equal(p.origin[POLICY_AT_WORKDIR], "t.conf:2: WorkingDirectory=");
+        assert_int_equal(p.n_env, 4);
+        assert_string_equal(p.env[0], "A=1");
+        assert_string_equal(p.env[1], "B=x=y");
+        assert_string_equal(p.env[2], "HOME");
+        assert_string_equal(p.env[3], "C=");
+        assert_true(p.clear_env);
+        assert_int_equal(p.uid, 65534);
+        assert_int_equal(p.gid, 100);
+        assert_int_equal(policy_copy(&p, &q), 0);
+        assert_true(policy_equal(&p, &q));
+        assert_string_equal(q.origin[POLICY_AT_WORKDIR], "t.conf:2: WorkingDirectory=");
+        q.env[0][2] = '2';
+        assert_false(policy_equal(&p, &q));
+        load_ok(&p, "[Process]\nEnvironment=\nWorkingDirectory=\nUser=\nGroup=\n");
+        assert_int_equal(p.n_env, 0);
+        assert_null(p.workdir);
+        assert_null(p.origin[POLICY_AT_WORKDIR]);
+        assert_true(p.uid == POLICY_ID_UNSET && p.gid == POLICY_ID_UNSET);
+        /* the [Namespaces] User= (a user namespace) is another key */
+        load_ok(&p, "[Namespaces]\nUser=yes\n");
+        assert_true(p.user_ns);
+        assert_true(p.uid == POLICY_ID_UNSET);
+}
+
 static void test_parse_namespaces(void **state) {
         struct policy p;
         enum policy_net net;
@@ -836,17 +876,42 @@ static const struct {
           "x.conf:2: CapabilityAdd: unknown capability '21' (e.g. CAP_NET_RAW, or ALL)" },
         { "[Security]\nCapabilityDrop=net-raw\n",
           "x.conf:2: CapabilityDrop: unknown capability 'net-raw' (e.g. CAP_NET_RAW, or ALL)" },
+        /* the minimums (issue 10) */
+        { "[Resources]\nMemory=1\n",
+          "x.conf:2: Memory: '1' is below the minimum memory limit, 6M (a command would be killed before it could run)" },
+        { "[Resources]\nMemory=4K\n",
+          "x.conf:2: Memory: '4K' is below the minimum memory limit, 6M (a command would be killed before it could run)" },
+        { "[Resources]\nMemory=0\n",
+          "x.conf:2: Memory: '0' is below the minimum memory limit, 6M (a command would be killed before it could run)" },
+        { "[Resources]\nCPUs=0.005\n",
+          "x.conf:2: CPUs: '0.005' is below the minimum, 0.01 (the kernel's smallest CPU quota: 1 ms per 100 ms period)" },
+        { "[Resources]\nPids=0\n", "x.conf:2: Pids: '0' is below the minimum, 1 (COMMAND itself is a task)" },
+        { "[Devices]\nDevice=/dev/null:rwx\n",
+          "x.conf:2: Device: '/dev/null:rwx' has a bad access mode: valid is a non-empty subset of rwm (read, write, mknod)" },
+        { "[Devices]\nDevice=/dev/fuse:r\nDevice=/dev/fuse:rw\n",
+          "x.conf:3: Device: '/dev/fuse:rw' is given already with another access: give each node once, with all the "
+          "access it needs" },
+        /* [Process] */
+        { "[Process]\nWorkingDirectory=srv\n", "x.conf:2: WorkingDirectory: 'srv' is not an absolute path" },
+        { "[Process]\nEnvironment=A=1 B\n", "x.conf:2: Environment: 'B' is not KEY=VALUE (KEY non-empty, without '=')" },
+        { "[Process]\nUnsetEnvironment=A=1\n",
+          "x.conf:2: UnsetEnvironment: 'A=1' is not a variable name (non-empty, without '=')" },
+        { "[Process]\nUser=nobody\n",
+          "x.conf:2: User: 'nobody' is not a numeric id (0-4294967294; names are not looked up)" },
+        { "[Process]\nGroup=-1\n", "x.conf:2: Group: '-1' is not a numeric id (0-4294967294; names are not looked up)" },
+        { "[Process]\nClearEnvironment=maybe\n",
+          "x.conf:2: ClearEnvironment: 'maybe' is not a boolean (yes/no, true/false, on/off, 1/0)" },
         /* placement */
         { "Memory=1G\n", "x.conf:1: key 'Memory' outside of a section (it belongs in [Resources])" },
         { "# c\nFoo=1\n", "x.conf:2: key 'Foo' outside of a section" },
         { "[Resources]\nPID=yes\n", "x.conf:2: unknown key 'PID' in section [Resources] (it belongs in [Namespaces])" },
         { "[Resources]\nmemory=1G\n", "x.conf:2: unknown key 'memory' in section [Resources]" },
         { "[Resource]\nMemory=1G\n",
-          "x.conf:1: unknown section [Resource] (known: [Resources], [Namespaces], [Views], [Filesystem], [Security], [Devices])" },
+          "x.conf:1: unknown section [Resource] (known: [Resources], [Namespaces], [Views], [Filesystem], [Security], [Devices], [Process])" },
         { "\xef\xbb\xbf[Nope]\n", /* behind a byte order mark */
-          "x.conf:1: unknown section [Nope] (known: [Resources], [Namespaces], [Views], [Filesystem], [Security], [Devices])" },
+          "x.conf:1: unknown section [Nope] (known: [Resources], [Namespaces], [Views], [Filesystem], [Security], [Devices], [Process])" },
         { "[Views]\n\n[Device]\n",
-          "x.conf:3: unknown section [Device] (known: [Resources], [Namespaces], [Views], [Filesystem], [Security], [Devices])" },
+          "x.conf:3: unknown section [Device] (known: [Resources], [Namespaces], [Views], [Filesystem], [Security], [Devices], [Process])" },
         /* lines inih cannot read */
         { "[Resources\nMemory=1G\n", "x.conf:1: '[Resources': a section header needs a closing ']'" },
         { "[Views]\nViews\n", "x.conf:2: 'Views' is not Key=value, [Section] or a comment" },
@@ -858,7 +923,7 @@ static const struct {
           "diskstats, cpu-online, all, none)" },
         { "[Resources]\nPids=x\nMemory=y\n", "x.conf:2: Pids: 'x' is not a number or max" },
         { "[Bad]\nnot a pair\n",
-          "x.conf:1: unknown section [Bad] (known: [Resources], [Namespaces], [Views], [Filesystem], [Security], [Devices])" },
+          "x.conf:1: unknown section [Bad] (known: [Resources], [Namespaces], [Views], [Filesystem], [Security], [Devices], [Process])" },
         { "[Resources]\nMemory=1G\n[Filesystem]\nMask=\nBind=/a:/b\n[Security]\nCapabilities=\n[Views]\nViews=stat\n"
           "CuratedDev=no\nbogus\n", "x.conf:11: 'bogus' is not Key=value, [Section] or a comment" },
 };
@@ -1151,6 +1216,7 @@ int main(void) {
                 cmocka_unit_test(test_edits),
                 cmocka_unit_test(test_check),
                 cmocka_unit_test(test_load_resources),
+                cmocka_unit_test(test_load_process),
                 cmocka_unit_test(test_load_namespaces_views),
                 cmocka_unit_test(test_load_filesystem),
                 cmocka_unit_test(test_load_security),
