@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <json-c/json.h>
@@ -457,6 +458,12 @@ static int parse_node(struct pctx *c, const struct tnode *m, struct cdi_spec_nod
             (r = get_string(c, m, "hostPath", false, &n->host_path)) < 0 ||
             (r = parse_node_type(c, m, n)) < 0 || (r = parse_node_permissions(c, m, n)) < 0)
                 return r;
+        /* the reference would join a relative path to /dev ("/dev/dev/..."
+         * for "dev/x"): refused here, as containerPath of mounts is */
+        if (n->path[0] != '/')
+                return perr(c, m, "path \"%s\" is not absolute", n->path);
+        if (n->host_path && n->host_path[0] != '/')
+                return perr(c, m, "hostPath \"%s\" is not absolute", n->host_path);
         if ((r = get_uint(c, m, "major", UINT32_MAX, &n->has_major, &v)) < 0)
                 return r;
         n->major = n->has_major ? v : 0;
@@ -484,6 +491,67 @@ static void mount_done(struct cdi_mount *m) {
         strv_free(m->options, m->n_options);
 }
 
+/* OCI mount options: ro, nosuid, nodev, noexec become mount attributes;
+ * rw, suid, dev, exec, the propagation and *atime options change nothing
+ * here (the container's namespace is private already). */
+static const struct {
+        const char *name;
+        unsigned attr;
+} cdi_attr_options[] = {
+        { "ro", MOUNT_ATTR_RDONLY }, { "nosuid", MOUNT_ATTR_NOSUID }, { "nodev", MOUNT_ATTR_NODEV },
+        { "noexec", MOUNT_ATTR_NOEXEC }, { "rw", 0 }, { "suid", 0 }, { "dev", 0 }, { "exec", 0 },
+        { "private", 0 }, { "rprivate", 0 }, { "slave", 0 }, { "rslave", 0 }, { "shared", 0 },
+        { "rshared", 0 }, { "relatime", 0 }, { "noatime", 0 }, { "strictatime", 0 }, { "nodiratime", 0 },
+};
+
+int cdi_mount_options(const struct cdi_mount *m, unsigned *ret_attrs, bool *ret_bind, bool *ret_rec,
+                       const char **ret_fs_opts, size_t max) {
+        size_t n = 0;
+
+        *ret_attrs = 0;
+        *ret_bind = !m->type || streq(m->type, "bind") || streq(m->type, "rbind");
+        *ret_rec = m->type && streq(m->type, "rbind");
+        for (size_t i = 0; i < m->n_options; i++) {
+                const char *o = m->options[i];
+                bool known = false;
+                if (streq(o, "bind") || streq(o, "rbind")) {
+                        *ret_bind = true;
+                        *ret_rec |= streq(o, "rbind");
+                        continue;
+                }
+                for (size_t k = 0; k < ELEMENTSOF(cdi_attr_options); k++)
+                        if (streq(o, cdi_attr_options[k].name)) {
+                                *ret_attrs |= cdi_attr_options[k].attr;
+                                known = true;
+                        }
+                if (!known && n + 1 < max)
+                        ret_fs_opts[n++] = o;
+                else if (!known)
+                        return -E2BIG;
+        }
+        ret_fs_opts[n] = NULL;
+        return (int)n;
+}
+
+/* What the launcher would refuse at mount time, refused when the spec is
+ * loaded instead, naming the spec: an option a bind cannot take, a
+ * relative host path for a bind. */
+static int check_mount(struct pctx *c, const struct tnode *m, const struct cdi_mount *mnt) {
+        const char *fs_opts[32];
+        unsigned attrs;
+        bool bind, rec;
+        int r = cdi_mount_options(mnt, &attrs, &bind, &rec, fs_opts, ELEMENTSOF(fs_opts));
+
+        if (r < 0)
+                return perr(c, m, "more than %zu filesystem options", ELEMENTSOF(fs_opts) - 1);
+        if (bind && r > 0)
+                return perr(c, m, "option \"%s\" is not supported for a bind mount (known: bind, rbind, ro, rw, "
+                            "nosuid, nodev, noexec, propagation and atime options)", fs_opts[0]);
+        if (bind && mnt->host_path[0] != '/')
+                return perr(c, m, "hostPath \"%s\" of a bind mount is not absolute", mnt->host_path);
+        return 0;
+}
+
 static int parse_mount(struct pctx *c, const struct tnode *m, struct cdi_mount *mnt) {
         int r;
 
@@ -499,7 +567,7 @@ static int parse_mount(struct pctx *c, const struct tnode *m, struct cdi_mount *
          * container (hostPath may be relative: a source such as "tmpfs") */
         if (mnt->container_path[0] != '/')
                 return perr(c, m, "containerPath \"%s\" is not absolute", mnt->container_path);
-        return 0;
+        return check_mount(c, m, mnt);
 }
 
 static void hook_done(struct cdi_hook *h) {
@@ -1198,6 +1266,7 @@ static int append_edits(int root_fd, const char *spec_path, const struct cdi_spe
                         struct cdi_edits *e, char **ret_error) {
         int k;
 
+
         for (size_t i = 0; i < src->n_nodes; i++) {
                 struct device_node node;
                 if ((k = complete_node(root_fd, spec_path, &src->nodes[i], &node, ret_error)) < 0)
@@ -1240,13 +1309,42 @@ void cdi_edits_done(struct cdi_edits *e) {
         *e = (struct cdi_edits){ 0 };
 }
 
+/* The conflict recorded for QUALIFIED (two specs of one directory define
+ * it: neither is used), or NULL */
+static const char *conflict_of(const struct cdi_registry *r, const char *qualified) {
+        _cleanup_free_ char *prefix = NULL;
+
+        if (asprintf(&prefix, "conflicting device \"%s\" ", qualified) < 0)
+                return NULL;
+        for (size_t i = 0; i < r->n_errors; i++)
+                if (strncmp(r->errors[i].message, prefix, strlen(prefix)) == 0)
+                        return r->errors[i].message;
+        return NULL;
+}
+
+/* every spec skipped for an error of its own (not a conflict), whose
+ * device this may have been */
+static void skipped_specs(const struct cdi_registry *r, struct buf *b) {
+        size_t n = 0;
+
+        for (size_t i = 0; i < r->n_errors; i++)
+                if (strncmp(r->errors[i].message, "conflicting device ", 19) != 0)
+                        buf_printf(b, "%s%s", n++ ? "; " : "; skipped for errors: ", r->errors[i].message);
+}
+
 /* "unknown CDI device X; nvidia.com/gpu has: 0, 1, all" or, for an unknown
- * kind, the kinds there are. */
+ * kind, the kinds there are; a device dropped for a conflict says which
+ * specs; specs skipped for errors are named with their error. */
 static int unknown_device(const struct cdi_registry *r, const char *qualified, const char *kind,
                           char **ret_error) {
         _cleanup_buf_ struct buf b = { 0 };
-        size_t klen = strlen(kind), found = 0;
+        size_t klen = strlen(kind), found = 0, kinds = 0;
+        const char *conflict = conflict_of(r, qualified);
+        bool kind_known = false;
 
+        if (conflict)
+                return error_printf(ret_error, -ENOENT, "CDI device \"%s\" is not used: %s: two specs in one "
+                                    "directory define it (remove or rename one of them)", qualified, conflict);
         buf_printf(&b, "unknown CDI device \"%s\"", qualified);
         for (size_t i = 0; i < r->n_devices; i++) {
                 const char *q = r->devices[i].qualified;
@@ -1254,16 +1352,21 @@ static int unknown_device(const struct cdi_registry *r, const char *qualified, c
                         buf_printf(&b, "%s%s", found++ ? ", " : "; known devices of this kind: ",
                                    q + klen + 1);
         }
-        for (size_t i = 0; !found && i < r->n_specs; i++) {
+        for (size_t i = 0; i < r->n_specs; i++)
+                kind_known |= streq(r->specs[i].kind, kind);
+        if (!found && kind_known)
+                buf_printf(&b, "; the specs of that kind define no other device");
+        for (size_t i = 0; !found && !kind_known && i < r->n_specs; i++) {
                 bool dup = false;
                 for (size_t j = 0; j < i; j++)
                         dup |= streq(r->specs[i].kind, r->specs[j].kind);
                 if (!dup)
-                        buf_printf(&b, "%s%s", i ? ", " : "; no spec of that kind; known kinds: ",
+                        buf_printf(&b, "%s%s", kinds++ ? ", " : "; no spec of that kind; known kinds: ",
                                    r->specs[i].kind);
         }
         if (!found && !r->n_specs)
                 buf_printf(&b, "; no CDI specs loaded");
+        skipped_specs(r, &b);
         if (b.err)
                 return b.err;
         return error_printf(ret_error, -ENOENT, "%s", b.data);

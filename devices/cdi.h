@@ -153,6 +153,14 @@ struct cdi_edits {
         gid_t *additional_gids; size_t n_additional_gids;
 };
 
+/* M's options read as the launcher mounts it: *RET_ATTRS MOUNT_ATTR_*
+ * flags, *RET_BIND a bind mount (type or option bind/rbind, or no type),
+ * *RET_REC recursive (rbind); the options for a new filesystem into
+ * RET_FS_OPTS (NULL-terminated, at most MAX - 1). Their count (a bind
+ * takes none), or -E2BIG. Spec loading refuses what a bind cannot take. */
+int cdi_mount_options(const struct cdi_mount *m, unsigned *ret_attrs, bool *ret_bind, bool *ret_rec,
+                      const char **ret_fs_opts, size_t max);
+
 /* Merge SRC into DST by the rules above (nodes via device_list_add: -EEXIST
  * for one path with different numbers, *ret_error naming it). On failure
  * DST may hold part of SRC; the caller drops it. 0 or -errno. */

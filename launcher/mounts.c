@@ -505,45 +505,6 @@ static int setup_user_mounts(const struct mount_ctx *c) {
  * is refused for a bind. Mounts are made parents first (by depth), as the
  * reference sorts them. A missing mount point is created inside --rootfs
  * only: without one the container's root is the host's, not ours to change. */
-static const struct {
-        const char *name;
-        unsigned attr;
-} cdi_attr_options[] = {
-        { "ro", MOUNT_ATTR_RDONLY }, { "nosuid", MOUNT_ATTR_NOSUID }, { "nodev", MOUNT_ATTR_NODEV },
-        { "noexec", MOUNT_ATTR_NOEXEC }, { "rw", 0 }, { "suid", 0 }, { "dev", 0 }, { "exec", 0 },
-        { "private", 0 }, { "rprivate", 0 }, { "slave", 0 }, { "rslave", 0 }, { "shared", 0 },
-        { "rshared", 0 }, { "relatime", 0 }, { "noatime", 0 }, { "strictatime", 0 }, { "nodiratime", 0 },
-};
-
-static int cdi_options(const struct cdi_mount *m, unsigned *ret_attrs, bool *ret_bind, bool *ret_rec,
-                       const char **ret_fs_opts, size_t max) {
-        size_t n = 0;
-
-        *ret_attrs = 0;
-        *ret_bind = !m->type || streq(m->type, "bind") || streq(m->type, "rbind");
-        *ret_rec = m->type && streq(m->type, "rbind");
-        for (size_t i = 0; i < m->n_options; i++) {
-                const char *o = m->options[i];
-                bool known = false;
-                if (streq(o, "bind") || streq(o, "rbind")) {
-                        *ret_bind = true;
-                        *ret_rec |= streq(o, "rbind");
-                        continue;
-                }
-                for (size_t k = 0; k < ELEMENTSOF(cdi_attr_options); k++)
-                        if (streq(o, cdi_attr_options[k].name)) {
-                                *ret_attrs |= cdi_attr_options[k].attr;
-                                known = true;
-                        }
-                if (!known && n + 1 < max)
-                        ret_fs_opts[n++] = o;
-                else if (!known)
-                        return -E2BIG;
-        }
-        ret_fs_opts[n] = NULL;
-        return (int)n;
-}
-
 /* Create PATH (a directory, or an empty file when FILE) beneath the
  * container's root, its parents as directories. */
 static int make_mount_point(const struct mount_ctx *c, const char *path, bool file) {
@@ -598,7 +559,8 @@ static int cdi_mount_one(const struct mount_ctx *c, int host_fd, const struct cd
         unsigned attrs;
         int r;
 
-        r = cdi_options(m, &attrs, &bind, &rec, fs_opts, ELEMENTSOF(fs_opts));
+        /* checked when the spec was loaded (cdi_mount_options) */
+        r = cdi_mount_options(m, &attrs, &bind, &rec, fs_opts, ELEMENTSOF(fs_opts));
         if (r < 0 || (bind && r > 0))
                 return error_printf(c->ret_error, -EINVAL, "CDI mount %s: unsupported option \"%s\"",
                                     m->container_path, r < 0 ? "(too many)" : fs_opts[0]);

@@ -235,6 +235,11 @@ static const struct {
         { "x.json", SPEC_JSON("{\"mounts\":[{\"hostPath\":\"/h\"}]}"), "devices[0].containerEdits.mounts[0].containerPath: missing" },
         { "x.json", SPEC_JSON("{\"mounts\":[{\"hostPath\":\"/h\",\"containerPath\":\"/c\",\"options\":\"ro\"}]}"), "mounts[0].options: must be a list" },
         { "x.json", SPEC_JSON("{\"mounts\":[{\"hostPath\":\"/h\",\"containerPath\":\"c\"}]}"), "mounts[0]: containerPath \"c\" is not absolute" },
+        /* issue 10: found when the spec loads, named with the spec file, not at mount time */
+        { "x.json", SPEC_JSON("{\"deviceNodes\":[{\"path\":\"dev/x\"}]}"), "x.json: devices[0].containerEdits.deviceNodes[0]: path \"dev/x\" is not absolute" },
+        { "x.json", SPEC_JSON("{\"deviceNodes\":[{\"path\":\"/dev/x\",\"hostPath\":\"dev/null\"}]}"), "x.json: devices[0].containerEdits.deviceNodes[0]: hostPath \"dev/null\" is not absolute" },
+        { "x.json", SPEC_JSON("{\"mounts\":[{\"hostPath\":\"/h\",\"containerPath\":\"/c\",\"options\":[\"ro\",\"size=1m\"]}]}"), "x.json: devices[0].containerEdits.mounts[0]: option \"size=1m\" is not supported for a bind mount (known: bind, rbind, ro, rw, nosuid, nodev, noexec, propagation and atime options)" },
+        { "x.json", SPEC_JSON("{\"mounts\":[{\"hostPath\":\"h\",\"containerPath\":\"/c\",\"type\":\"bind\"}]}"), "x.json: devices[0].containerEdits.mounts[0]: hostPath \"h\" of a bind mount is not absolute" },
         { "x.json", SPEC_JSON("{\"hooks\":[{\"path\":\"/bin/true\"}]}"), "devices[0].containerEdits.hooks[0].hookName: missing" },
         { "x.json", SPEC_JSON("{\"hooks\":[{\"hookName\":\"onCrash\",\"path\":\"/bin/true\"}]}"), "hooks[0].hookName: invalid hook name \"onCrash\"" },
         { "x.json", SPEC_JSON("{\"hooks\":[{\"hookName\":\"prestart\"}]}"), "hooks[0].path: missing" },
@@ -456,6 +461,10 @@ static void test_conflict(void **state) {
         assert_string_equal(r.errors[0].message,
                             "conflicting device \"acme.io/fpga=dup\" (specs " CDI "/conflict/etc/cdi/two.yaml, " CDI "/conflict/etc/cdi/one.json)");
         assert_int_equal(cdi_resolve(&r, "acme.io/fpga=dup", &e, &err), -ENOENT);
+        /* not "no spec of that kind; known kinds: acme.io/fpga" (issue 10) */
+        assert_string_equal(err, "CDI device \"acme.io/fpga=dup\" is not used: conflicting device \"acme.io/fpga=dup\" "
+                                 "(specs " CDI "/conflict/etc/cdi/two.yaml, " CDI "/conflict/etc/cdi/one.json): two specs "
+                                 "in one directory define it (remove or rename one of them)");
         expect_env(&r, "acme.io/fpga=solo", "FROM=one");
         expect_env(&r, "acme.io/fpga=other", "FROM=two");
         cdi_registry_done(&r);
@@ -486,6 +495,14 @@ static void test_invalid_files(void **state) {
                     strncmp(r.errors[i].message, path, strlen(path)) != 0)
                         fail_msg("%s: got \"%s\"", want[i].file, r.errors[i].message);
         }
+        /* a device asked for names the specs skipped, with their errors */
+        _cleanup_free_ char *err = NULL;
+        struct cdi_edits e;
+        assert_int_equal(cdi_resolve(&r, "nvidia.com/gpu=0", &e, &err), -ENOENT);
+        assert_non_null(strstr(err, "unknown CDI device \"nvidia.com/gpu=0\"; no spec of that kind; known kinds: "
+                                    "good.com/dev; skipped for errors: " CDI "/invalid/etc/cdi/bad-kind.json: kind: "
+                                    "invalid kind \"nvidia.com\": want vendor/class; " CDI "/invalid/etc/cdi/bad-name.yaml:4: "));
+        assert_non_null(strstr(err, CDI "/invalid/etc/cdi/no-path.json: devices[0].containerEdits.deviceNodes[0].path: missing"));
         cdi_registry_done(&r);
 }
 
