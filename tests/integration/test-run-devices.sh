@@ -36,9 +36,14 @@ cat > "$HR/etc/cdi/example.json" <<'EOS'
                                      "additionalGIDs": [4242], "env": ["CDI_MNT=yes"],
                                      "hooks": [{"hookName": "createContainer", "path": "/usr/bin/nvidia-cdi-hook", "args": ["nvidia-cdi-hook", "update-ldcache"]}]}},
   {"name": "nomnt", "containerEdits": {"mounts": [{"hostPath": "/share", "containerPath": "/curate-no-such-dir"}]}},
-  {"name": "badopt", "containerEdits": {"mounts": [{"hostPath": "/share", "containerPath": "@T@/mnt", "options": ["bind", "size=1m"]}]}},
   {"name": "tmp", "containerEdits": {"mounts": [{"hostPath": "tmpfs", "containerPath": "@T@/mnt", "type": "tmpfs", "options": ["nosuid", "size=1m", "mode=0750"]}]}}
  ]}
+EOS
+# a spec with a bind mount option a bind cannot take is refused when it
+# loads (its own file: the whole spec is skipped)
+cat > "$HR/etc/cdi/badopt.json" <<'EOS'
+{"cdiVersion": "0.6.0", "kind": "example.com/badopt",
+ "devices": [{"name": "x", "containerEdits": {"mounts": [{"hostPath": "/share", "containerPath": "/mnt", "options": ["bind", "size=1m"]}]}}]}
 EOS
 sed -i "s|@T@|$T|g" "$HR/etc/cdi/example.json"
 mkdir -p "$HR/share" "$T/mnt"
@@ -359,7 +364,7 @@ bad "outside /dev" "is not a device node under /dev" --device /etc/passwd
 bad "unknown GPU" "--gpu 5" --gpu 5
 bad "unknown CDI device" "--device vendor.com/gpu=0" --device vendor.com/gpu=0
 bad "CDI mount point missing" "CDI mount /curate-no-such-dir: no such mount point" --device example.com/gpu=nomnt
-bad "CDI bind with a filesystem option" 'unsupported option "size=1m"' --device example.com/gpu=badopt
+bad "CDI bind with a filesystem option" '/etc/cdi/badopt.json: devices[0].containerEdits.mounts[0]: option "size=1m" is not supported for a bind mount' --device example.com/badopt=x
 bad "with --host-dev" "need the curated /dev" --host-dev --device /dev/nvidia0
 bad "with --cgroup" "need root and a cgroup of curate's own" --cgroup / --device /dev/nvidia0
 if command -v setpriv >/dev/null; then
