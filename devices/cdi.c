@@ -485,6 +485,7 @@ static int parse_node(struct pctx *c, const struct tnode *m, struct cdi_spec_nod
 }
 
 static void mount_done(struct cdi_mount *m) {
+        free(m->spec_path);
         free(m->host_path);
         free(m->container_path);
         free(m->type);
@@ -1150,6 +1151,8 @@ static int mount_copy(struct cdi_mount *dst, const struct cdi_mount *src) {
                                    src->type ? strdup(src->type) : NULL, NULL, 0 };
         if (!dst->host_path || !dst->container_path || (src->type && !dst->type))
                 return -ENOMEM;
+        if (src->spec_path && !(dst->spec_path = strdup(src->spec_path)))
+                return -ENOMEM;
         return strv_extend(&dst->options, &dst->n_options, src->options, src->n_options);
 }
 
@@ -1279,8 +1282,13 @@ static int append_edits(int root_fd, const char *spec_path, const struct cdi_spe
                 if (k < 0)
                         return k;
         }
-        return add_rest(e, src->env, src->n_env, src->mounts, src->n_mounts, src->hooks, src->n_hooks,
+        k = add_rest(e, src->env, src->n_env, src->mounts, src->n_mounts, src->hooks, src->n_hooks,
                         src->additional_gids, src->n_additional_gids);
+        /* the mounts just added say which spec asked for them */
+        for (size_t i = 0; k >= 0 && i < e->n_mounts; i++)
+                if (!e->mounts[i].spec_path && !(e->mounts[i].spec_path = strdup(spec_path)))
+                        k = -ENOMEM;
+        return k;
 }
 
 int cdi_edits_merge(struct cdi_edits *dst, const struct cdi_edits *src, char **ret_error) {

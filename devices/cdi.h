@@ -59,6 +59,8 @@ struct cdi_mount {
         char *type;      /* may be NULL */
         char **options;  /* n_options strings */
         size_t n_options;
+        char *spec_path; /* in cdi_edits: the spec file it came from, for
+                          * messages; NULL in a parsed spec */
 };
 
 struct cdi_hook {

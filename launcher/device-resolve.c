@@ -72,13 +72,7 @@ static int add_nodes(struct device_list *list, const struct device_list *from, c
 /* A CDI bind mount's source must be there when the device is asked for,
  * before anything is made, not found missing among the container's mounts
  * later: named with the spec that asks for it. */
-static int check_cdi_mount_sources(int root_fd, const struct cdi_registry *reg, const char *qualified,
-                                   const struct cdi_edits *edits, char **ret_error) {
-        const char *spec_path = "?";
-
-        for (size_t i = 0; i < reg->n_devices; i++)
-                if (streq(reg->devices[i].qualified, qualified))
-                        spec_path = reg->specs[reg->devices[i].spec].path;
+static int check_cdi_mount_sources(int root_fd, const struct cdi_edits *edits, char **ret_error) {
         for (size_t i = 0; i < edits->n_mounts; i++) {
                 const struct cdi_mount *m = &edits->mounts[i];
                 const char *fs_opts[32];
@@ -90,7 +84,7 @@ static int check_cdi_mount_sources(int root_fd, const struct cdi_registry *reg, 
                         continue;
                 fd = open_beneath(root_fd, m->host_path, O_PATH);
                 if (fd < 0)
-                        return error_printf(ret_error, fd, "%s: mount %s: hostPath %s: %s", spec_path,
+                        return error_printf(ret_error, fd, "%s: mount %s: hostPath %s: %s", m->spec_path,
                                             m->container_path, m->host_path, strerror(-fd));
         }
         return 0;
@@ -108,7 +102,7 @@ static int resolve_cdi(int root_fd, const char *spec, struct cdi_edits *req, cha
         if (r >= 0)
                 r = cdi_resolve(&reg, spec, &edits, &error);
         if (r >= 0)
-                r = check_cdi_mount_sources(root_fd, &reg, spec, &edits, &error);
+                r = check_cdi_mount_sources(root_fd, &edits, &error);
         if (r >= 0)
                 r = cdi_edits_merge(req, &edits, &error);
         if (r < 0)

@@ -550,6 +550,8 @@ static size_t depth(const char *p) {
         return d;
 }
 
+/* the spec file a CDI mount came from, for messages */
+#define SPEC(m) ((m)->spec_path ? (m)->spec_path : "CDI spec")
 static int cdi_mount_one(const struct mount_ctx *c, int host_fd, const struct cdi_mount *m) {
         const char *fs_opts[32];
         _cleanup_close_ int src = -EBADF;
@@ -562,16 +564,16 @@ static int cdi_mount_one(const struct mount_ctx *c, int host_fd, const struct cd
         /* checked when the spec was loaded (cdi_mount_options) */
         r = cdi_mount_options(m, &attrs, &bind, &rec, fs_opts, ELEMENTSOF(fs_opts));
         if (r < 0 || (bind && r > 0))
-                return error_printf(c->ret_error, -EINVAL, "CDI mount %s: unsupported option \"%s\"",
-                                    m->container_path, r < 0 ? "(too many)" : fs_opts[0]);
+                return error_printf(c->ret_error, -EINVAL, "%s: CDI mount %s: unsupported option \"%s\"",
+                                    SPEC(m), m->container_path, r < 0 ? "(too many)" : fs_opts[0]);
         if (bind) {
                 if (m->host_path[0] != '/')
-                        return error_printf(c->ret_error, -EINVAL, "CDI mount %s: host path %s is not absolute",
-                                            m->container_path, m->host_path);
+                        return error_printf(c->ret_error, -EINVAL, "%s: CDI mount %s: host path %s is not absolute",
+                                            SPEC(m), m->container_path, m->host_path);
                 src = open_beneath(host_fd, m->host_path, O_PATH);
                 if (src < 0 || fstat(src, &st) < 0)
-                        return error_printf(c->ret_error, src < 0 ? src : -errno, "CDI mount %s: host path %s: %s",
-                                            m->container_path, m->host_path, strerror(src < 0 ? -src : errno));
+                        return error_printf(c->ret_error, src < 0 ? src : -errno, "%s: CDI mount %s: host path %s: %s",
+                                            SPEC(m), m->container_path, m->host_path, strerror(src < 0 ? -src : errno));
                 op = (struct mount_op){ .kind = OP_BIND, .from_fd = src, .from = "", .recursive = rec, .attrs = attrs };
         } else {
                 op = (struct mount_op){ .kind = OP_NEW, .fstype = m->type, .opts = fs_opts, .attrs = attrs };
@@ -584,9 +586,10 @@ static int cdi_mount_one(const struct mount_ctx *c, int host_fd, const struct cd
         }
         if (r == 1)
                 return error_printf(c->ret_error, -ENOENT,
-                                    "CDI mount %s: no such mount point in the container (curate creates them "
-                                    "only inside --rootfs)", m->container_path);
-        return r < 0 ? error_printf(c->ret_error, r, "CDI mount %s: %s", m->container_path, strerror(-r)) : 0;
+                                    "%s: CDI mount %s: no such mount point in the container (curate creates them "
+                                    "only inside --rootfs)", SPEC(m), m->container_path);
+        return r < 0 ? error_printf(c->ret_error, r, "%s: CDI mount %s: %s", SPEC(m), m->container_path,
+                                   strerror(-r)) : 0;
 }
 
 static int setup_cdi_mounts(const struct mount_ctx *c) {

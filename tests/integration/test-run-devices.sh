@@ -363,7 +363,7 @@ bad "not a device" "not a character or block device" --device /dev/notadevice
 bad "outside /dev" "is not a device node under /dev" --device /etc/passwd
 bad "unknown GPU" "--gpu 5" --gpu 5
 bad "unknown CDI device" "--device vendor.com/gpu=0" --device vendor.com/gpu=0
-bad "CDI mount point missing" "CDI mount /curate-no-such-dir: no such mount point" --device example.com/gpu=nomnt
+bad "CDI mount point missing" "/etc/cdi/example.json: CDI mount /curate-no-such-dir: no such mount point" --device example.com/gpu=nomnt
 bad "CDI bind with a filesystem option" '/etc/cdi/badopt.json: devices[0].containerEdits.mounts[0]: option "size=1m" is not supported for a bind mount' --device example.com/badopt=x
 bad "with --host-dev" "need the curated /dev" --host-dev --device /dev/nvidia0
 bad "with --cgroup" "need root and a cgroup of curate's own" --cgroup / --device /dev/nvidia0

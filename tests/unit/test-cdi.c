@@ -316,6 +316,9 @@ static void test_resolve_gpu0(void **state) {
         assert_string_equal(e.mounts[0].container_path, "/usr/lib/libcuda.so.1");
         assert_string_equal(e.mounts[0].options[3], "bind");
         assert_string_equal(e.mounts[1].container_path, "/run/gpu");
+        /* each mount names its spec, for the launcher's messages (issue 10) */
+        assert_string_equal(e.mounts[0].spec_path, CDI "/basic/etc/cdi/nvidia.json");
+        assert_string_equal(e.mounts[1].spec_path, CDI "/basic/etc/cdi/nvidia.json");
         assert_int_equal(e.n_hooks, 1);
         assert_string_equal(e.hooks[0].args[1], "hook");
         assert_string_equal(e.hooks[0].env[0], "DEBUG=1");
