@@ -430,12 +430,11 @@ static void prepare_env(const struct run_config *cfg) {
 }
 
 /* What the command inherits from the process that starts it: CDI's extra
- * groups, the capabilities it keeps (the bounding set is cut already;
- * nothing inheritable), its environment. */
+ * groups, its user (--uid/--gid), the capabilities it keeps (the bounding
+ * set is cut already; nothing inheritable), its environment. */
 static void prepare_command(const struct run_config *cfg) {
-        int r;
-
         bool other_user = cfg->policy.uid != POLICY_ID_UNSET || cfg->policy.gid != POLICY_ID_UNSET;
+        int r;
 
         r = add_groups(cfg->dev.additional_gids, cfg->dev.n_additional_gids, other_user);
         if (r < 0)
