@@ -33,6 +33,10 @@ static int resolve_host_node(int root_fd, const char *spec, struct device_list *
                 return -ENOMEM;
         colon = strchr(path, ':');
         want = colon ? colon + 1 : "rwm";
+        /* `curate device add` comes here without the policy's shape check */
+        if (!*want || strspn(want, "rwm") != strlen(want))
+                return error_printf(ret_error, -EINVAL, "--device %s: bad access mode '%s': valid is a non-empty "
+                                    "subset of rwm (read, write, mknod)", spec, want);
         for (const char *k = "rwm"; *k; k++) /* "rwm" order, as device_node wants it */
                 if (strchr(want, *k))
                         *a++ = *k;

@@ -194,6 +194,9 @@ check_eq "device add to no container: exit 1" 1 "$RC"
 check "  says so ($ERR)" grep -q "no running container run-999999999" <<<"$ERR"
 hp add "$hid" --device-typo /dev/nvidia0
 check_eq "device add with a bad option: exit 2 ($ERR)" 2 "$RC"
+hp add "$hid" /dev/nvidia0:rwx
+check_eq "device add with a bad access mode: exit 1" 1 "$RC"
+check "  says bad access mode ($ERR)" grep -qF "bad access mode 'rwx': valid is a non-empty subset of rwm" <<<"$ERR"
 hp add "$hid" example.com/gpu=mnt
 check_eq "device add of a CDI device with mounts: exit 1" 1 "$RC"
 check "  says mounts cannot be added ($ERR)" grep -q "CDI mounts cannot be added to a running container" <<<"$ERR"
