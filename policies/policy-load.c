@@ -26,7 +26,7 @@ enum key_id {
         KEY_PID, KEY_IPC, KEY_UTS, KEY_CGROUP_NS, KEY_NETWORK, KEY_HOSTNAME, KEY_USER, KEY_PROPAGATION, KEY_ROOTFS,
         KEY_VIEWS, KEY_CURATED_DEV,
         KEY_PRIVATE_TMP, KEY_READ_ONLY_ROOT, KEY_MASK, KEY_READ_ONLY, KEY_BIND, KEY_RO_BIND, KEY_TMPFS,
-        KEY_CAPS, KEY_CAP_ADD, KEY_CAP_DROP, KEY_SECCOMP, KEY_ALLOW_USERNS,
+        KEY_CAPS, KEY_CAP_ADD, KEY_CAP_DROP, KEY_SECCOMP, KEY_ALLOW_USERNS, KEY_SYSINFO,
         KEY_DEVICE, KEY_GPU,
         _KEY_MAX,
 };
@@ -397,6 +397,7 @@ static const struct key_info keys[_KEY_MAX] = {
         [KEY_CAP_DROP]    = { "Security",   "CapabilityDrop", set_cap_drop,    AT(caps) },
         [KEY_SECCOMP]     = { "Security",   "Seccomp",        set_seccomp,     AT(seccomp) },
         [KEY_ALLOW_USERNS] = { "Security",  "AllowUserNamespaces", set_bool,   AT(allow_userns) },
+        [KEY_SYSINFO]     = { "Security",   "Sysinfo",        set_bool,        AT(sysinfo) },
         [KEY_DEVICE]      = { "Devices",    "Device",         set_device,      AT(devices) },
         [KEY_GPU]         = { "Devices",    "GPU",            set_gpu,         AT(gpu) },
 };

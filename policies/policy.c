@@ -173,7 +173,7 @@ bool policy_equal(const struct policy *a, const struct policy *b) {
             a->delegate != b->delegate || a->ipc_ns != b->ipc_ns || a->uts_ns != b->uts_ns ||
             a->cgroup_ns != b->cgroup_ns || a->net != b->net || !streq_ptr(a->hostname, b->hostname) ||
             a->read_only_root != b->read_only_root || a->seccomp != b->seccomp ||
-            a->allow_userns != b->allow_userns)
+            a->allow_userns != b->allow_userns || a->sysinfo != b->sysinfo)
                 return false;
         if (!strv_same_set(a->masks, a->n_masks, b->masks, b->n_masks) ||
             !strv_same_set(a->read_only, a->n_read_only, b->read_only, b->n_read_only) ||
