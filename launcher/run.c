@@ -26,6 +26,7 @@
 #include "macro.h"
 #include "run.h"
 #include "seccomp-filter.h"
+#include "sysinfo-guard.h"
 
 
 /* The process side of `curate run`, in named phases (bubblewrap's way):
@@ -428,8 +429,8 @@ static _Noreturn void child_main(const struct run_config *cfg, int sock) {
         static struct cg_shown cg;
         /* unmapped until the parent writes the id maps, a user namespace's
          * root owns nothing: its mounts wait for the release */
-        bool early = !cfg->policy.user_ns;
-        int r = 0;
+        bool early = !cfg->policy.user_ns, unsupported;
+        int r = 0, listener;
 
         /* if curate dies (even by SIGKILL), the container goes with it */
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -438,7 +439,7 @@ static _Noreturn void child_main(const struct run_config *cfg, int sock) {
                 r = mounts_prepare(cfg, &error);
         if (r >= 0 && !wait_release(sock, &cg))
                 _exit(EXIT_CURATE); /* the parent failed and has reported why */
-        close(sock);
+        /* sock stays open: the sysinfo(2) listener goes back over it */
         if (r >= 0 && !early)
                 r = mounts_prepare(cfg, &error);
         if (r >= 0)
@@ -451,8 +452,12 @@ static _Noreturn void child_main(const struct run_config *cfg, int sock) {
         }
         /* last, with every mount made: the init (pid namespace) and the
          * command both run under it */
-        if ((r = seccomp_default_load(&cfg->policy)) < 0)
+        if ((r = seccomp_default_load(&cfg->policy, &listener, &unsupported)) < 0)
                 child_fail("loading the seccomp filter", r);
+        if (unsupported)
+                fprintf(stderr, "curate: warning: this kernel has no seccomp user notification (Linux >= 5.0): "
+                                "sysinfo(2) shows the host's figures (free, uptime, getloadavg)\n");
+        sysinfo_guard_send(sock, listener);
         if ((r = drop_bounding(cfg->policy.caps)) < 0)
                 child_fail("dropping privileges", r);
         if (cfg->policy.pid_ns)
@@ -491,14 +496,15 @@ static int write_id_maps(pid_t pid, char **ret_error) {
         return 0;
 }
 
-static int supervise(pid_t child) {
+static int supervise(pid_t child, struct sysinfo_guard *guard) {
         sigset_t set;
         siginfo_t si;
         int status;
 
         supervised_set(&set);
         for (;;) {
-                if (sigwaitinfo(&set, &si) < 0)
+                /* sigwaitinfo() that answers sysinfo(2) meanwhile */
+                if (sysinfo_guard_wait(guard, &set, &si) < 0)
                         continue;
                 if (si.si_signo != SIGCHLD) {
                         forward(child, &si);
@@ -673,6 +679,7 @@ static int parent_setup(const struct run_config *cfg, struct run_cgroup *cg, cha
 int run_main(const struct run_config *cfg) {
         _cleanup_free_ char *error = NULL;
         struct run_cgroup cg = { .n = 0, .devices_at = -1, .unified_at = -1 };
+        struct sysinfo_guard guard;
         sigset_t set, old;
         int sv[2], status, r;
         pid_t child;
@@ -710,8 +717,8 @@ int run_main(const struct run_config *cfg) {
          * cgroup_threadgroup_rwsem taken for writing): the child makes its
          * first mounts meanwhile */
         r = release_child(cfg, child, &cg, sv[1], &error);
-        close(sv[1]);
         if (r < 0) {
+                close(sv[1]);
                 /* a child that failed on its own has said why: its status */
                 bool reported = waitpid(child, &status, WNOHANG) == child && WIFEXITED(status) &&
                                 WEXITSTATUS(status) == EXIT_CURATE;
@@ -728,7 +735,10 @@ int run_main(const struct run_config *cfg) {
                 sigprocmask(SIG_SETMASK, &old, NULL);
                 return EXIT_CURATE;
         }
-        status = supervise(child);
+        /* sv[1] brings the child's sysinfo(2) listener */
+        sysinfo_guard_init(&guard, sv[1], needs_daemon(&cfg->policy));
+        status = supervise(child, &guard);
+        sysinfo_guard_done(&guard);
         remove_registration(cfg);
         if (cg.n > 0)
                 run_cgroup_destroy(&cg);
