@@ -429,8 +429,8 @@ static _Noreturn void child_main(const struct run_config *cfg, int sock) {
         static struct cg_shown cg;
         /* unmapped until the parent writes the id maps, a user namespace's
          * root owns nothing: its mounts wait for the release */
-        bool early = !cfg->policy.user_ns, unsupported;
-        int r = 0, listener;
+        bool early = !cfg->policy.user_ns;
+        int r = 0, listener, no_listener;
 
         /* if curate dies (even by SIGKILL), the container goes with it */
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -452,11 +452,14 @@ static _Noreturn void child_main(const struct run_config *cfg, int sock) {
         }
         /* last, with every mount made: the init (pid namespace) and the
          * command both run under it */
-        if ((r = seccomp_default_load(&cfg->policy, &listener, &unsupported)) < 0)
+        if ((r = seccomp_default_load(&cfg->policy, &listener, &no_listener)) < 0)
                 child_fail("loading the seccomp filter", r);
-        if (unsupported)
+        if (no_listener == -EINVAL)
                 fprintf(stderr, "curate: warning: this kernel has no seccomp user notification (Linux >= 5.0): "
                                 "sysinfo(2) shows the host's figures (free, uptime, getloadavg)\n");
+        else if (no_listener == -EBUSY)
+                fprintf(stderr, "curate: warning: a seccomp listener above curate (the container it runs in) "
+                                "already takes sysinfo(2): that one answers it, not curatefs\n");
         sysinfo_guard_send(sock, listener);
         if ((r = drop_bounding(cfg->policy.caps)) < 0)
                 child_fail("dropping privileges", r);

@@ -42,7 +42,9 @@ static inline void seccomp_variant_policy(int v, struct policy *ret) {
  * build-time program of P's variant into the calling thread; 0 (also when
  * P is unconfined) or -errno. With P->sysinfo, *RET_LISTENER is the user
  * notification fd for sysinfo(2) (close-on-exec); -EBADF when there is
- * none: P does not ask for it, or the kernel lacks user notification
- * (Linux < 5.0), when the filter without it is loaded and
- * *RET_UNSUPPORTED is set for the caller to warn. */
-int seccomp_default_load(const struct policy *p, int *ret_listener, bool *ret_unsupported);
+ * none: P does not ask for it, or the kernel cannot give one, when the
+ * filter without the rule is loaded and *RET_NO_LISTENER says why for the
+ * caller to warn: -EINVAL (Linux < 5.0: no user notification) or -EBUSY (a
+ * filter above already has a listener: curate runs in a container that
+ * intercepts, and only one listener is allowed per chain). 0 otherwise. */
+int seccomp_default_load(const struct policy *p, int *ret_listener, int *ret_no_listener);

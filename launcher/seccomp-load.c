@@ -13,11 +13,11 @@
 #include "seccomp-bpf.h"
 #include "seccomp-filter.h"
 
-int seccomp_default_load(const struct policy *p, int *ret_listener, bool *ret_unsupported) {
+int seccomp_default_load(const struct policy *p, int *ret_listener, int *ret_no_listener) {
         int v = seccomp_variant(p), fd;
 
         *ret_listener = -EBADF;
-        *ret_unsupported = false;
+        *ret_no_listener = 0;
         if (v < 0)
                 return 0; /* unconfined */
         /* no_new_privs or CAP_SYS_ADMIN in the caller's user namespace:
@@ -28,11 +28,13 @@ int seccomp_default_load(const struct policy *p, int *ret_listener, bool *ret_un
                         *ret_listener = fd;
                         return 0;
                 }
-                /* before Linux 5.0 the flag (EINVAL) or the action is
-                 * unknown: the filter without the rule, and the caller warns */
-                if (errno != EINVAL)
+                /* before Linux 5.0 the flag (EINVAL) is unknown; EBUSY: a
+                 * filter of this task has a listener already
+                 * (has_duplicate_listener() in kernel/seccomp.c). The filter
+                 * without the rule, and the caller warns. */
+                if (errno != EINVAL && errno != EBUSY)
                         return -errno;
-                *ret_unsupported = true;
+                *ret_no_listener = -errno;
                 v &= ~SECCOMP_VARIANT_SYSINFO;
         }
         if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &seccomp_bpf[v]) < 0)

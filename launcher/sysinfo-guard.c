@@ -118,6 +118,7 @@ static int fallback_compute(void *userdata, pid_t pid, struct sysinfo *ret) {
                         return -ENOSYS;
                 }
                 g->c = c;
+                g->sampled_at = now_ns();
         }
         return curate_sysinfo(g->c, pid, ret);
 }
@@ -191,16 +192,31 @@ static void on_notify(struct sysinfo_guard *g, short revents) {
                 g->pending_since = now;
 }
 
-static int poll_timeout(struct sysinfo_guard *g) {
-        uint64_t now = now_ns(), left = UINT64_MAX;
+/* The fallback's load averages advance every LOAD_FREQ_SEC once it has
+ * answered (curatefs's sampler does this for curatefs's answers). */
+static void sample_loads(struct sysinfo_guard *g) {
+        if (!g->c || now_ns() - g->sampled_at < SAMPLE_PERIOD_NS)
+                return;
+        curate_sample(g->c);
+        g->sampled_at = now_ns();
+}
 
-        if (g->pending_since)
-                left = g->pending_since + TAKEOVER_NS > now ? g->pending_since + TAKEOVER_NS - now : 0;
-        if (g->pending && g->notify_fd >= 0) {
-                uint64_t scan = g->last_scan + ORPHAN_SCAN_NS > now ? g->last_scan + ORPHAN_SCAN_NS - now : 0;
-                if (scan < left)
-                        left = scan;
-        }
+/* ns from NOW to DEADLINE, 0 when past */
+static uint64_t until(uint64_t deadline, uint64_t now) {
+        return deadline > now ? deadline - now : 0;
+}
+
+/* The nearest of: the pending call's takeover, the orphan scan, the
+ * fallback's load sample; -1 (no timeout) when none applies. */
+static int poll_timeout(struct sysinfo_guard *g) {
+        uint64_t now = now_ns(), left = UINT64_MAX, t;
+
+        if (g->c)
+                left = until(g->sampled_at + SAMPLE_PERIOD_NS, now);
+        if (g->pending_since && (t = until(g->pending_since + TAKEOVER_NS, now)) < left)
+                left = t;
+        if (g->pending && g->notify_fd >= 0 && (t = until(g->last_scan + ORPHAN_SCAN_NS, now)) < left)
+                left = t;
         return left == UINT64_MAX ? -1 : (int)(left / 1000000 + 1);
 }
 
@@ -236,6 +252,7 @@ int sysinfo_guard_wait(struct sysinfo_guard *g, const sigset_t *set, siginfo_t *
                 }
                 if (g->pending && g->notify_fd >= 0 && now_ns() - g->last_scan >= ORPHAN_SCAN_NS)
                         scan_orphans(g);
+                sample_loads(g);
                 if (p[0].revents && read(g->sig_fd, &ssi, sizeof(ssi)) == (ssize_t)sizeof(ssi)) {
                         *ret = (siginfo_t){ .si_signo = (int)ssi.ssi_signo, .si_code = ssi.ssi_code };
                         return 0;

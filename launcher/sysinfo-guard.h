@@ -22,6 +22,7 @@ struct sysinfo_guard {
         uint64_t pending_since; /* monotonic ns a pending call was first seen; 0 none */
         uint64_t last_scan;
         uint64_t takeover_until; /* curatefs taken for absent until then */
+        uint64_t sampled_at;     /* the fallback's load averages, last advanced */
         bool has_timer;
         struct curate *c;  /* the fallback's figures, made on first use */
         struct sysinfo_pending *pending;
