@@ -33,6 +33,7 @@ struct container {
         struct sysinfo_reg reg;
         int fd;     /* -EBADF once its filter has no task left */
         bool seen;  /* in the directory at the last scan */
+        bool ended; /* no task left; its launcher was still there */
         struct reader_hint *hint; /* its last caller's cgroups */
 };
 
@@ -86,6 +87,43 @@ static void drop(struct sysinfo_listener *l, size_t i) {
         l->ct[i] = l->ct[--l->n];
 }
 
+/* CT's container has ended: its registration is removed once its
+ * launcher is gone too (killed, maybe not reaped yet: the launcher that
+ * ends normally removes its own, and inotify drops the entry). True when
+ * removed. */
+static bool sweep_ended(struct sysinfo_listener *l, struct container *ct) {
+        uint64_t start;
+
+        if (proc_start_ticks(ct->reg.pid, &start) >= 0 && start == ct->reg.start)
+                return false;
+        (void)unlinkat(l->dir_fd, ct->id, 0);
+        return true;
+}
+
+/* No task is left under CT's filter (POLLHUP): its fd is closed. */
+static void container_ended(struct sysinfo_listener *l, struct container *ct) {
+        close(ct->fd);
+        ct->fd = -EBADF;
+        ct->ended = true;
+}
+
+/* Ended containers whose launcher is still there are looked at again
+ * every second: -1 (poll forever) when there are none. */
+static int sweep_all_ended(struct sysinfo_listener *l) {
+        int timeout = -1;
+
+        for (size_t i = 0; i < l->n;) {
+                if (l->ct[i].ended && sweep_ended(l, &l->ct[i])) {
+                        drop(l, i);
+                        continue;
+                }
+                if (l->ct[i].ended)
+                        timeout = 1000;
+                i++;
+        }
+        return timeout;
+}
+
 /* Names of registrations: not the pending file (".pending") nor a
  * registration being written (".tmp"). */
 static bool is_registration(const char *name) {
@@ -128,6 +166,7 @@ static void add(struct sysinfo_listener *l, const char *name, const struct sysin
         ct->reg = *reg;
         ct->fd = fd;
         ct->seen = true;
+        ct->ended = false;
 }
 
 static void scan(struct sysinfo_listener *l) {
@@ -228,6 +267,7 @@ static void *listener_main(void *arg) {
         scan(l);
         recover(l);
         for (;;) {
+                int timeout = sweep_all_ended(l);
                 struct pollfd *grown = realloc(pfd, (l->n + 2) * sizeof(*pfd));
                 if (!grown) {
                         sleep(1);
@@ -238,18 +278,15 @@ static void *listener_main(void *arg) {
                 pfd[1] = (struct pollfd){ .fd = l->inotify_fd, .events = POLLIN };
                 for (size_t i = 0; i < l->n; i++)
                         pfd[i + 2] = (struct pollfd){ .fd = l->ct[i].fd, .events = POLLIN };
-                if (poll(pfd, l->n + 2, -1) < 0)
+                if (poll(pfd, l->n + 2, timeout) < 0)
                         continue;
                 if (pfd[0].revents)
                         break;
                 for (size_t i = 0; i < l->n; i++) {
                         if (pfd[i + 2].revents & POLLIN)
                                 serve_one(l, &l->ct[i]);
-                        else if (pfd[i + 2].revents & (POLLHUP | POLLERR | POLLNVAL)) {
-                                /* no task left under the filter */
-                                close(l->ct[i].fd);
-                                l->ct[i].fd = -EBADF;
-                        }
+                        else if (pfd[i + 2].revents & (POLLHUP | POLLERR | POLLNVAL))
+                                container_ended(l, &l->ct[i]);
                 }
                 if (pfd[1].revents) {
                         while (read(l->inotify_fd, events, sizeof(events)) > 0)

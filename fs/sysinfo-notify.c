@@ -119,7 +119,9 @@ int proc_start_ticks(pid_t pid, uint64_t *ret) {
                 char *e;
                 while (*p == ' ')
                         p++;
-                if (field == 3) { /* state: one letter */
+                if (field == 3) { /* state: a zombie is gone already */
+                        if (*p == 'Z' || *p == 'X')
+                                return -ESRCH;
                         p++;
                         continue;
                 }

@@ -35,7 +35,7 @@ int sysinfo_reg_read(int dir_fd, const char *name, struct sysinfo_reg *ret);
 /* Remove ID's registration: 0 or -errno. */
 int sysinfo_reg_remove(const char *id);
 
-/* Field 22 of /proc/PID/stat: 0 or -errno. */
+/* Field 22 of /proc/PID/stat: 0, -ESRCH for a zombie, or -errno. */
 int proc_start_ticks(pid_t pid, uint64_t *ret);
 /* A copy of the registration's fd, close-on-exec, checked: the process is
  * the one registered (start time), and the fd is a seccomp listener. */

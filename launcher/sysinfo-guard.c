@@ -186,6 +186,9 @@ static void on_notify(struct sysinfo_guard *g, short revents) {
                 answer_one(g);
                 g->pending_since = 0;
                 g->takeover_until = now + ABSENT_NS;
+                /* curatefs is likely gone whole: what its dead serving
+                 * process had received is answered now, not at the next scan */
+                scan_orphans(g);
                 return;
         }
         if (!g->pending_since)

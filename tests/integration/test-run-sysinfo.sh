@@ -21,8 +21,9 @@ LIMIT=314572800 # 300M
 PENDING=${CURATE_SYSINFO_DIR:-/run/curate/sysinfo}/.pending
 # the bound on one call while serving processes are killed (qemu's TCG
 # guest is several times slower: test-qemu-v2.sh raises it); the launcher's
-# takeover when the whole daemon is gone adds its 250 ms wait and 1 s scan
-STALL=${SYSINFO_STALL_MS:-1000}; STALL_GONE=$((STALL + 500))
+# takeover when the whole daemon is gone adds its 250 ms wait and, for a
+# call a killed serving process had received, its once-a-second scan
+STALL=${SYSINFO_STALL_MS:-1000}; STALL_GONE=$((STALL + 1000))
 run() { cr run --mountpoint "$M" "$@"; }
 field() { kv "$1" <<<"$OUT"; }
 host_total=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)
@@ -150,6 +151,18 @@ CR_PID=$bg; cr_wait 30
 check "holder and serving process SIGKILLed together: right figures, no error ($OUT)" grep -q ' wrong=0 errors=0 ' <<<"$OUT"
 check "  no call blocked ${STALL_GONE} ms or more" max_ok "$OUT" "$STALL_GONE"
 check_eq "no registration is left by the ended runs" "" "$(ls "$(dirname "$PENDING")")"
+
+# a killed launcher's registration: removed by curatefs once its container is gone
+REGDIR=$(dirname "$PENDING")
+cr_bg run --mountpoint "$M" --memory 300M -- sleep 100; kp=$CR_PID
+wait_file "$REGDIR/run-$kp" 20
+check "a run registers its listener ($REGDIR/run-$kp)" test -e "$REGDIR/run-$kp"
+check_eq "  root-only" "600 root" "$(stat -c '%a %U' "$REGDIR/run-$kp" 2>/dev/null)"
+kill -KILL "$kp"; cr_wait 10
+for i in $(seq 100); do [ -e "$REGDIR/run-$kp" ] || break; sleep 0.05; done
+check "  the launcher SIGKILLed: curatefs removes it" test ! -e "$REGDIR/run-$kp"
+# its cgroups go with curatefs's sweep (every 5 s)
+for i in $(seq 240); do [ -z "$(run_cgroups "$kp")" ] && break; sleep 0.05; done
 
 # --- off -----------------------------------------------------------------------------------------------
 run --memory 300M --no-sysinfo -- busybox free
