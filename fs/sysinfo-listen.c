@@ -306,9 +306,12 @@ static void listener_free(struct sysinfo_listener *l) {
         sysinfo_pending_unmap(l->pending);
         if (l->has_timer)
                 timer_delete(l->timer);
-        for (int *fd = &l->stop_fd; fd <= &l->dir_fd; fd++)
-                if (*fd >= 0)
-                        close(*fd);
+        if (l->stop_fd >= 0)
+                close(l->stop_fd);
+        if (l->inotify_fd >= 0)
+                close(l->inotify_fd);
+        if (l->dir_fd >= 0)
+                close(l->dir_fd);
         free(l);
 }
 

@@ -179,7 +179,7 @@ int sysinfo_notif_send(int fd, uint64_t id, int error) {
 }
 
 /* Write SI at ADDR in PID: 0, -ENOENT (the notification went away: write
- * nothing, answer nothing) or -EFAULT. /proc/PID/mem is opened before the
+ * nothing, answer nothing), -EFAULT (ADDR not writable) or -EIO. /proc/PID/mem is opened before the
  * first check: the fd is bound to the mm the check vouched for, so a pid
  * reused after it cannot redirect the write. */
 static int write_target(int fd, const struct seccomp_notif *req, const struct sysinfo *si) {
@@ -190,8 +190,8 @@ static int write_target(int fd, const struct seccomp_notif *req, const struct sy
 
         snprintf(path, sizeof(path), "/proc/%d/mem", (int)req->pid);
         mem = open(path, O_WRONLY | O_CLOEXEC);
-        if (mem < 0)
-                return sysinfo_notif_id_valid(fd, req->id) < 0 ? -ENOENT : -EFAULT;
+        if (mem < 0) /* the caller is gone, or its memory is not ours to write: not its pointer's fault */
+                return sysinfo_notif_id_valid(fd, req->id) < 0 ? -ENOENT : -EIO;
         if ((r = sysinfo_notif_id_valid(fd, req->id)) < 0)
                 return -ENOENT;
         do

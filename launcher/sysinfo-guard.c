@@ -226,8 +226,10 @@ static int poll_timeout(struct sysinfo_guard *g) {
 int sysinfo_guard_wait(struct sysinfo_guard *g, const sigset_t *set, siginfo_t *ret) {
         if (g->sig_fd < 0) {
                 g->sig_fd = signalfd(-1, set, SFD_CLOEXEC);
+                /* no signalfd (fds exhausted): signals still work, and
+                 * curatefs still answers what it has registered */
                 if (g->sig_fd < 0)
-                        return -errno;
+                        return sigwaitinfo(set, ret) < 0 ? -errno : 0;
         }
         for (;;) {
                 struct pollfd p[3] = {
@@ -271,8 +273,11 @@ void sysinfo_guard_done(struct sysinfo_guard *g) {
                 curate_done(g->c);
                 free(g->c);
         }
-        for (int *fd = &g->sock; fd <= &g->sig_fd; fd++)
-                if (*fd >= 0)
-                        close(TAKE_FD(*fd));
+        if (g->sock >= 0)
+                close(g->sock);
+        if (g->notify_fd >= 0)
+                close(g->notify_fd);
+        if (g->sig_fd >= 0)
+                close(g->sig_fd);
         *g = (struct sysinfo_guard){ .sock = -EBADF, .notify_fd = -EBADF, .sig_fd = -EBADF };
 }
