@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/sysinfo.h>
 #include <sys/types.h>
 #include "cgroup.h"
 #include "views.h"
@@ -95,6 +96,8 @@ struct cg_record {
         pid_t start_pid;           /* the oldest process seen, and its start */
         uint64_t start_ticks;
         uint64_t uptime_ns_ino;    /* pid namespace the cached uptime was made for */
+        struct sysinfo sysinfo;    /* the last sysinfo(2) answer, its time and pid namespace */
+        uint64_t sysinfo_at, sysinfo_ns_ino;
         struct cg_record *next;    /* hash chain */
 };
 
@@ -148,6 +151,13 @@ int curate_reader_cgroup(struct curate *c, pid_t pid, char **ret);
  * -errno (-EIO when a limited reader's figure cannot be computed). */
 int curate_render(struct curate *c, enum view_id v, pid_t pid, struct snap **ret);
 
+/* sysinfo(2) as the reader PID is to see it: the daemon's own answer (the
+ * host's) with the figures of every view the reader is limited in (memory
+ * and swap as meminfo, loads and task count as loadavg, uptime as uptime)
+ * replaced by its cgroup's. 0, -ESRCH (no such pid) or -EIO (a limited
+ * reader's figures cannot be computed: never the host's instead). */
+int curate_sysinfo(struct curate *c, pid_t pid, struct sysinfo *ret);
+
 /* What an open file remembers of its last reader: the same pid reading again
  * within CACHE_TTL_NS (the age figures may have anyway) is taken to be in
  * the same cgroups without reading /proc/PID/cgroup again. */
@@ -158,6 +168,8 @@ struct reader_hint {
 };
 void reader_hint_done(struct reader_hint *h);
 int curate_render_hinted(struct curate *c, enum view_id v, pid_t pid, struct reader_hint *hint, struct snap **ret);
+/* curate_sysinfo() with a hint (the listener keeps one per container). */
+int curate_sysinfo_hinted(struct curate *c, pid_t pid, struct reader_hint *hint, struct sysinfo *ret);
 
 /* One sampler pass (load averages, forgetting idle/vanished cgroups). */
 void curate_sample(struct curate *c);
@@ -165,6 +177,9 @@ size_t curate_nrecords(struct curate *c);
 
 /* gather.c: gather the inputs of VIEW for a limited reader and render. */
 int gather_render(struct curate *c, struct cg_record *rec, enum view_id v, pid_t pid, struct buf *out);
+/* gather.c: sysinfo(2) for the record's reader (see state.c curate_sysinfo). */
+int gather_sysinfo(struct curate *c, struct cg_record *rec, pid_t pid, const bool limited[static _VIEW_MAX],
+                   const struct sysinfo *host, struct sysinfo *ret);
 /* Count runnable (R) and uninterruptible (D) tasks of the record's cgroup. */
 int gather_tasks(struct curate *c, const struct cg_reader *r, unsigned *ret_running,
                  unsigned *ret_blocked, unsigned *ret_total, pid_t *ret_last);

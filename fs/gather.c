@@ -384,3 +384,46 @@ int gather_render(struct curate *c, struct cg_record *rec, enum view_id v, pid_t
                 return -EINVAL;
         }
 }
+
+/* sysinfo(2) for the record's reader PID: HOST's figures with those of the
+ * views the reader is limited in (LIMITED, indexed by view) replaced by
+ * its cgroup's, computed as those views compute them. */
+int gather_sysinfo(struct curate *c, struct cg_record *rec, pid_t pid, const bool limited[static _VIEW_MAX],
+                   const struct sysinfo *host, struct sysinfo *ret) {
+        const struct cg_hier *h = cg_layout_hier(&c->layout, CG_MEMORY);
+        struct sysinfo_inputs in = { 0 };
+        _cleanup_free_ char *meminfo = NULL;
+        struct cg_memory m;
+        struct mem_view mv;
+        unsigned running, blocked, total;
+        uint64_t up;
+        int r;
+
+        if (limited[VIEW_MEMINFO]) {
+                if (!h || !rec->reader.path[CG_MEMORY])
+                        return -ENOENT;
+                if ((r = h->ops->memory(h, rec->reader.path[CG_MEMORY], &m)) < 0 ||
+                    (r = host_text(c, "proc/meminfo", &meminfo)) < 0 ||
+                    (r = mem_view_compute(meminfo, &m, &mv)) < 0)
+                        return r;
+                in.mem = &mv;
+                in.m = &m;
+        }
+        if (limited[VIEW_LOADAVG]) {
+                if ((r = gather_tasks(c, &rec->reader, &running, &blocked, &total, NULL)) < 0)
+                        return r;
+                if (!rec->load_sampled_at) {
+                        /* first look, as render_load() */
+                        loadavg_sample(&rec->load, running + blocked);
+                        rec->load_sampled_at = c->now();
+                }
+                in.load = &rec->load;
+                in.procs = &total;
+        }
+        if (limited[VIEW_UPTIME]) {
+                if ((r = container_uptime(c, rec, pid, &up)) < 0)
+                        return r;
+                in.uptime_ticks = &up;
+        }
+        return sysinfo_view_compute(host, &in, ret);
+}

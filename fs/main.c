@@ -17,6 +17,7 @@
 #include "journal.h"
 #include "serve-loop.h"
 #include "server.h"
+#include "sysinfo-listen.h"
 
 static bool log_to_stderr = true;
 
@@ -460,6 +461,9 @@ static int serving_main(const struct options *o, const char *root) {
         char *fargv[] = { "curatefs", o->debug ? "-d" : NULL, NULL };
         struct fuse_args args = FUSE_ARGS_INIT(o->debug ? 2 : 1, fargv);
         struct fuse_session *se;
+        struct sysinfo_listener *si = NULL;
+        /* a fixture tree (CURATE_HOST_ROOT) is not the host the calls come from */
+        bool sysinfo = streq(root, "/");
         int r;
 
         if (serving_env(&e) < 0) {
@@ -499,7 +503,11 @@ static int serving_main(const struct options *o, const char *root) {
         curatefs_enable_sweep(&c);
         if (curate_start_sampler(&c) < 0)
                 log_message("cannot start the load average sampler; loadavg will not advance");
+        if (sysinfo && (r = sysinfo_listener_start(&c, &si)) < 0)
+                log_printf("cannot listen for the containers' sysinfo(2) calls: %s; their launchers answer them",
+                           strerror(-r));
         r = serve_run(&s, e.ready_fd);
+        sysinfo_listener_stop(si);
         if (r >= 0)
                 /* every request read was answered: nothing to recover */
                 atomic_store(&s.j->region[e.region].state, REGION_FREE);

@@ -324,6 +324,7 @@ static void record_rebind(struct curate *c, struct cg_record *rec, unsigned dirs
         rec->start_pid = 0;
         rec->start_ticks = 0;
         rec->uptime_ns_ino = 0;
+        rec->sysinfo_at = 0;
         record_learn(c, rec, dirs, ids);
 }
 
@@ -599,6 +600,114 @@ int curate_render_hinted(struct curate *c, enum view_id v, pid_t pid, struct rea
 
 int curate_render(struct curate *c, enum view_id v, pid_t pid, struct snap **ret) {
         return curate_render_hinted(c, v, pid, NULL, ret);
+}
+
+/* The views sysinfo(2) answers from, and whether REC's reader is limited in
+ * each (uptime also when in a pid namespace of its own, as render_once). */
+static const enum view_id sysinfo_views[] = { VIEW_MEMINFO, VIEW_LOADAVG, VIEW_UPTIME };
+
+static unsigned sysinfo_limits(const struct cg_record *rec, uint64_t ns_ino, uint64_t self_ns,
+                               bool limited[static _VIEW_MAX]) {
+        unsigned dirs = 0;
+
+        for (int v = 0; v < _VIEW_MAX; v++)
+                limited[v] = false;
+        for (size_t i = 0; i < ELEMENTSOF(sysinfo_views); i++) {
+                enum view_id v = sysinfo_views[i];
+                limited[v] = rec->limited[v];
+                if (limited[v])
+                        dirs |= rec->dirs[v];
+        }
+        if (!limited[VIEW_UPTIME] && ns_ino != self_ns) {
+                limited[VIEW_UPTIME] = true;
+                dirs |= rec->dirs[VIEW_UPTIME];
+        }
+        return dirs;
+}
+
+/* One look, as render_once() and record_snapshot(): the figures are of the
+ * directories at the reader's paths before and after, and the reader is
+ * still where TEXT says; -EAGAIN otherwise. An answer is kept for
+ * CACHE_TTL_NS like a view's snapshot (per pid namespace: the uptime is
+ * its init's), and served while the directories are the same. */
+static int sysinfo_once(struct curate *c, pid_t pid, struct reader_hint *hint, const struct sysinfo *host,
+                        struct sysinfo *ret) {
+        struct cg_ident ids[_CG_CONTROLLER_MAX], after[_CG_CONTROLLER_MAX];
+        char buf[4096];
+        _cleanup_free_ char *big = NULL;
+        bool limited[_VIEW_MAX];
+        const char *text;
+        struct cg_record *rec;
+        uint64_t now = c->now(), ns_ino = pidns_inode(c->root_fd, pid);
+        unsigned dirs;
+        int r;
+
+        r = reader_cgroup_text(c, pid, hint, now, buf, sizeof(buf), &big, &text);
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : -EIO;
+        pthread_mutex_lock(&c->lock);
+        r = record_lookup(c, text, &rec);
+        if (r < 0) {
+                pthread_mutex_unlock(&c->lock);
+                return -EIO;
+        }
+        rec->last_read = now;
+        dirs = sysinfo_limits(rec, ns_ino, c->self_pidns, limited);
+        if (record_stat_dirs(c, rec, dirs, ids) < 0) {
+                r = reader_cgroup_gone(c);
+                goto out;
+        }
+        if (!idents_match(rec->ident, ids, dirs))
+                record_rebind(c, rec, dirs, ids);
+        if (rec->sysinfo_at && now - rec->sysinfo_at <= CACHE_TTL_NS && rec->sysinfo_ns_ino == ns_ino) {
+                *ret = rec->sysinfo;
+                r = 0;
+                goto out;
+        }
+        r = gather_sysinfo(c, rec, pid, limited, host, ret);
+        if (r >= 0 && (record_stat_dirs(c, rec, dirs, after) < 0 || !idents_match(ids, after, dirs)))
+                r = -EAGAIN;
+        else if (r >= 0 && dirs && !reader_still_in(c, pid, text))
+                r = -EAGAIN;
+        else if (r >= 0) {
+                rec->sysinfo = *ret;
+                rec->sysinfo_at = now;
+                rec->sysinfo_ns_ino = ns_ino;
+        } else {
+                char msg[512];
+                snprintf(msg, sizeof(msg), "cannot compute sysinfo(2) for cgroup %s: %s; failing those calls with EIO",
+                         rec->reader.path[CG_MEMORY] ? rec->reader.path[CG_MEMORY] : "?", strerror(-r));
+                log_once(c, msg);
+                r = -EIO;
+        }
+out:
+        pthread_mutex_unlock(&c->lock);
+        return r;
+}
+
+int curate_sysinfo_hinted(struct curate *c, pid_t pid, struct reader_hint *hint, struct sysinfo *ret) {
+        struct sysinfo host;
+        int r;
+
+        if (pid <= 0)
+                return -EIO; /* outside our pid namespace: cgroup unknown */
+        if (sysinfo(&host) < 0)
+                return -errno;
+        r = sysinfo_once(c, pid, hint, &host, ret);
+        if (r == -EAGAIN) {
+                if (hint)
+                        reader_hint_done(hint);
+                r = sysinfo_once(c, pid, hint, &host, ret);
+        }
+        if (r == -EAGAIN) {
+                curate_log_once(c, MSG_CGROUP_GONE);
+                r = -EIO;
+        }
+        return r;
+}
+
+int curate_sysinfo(struct curate *c, pid_t pid, struct sysinfo *ret) {
+        return curate_sysinfo_hinted(c, pid, NULL, ret);
 }
 
 size_t curate_nrecords(struct curate *c) {

@@ -58,3 +58,21 @@ int render_loadavg(const struct loadavg_state *s, unsigned running, unsigned tot
 
 /* diskstats: host lines for devices the cgroup has touched, cgroup figures. */
 int render_diskstats(const char *host_diskstats, const struct cg_io *io, struct buf *out);
+
+/* sysinfo(2) for a container (fs/view-sysinfo.c): HOST is the host's own
+ * answer (the unlimited reader's view); each non-NULL input replaces its
+ * fields with the container's, as the views compute them: MEM (and M, for
+ * sharedram) totalram/freeram/sharedram/bufferram/totalswap/freeswap,
+ * LOAD loads[] (SI_LOAD_SHIFT fixed point), UPTIME_TICKS (USER_HZ) uptime,
+ * PROCS procs (the kernel's is a thread count). mem_unit is the smallest
+ * power of two that lets every size fit an unsigned long (1 on 64-bit).
+ * 0 or -EINVAL. */
+#include <sys/sysinfo.h>
+struct sysinfo_inputs {
+        const struct mem_view *mem;
+        const struct cg_memory *m;
+        const struct loadavg_state *load;
+        const uint64_t *uptime_ticks;
+        const unsigned *procs;
+};
+int sysinfo_view_compute(const struct sysinfo *host, const struct sysinfo_inputs *in, struct sysinfo *ret);

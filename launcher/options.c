@@ -40,6 +40,7 @@ enum {
         OPT_READ_ONLY,
         OPT_SECCOMP,
         OPT_ALLOW_USERNS,
+        OPT_NO_SYSINFO,
         OPT_DELEGATE,
         OPT_CHDIR,
         OPT_ENV,
@@ -79,6 +80,7 @@ static const struct option run_longopts[] = {
         { "read-only", no_argument, NULL, OPT_READ_ONLY },
         { "seccomp", required_argument, NULL, OPT_SECCOMP },
         { "allow-userns", no_argument, NULL, OPT_ALLOW_USERNS },
+        { "no-sysinfo", no_argument, NULL, OPT_NO_SYSINFO },
         { "delegate", no_argument, NULL, OPT_DELEGATE },
         { "chdir", required_argument, NULL, OPT_CHDIR },
         { "env", required_argument, NULL, OPT_ENV },
@@ -323,6 +325,9 @@ static int apply_option(char **e, struct run_config *cfg, int c, const char *opt
                 return 0;
         case OPT_ALLOW_USERNS:
                 p->allow_userns = true;
+                return 0;
+        case OPT_NO_SYSINFO:
+                p->sysinfo = false;
                 return 0;
         case OPT_DELEGATE:
                 p->delegate = true;

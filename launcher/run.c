@@ -27,6 +27,7 @@
 #include "macro.h"
 #include "run.h"
 #include "seccomp-filter.h"
+#include "sysinfo-guard.h"
 
 
 /* The process side of `curate run`, in named phases (bubblewrap's way):
@@ -560,7 +561,7 @@ static _Noreturn void child_main(const struct run_config *cfg, int sock) {
         /* unmapped until the parent writes the id maps, a user namespace's
          * root owns nothing: its mounts wait for the release */
         bool early = !cfg->policy.user_ns;
-        int r = 0;
+        int r = 0, listener, no_listener;
 
         /* if curate dies (even by SIGKILL), the container goes with it */
         (void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -569,7 +570,7 @@ static _Noreturn void child_main(const struct run_config *cfg, int sock) {
                 r = mounts_prepare(cfg, &error);
         if (r >= 0 && !wait_release(sock, &cg))
                 _exit(EXIT_CURATE); /* the parent failed and has reported why */
-        close(sock);
+        /* sock stays open: the sysinfo(2) listener goes back over it */
         if (r >= 0 && !early)
                 r = mounts_prepare(cfg, &error);
         if (r >= 0)
@@ -582,8 +583,15 @@ static _Noreturn void child_main(const struct run_config *cfg, int sock) {
         }
         /* last, with every mount made: the init (pid namespace) and the
          * command both run under it */
-        if ((r = seccomp_default_load(&cfg->policy)) < 0)
+        if ((r = seccomp_default_load(&cfg->policy, &listener, &no_listener)) < 0)
                 child_fail("loading the seccomp filter", r);
+        if (no_listener == -EINVAL)
+                fprintf(stderr, "curate: warning: this kernel has no seccomp user notification (Linux >= 5.0): "
+                                "sysinfo(2) shows the host's figures (free, uptime, getloadavg)\n");
+        else if (no_listener == -EBUSY)
+                fprintf(stderr, "curate: warning: a seccomp listener above curate (the container it runs in) "
+                                "already takes sysinfo(2): that one answers it, not curatefs\n");
+        sysinfo_guard_send(sock, listener);
         if ((r = drop_bounding(cfg->policy.caps)) < 0)
                 child_fail("dropping privileges", r);
         if (cfg->policy.pid_ns)
@@ -622,14 +630,15 @@ static int write_id_maps(pid_t pid, char **ret_error) {
         return 0;
 }
 
-static int supervise(pid_t child) {
+static int supervise(pid_t child, struct sysinfo_guard *guard) {
         sigset_t set;
         siginfo_t si;
         int status;
 
         supervised_set(&set);
         for (;;) {
-                if (sigwaitinfo(&set, &si) < 0)
+                /* sigwaitinfo() that answers sysinfo(2) meanwhile */
+                if (sysinfo_guard_wait(guard, &set, &si) < 0)
                         continue;
                 if (si.si_signo != SIGCHLD) {
                         forward(child, &si);
@@ -834,6 +843,7 @@ static int parent_setup(const struct run_config *cfg, struct run_cgroup *cg, cha
 int run_main(const struct run_config *cfg) {
         _cleanup_free_ char *error = NULL;
         struct run_cgroup cg = { .n = 0, .devices_at = -1, .unified_at = -1 };
+        struct sysinfo_guard guard;
         sigset_t set, old;
         int sv[2], status, r;
         pid_t child;
@@ -871,8 +881,8 @@ int run_main(const struct run_config *cfg) {
          * cgroup_threadgroup_rwsem taken for writing): the child makes its
          * first mounts meanwhile */
         r = release_child(cfg, child, &cg, sv[1], &error);
-        close(sv[1]);
         if (r < 0) {
+                close(sv[1]);
                 /* a child that failed on its own has said why: its status */
                 bool reported = waitpid(child, &status, WNOHANG) == child && WIFEXITED(status) &&
                                 WEXITSTATUS(status) == EXIT_CURATE;
@@ -889,7 +899,10 @@ int run_main(const struct run_config *cfg) {
                 sigprocmask(SIG_SETMASK, &old, NULL);
                 return EXIT_CURATE;
         }
-        status = supervise(child);
+        /* sv[1] brings the child's sysinfo(2) listener */
+        sysinfo_guard_init(&guard, sv[1], needs_daemon(&cfg->policy));
+        status = supervise(child, &guard);
+        sysinfo_guard_done(&guard);
         if (status == 128 + SIGKILL && cg.transient)
                 report_oom(cfg, &cg);
         remove_registration(cfg);

@@ -169,11 +169,23 @@ static int add_userns(scmp_filter_ctx ctx, const struct policy *p) {
         return r;
 }
 
+/* sysinfo(2) goes to the listener (curatefs, the launcher as fallback:
+ * sysinfo-answer.c), which answers with the container's figures. Added on
+ * every arch of the filter: a compat caller (i386 int $0x80, x32) reaches
+ * the listener too instead of the host's figures, and the listener, which
+ * writes only the native struct, refuses it with ENOSYS. */
+static int add_sysinfo(scmp_filter_ctx ctx, const struct policy *p) {
+        if (!p->sysinfo)
+                return 0;
+        return rule_add(ctx, SCMP_ACT_NOTIFY, "sysinfo", 0, NULL);
+}
+
 /* Each adds its rules to the context, in order; see the comment on top. */
 static int (*const rule_sets[])(scmp_filter_ctx ctx, const struct policy *p) = {
         add_refused,
         add_personality,
         add_userns,
+        add_sysinfo,
 };
 
 static int set_attributes(scmp_filter_ctx ctx) {

@@ -68,6 +68,7 @@ int policy_init_default(struct policy *ret) {
         policy_init_empty(&p);
         p.views = POLICY_VIEWS_ALL;
         p.curated_dev = true;
+        p.sysinfo = true; /* answered with the container's figures */
         p.private_tmp = true;
         /* what docker, podman and runc give every container */
         p.pid_ns = p.ipc_ns = p.uts_ns = p.cgroup_ns = true;

@@ -190,7 +190,8 @@ bool policy_equal(const struct policy *a, const struct policy *b) {
             a->cgroup_ns != b->cgroup_ns || a->net != b->net || !streq_ptr(a->hostname, b->hostname) ||
             a->read_only_root != b->read_only_root || a->seccomp != b->seccomp ||
             a->allow_userns != b->allow_userns || !streq_ptr(a->workdir, b->workdir) ||
-            a->clear_env != b->clear_env || a->uid != b->uid || a->gid != b->gid || a->n_env != b->n_env)
+            a->clear_env != b->clear_env || a->uid != b->uid || a->gid != b->gid || a->n_env != b->n_env ||
+            a->sysinfo != b->sysinfo)
                 return false;
         for (size_t i = 0; i < a->n_env; i++) /* in order: a later edit wins */
                 if (!streq(a->env[i], b->env[i]))

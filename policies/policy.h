@@ -96,6 +96,7 @@ struct policy {
         uint64_t caps; /* capability bounding set kept: bit 1ULL << CAP_X */
         enum policy_seccomp seccomp;
         bool allow_userns; /* the seccomp filter lets the command make user namespaces */
+        bool sysinfo;      /* sysinfo(2) answered with the container's figures (seccomp user notification) */
         /* [Devices] (issue 4): nodes beyond the curated set, resolved
          * against the host by the launcher */
         char **devices; /* "/dev/X[:rwm]" or a CDI "vendor/class=name", in order */

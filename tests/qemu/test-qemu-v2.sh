@@ -4,7 +4,7 @@
 # scripts and the real clients (procps free/top/uptime, util-linux), and runs
 # test-fs-views.sh and test-fs-clients.sh there, then (when CURATE is built)
 # the launcher's tests named in CURATE_QEMU_RUN_TESTS (default "all": basic
-# mounts security process ns policy daemon devices escape options; or a list; "none"). Skips (77)
+# mounts security process ns policy daemon devices escape options sysinfo; or a list; "none"). Skips (77)
 # with a message when qemu or the kernel package is missing.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +15,7 @@ command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 not
 guest=$(mktemp /tmp/curate-guest.XXXXXX)
 trap 'rm -f "$guest"' EXIT
 run_tests=${CURATE_QEMU_RUN_TESTS:-all}
-[ "$run_tests" = all ] && run_tests="basic mounts security process ns policy daemon devices escape options"
+[ "$run_tests" = all ] && run_tests="basic mounts security process ns policy daemon devices escape options sysinfo"
 [ "$run_tests" = none ] && run_tests=""
 [ -x "${CURATE:-}" ] || { [ -n "$run_tests" ] && echo "# CURATE not built: the launcher tests are left out"; run_tests=""; }
 # an operation's bound in the crash test: the guest runs under TCG
@@ -36,6 +36,8 @@ chmod 755 /
 export PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin TERM=dumb
 export CURATEFS=/usr/local/bin/curatefs READ=/usr/local/bin/reread VIEW_READER=/usr/local/bin/view-reader BUILD_ROOT=/build PROBE=/usr/local/bin/escape-probe
 export CURATE=/usr/local/bin/curate CURATE_POLICY_PATH=/usr/local/share/curate/policies
+# sysinfo's bound on a call while the daemon is killed (1 s on the host)
+export SYSINFO_PROBE=/usr/local/bin/sysinfo-probe SYSINFO_STALL_MS=$CRASH_STALL_MS
 # the fixture trees (the devices tests copy one); the source path may be under
 # /tmp, which the guest covers with a tmpfs
 export SOURCE_ROOT=/fixtures
@@ -73,6 +75,7 @@ GUEST
 
 items=("$CURATEFS" "$BUILD_ROOT/tests/reread" "$BUILD_ROOT/tests/escape-probe"
        $( [ -x "$BUILD_ROOT/tests/view-reader" ] && echo "$BUILD_ROOT/tests/view-reader")
+       $( [ -x "$BUILD_ROOT/tests/sysinfo-probe" ] && echo "$BUILD_ROOT/tests/sysinfo-probe")
        "$src/tests/integration:/tests")
 # procps top needs a terminfo entry even in batch mode
 [ -f /lib/terminfo/d/dumb ] && items+=("/lib/terminfo/d/dumb:/lib/terminfo/d/dumb")

@@ -180,6 +180,12 @@ static void test_isolation_options(void **state) {
         assert_int_equal(p.cfg.policy.net, POLICY_NET_HOST);
         assert_int_equal(p.cfg.policy.seccomp, POLICY_SECCOMP_DEFAULT);
         assert_false(p.cfg.policy.read_only_root || p.cfg.policy.allow_userns);
+        assert_true(p.cfg.policy.sysinfo); /* sysinfo(2) answered by default */
+        parsed_done(&p);
+
+        PARSE(&p, "--no-sysinfo", "true");
+        assert_int_equal(p.r, 0);
+        assert_false(p.cfg.policy.sysinfo);
         parsed_done(&p);
 
         PARSE(&p, "--share", "ipc,uts", "--share", "cgroup", "--net", "none", "--read-only", "--seccomp", "unconfined",

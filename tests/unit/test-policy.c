@@ -323,6 +323,7 @@ static void test_init(void **state) {
         assert_int_equal(d.net, POLICY_NET_HOST);
         assert_null(d.hostname);
         assert_false(d.read_only_root || d.delegate || d.allow_userns);
+        assert_true(d.sysinfo);
         assert_int_equal(d.seccomp, POLICY_SECCOMP_DEFAULT);
         assert_int_equal(d.propagation, POLICY_PROPAGATION_PRIVATE);
         assert_true(d.memory == POLICY_UNSET && d.memory_swap == POLICY_UNSET);
@@ -659,6 +660,11 @@ static void test_load_namespaces_views(void **state) {
         assert_int_equal(p.seccomp, POLICY_SECCOMP_UNCONFINED);
         load_ok(&p, "[Security]\nSeccomp=default\n");
         assert_int_equal(p.seccomp, POLICY_SECCOMP_DEFAULT);
+        assert_true(p.sysinfo);
+        load_ok(&p, "[Security]\nSysinfo=no\n");
+        assert_false(p.sysinfo);
+        load_ok(&p, "[Security]\nSysinfo=yes\n");
+        assert_true(p.sysinfo);
 
         /* Views= names the set: each assignment replaces it */
         load_ok(&p, "[Views]\nViews=meminfo\n");

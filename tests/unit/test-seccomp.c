@@ -138,7 +138,8 @@ static _Noreturn void child_main(const struct setup *s, probe_fn probe, const vo
         if (s->backstop && backstop_load() < 0)
                 _exit(CHILD_BACKSTOP);
         if (s->policy && s->embedded) {
-                if (seccomp_default_load(s->policy) < 0)
+                int listener, no_listener;
+                if (seccomp_default_load(s->policy, &listener, &no_listener) < 0)
                         _exit(CHILD_FILTER_LOAD);
         } else if (s->policy) {
                 if (seccomp_filter_new(s->policy, &ctx) < 0)
