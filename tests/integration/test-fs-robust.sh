@@ -5,8 +5,11 @@ require_root
 READ=${READ:-$BUILD_ROOT/tests/reread}
 
 mount_curatefs || { not_ok "mount curatefs"; finish; }
-check_eq "tree has LXCFS's proc files" "cpuinfo diskstats loadavg meminfo stat swaps uptime" "$(ls "$MNT/proc" | tr '\n' ' ' | sed 's/ $//')"
-check_eq "tree has sys/devices/system/cpu/online" online "$(ls "$MNT/sys/devices/system/cpu")"
+pressure=; [ -e /proc/pressure/cpu ] && pressure=" pressure"
+check_eq "tree has LXCFS's proc files, vmstat and pressure where the host has it" \
+        "cpuinfo diskstats loadavg meminfo$pressure stat swaps uptime vmstat" "$(ls "$MNT/proc" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "tree has sys/devices/system/cpu's lists" "offline online possible present" \
+        "$(ls "$MNT/sys/devices/system/cpu" | grep -xE 'online|offline|possible|present' | tr '\n' ' ' | sed 's/ $//')"
 check "mounted with allow_other" grep -q "$MNT fuse.curatefs ro,.*allow_other" /proc/mounts
 check_eq "opening for writing fails" EROFS "$("$READ" write "$MNT/proc/meminfo")"
 check "creating a file fails" bash -c "! touch '$MNT/proc/new' 2>/dev/null"

@@ -159,11 +159,14 @@ static void test_parse_views(void **state) {
         assert_int_equal(v, (1u << POLICY_VIEW_CPU_ONLINE) | (1u << POLICY_VIEW_DISKSTATS));
         assert_int_equal(policy_parse_views(" swaps,, uptime ,loadavg\t", &v), 0);
         assert_int_equal(v, (1u << POLICY_VIEW_SWAPS) | (1u << POLICY_VIEW_UPTIME) | (1u << POLICY_VIEW_LOADAVG));
-        assert_int_equal(policy_parse_views("meminfo cpuinfo stat uptime loadavg swaps diskstats cpu-online", &v), 0);
+        assert_int_equal(policy_parse_views("cpu-tree,vmstat pressure", &v), 0);
+        assert_int_equal(v, (1u << POLICY_VIEW_CPU_TREE) | (1u << POLICY_VIEW_VMSTAT) | (1u << POLICY_VIEW_PRESSURE));
+        assert_int_equal(policy_parse_views("meminfo cpuinfo stat uptime loadavg swaps diskstats cpu-online "
+                                            "cpu-tree vmstat pressure", &v), 0);
         assert_int_equal(v, POLICY_VIEWS_ALL);
         assert_int_equal(policy_parse_views("all", &v), 0);
         assert_int_equal(v, POLICY_VIEWS_ALL);
-        assert_int_equal(v, 0xff);
+        assert_int_equal(v, 0x7ff);
         assert_int_equal(policy_parse_views("none", &v), 0);
         assert_int_equal(v, 0);
         v = 7;
