@@ -85,6 +85,17 @@ static const char *base_name(const char *rel) {
         return s ? s + 1 : rel;
 }
 
+bool cputree_is_gate(const char *rel) {
+        unsigned cpu;
+        if (!strchr(rel, '/'))
+                return cpu_numbered_name(rel, "cpu", &cpu);
+        return strncmp(rel, "cpufreq/", 8) == 0 && !strchr(rel + 8, '/') && cpu_numbered_name(rel + 8, "policy", &cpu);
+}
+
+bool cputree_same_for_all(const char *rel, mode_t type) {
+        return !cputree_is_gate(rel) && (!S_ISREG(type) || cpu_file_kind(base_name(rel)) == CPU_FILE_PLAIN);
+}
+
 int cputree_render(int dir_fd, const char *rel, const struct cpu_set_bits *shown, struct buf *out) {
         _cleanup_free_ char *text = NULL;
         int r;

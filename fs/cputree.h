@@ -27,6 +27,14 @@ static inline bool cputree_is_ino(uint64_t ino) {
 /* The inode of REL (below the cpu directory, no leading slash). */
 uint64_t cputree_ino(const char *rel);
 
+/* Is REL a gate: a directory only some readers may enter (a top-level cpuN,
+ * cpufreq/policyN)? Every walk to a node below one passes it, so only the
+ * gate's own entry must be asked again on every walk. */
+bool cputree_is_gate(const char *rel);
+/* Does REL read the same for every reader who may reach it (no CPU list or
+ * mask in it, not a list rendered per reader)? */
+bool cputree_same_for_all(const char *rel, mode_t type);
+
 /* Called for every path a walk or a listing sees (to remember inodes). */
 typedef void (*cputree_learn_fn)(uint64_t ino, const char *rel, void *ctx);
 /* The path of INO, found by walking its part of the host's tree DIR_FD

@@ -8,6 +8,19 @@
 #include "server-cputree.h"
 
 #define MAP_BUCKETS 4096
+/* How long the kernel may keep what is the same for every reader who gets
+ * there (cputree_same_for_all): entries below a gate and the attributes of
+ * directories and plain files. A gate's entry and a per-reader file's
+ * attributes (its size is its rendering's) are never kept. */
+#define SHARED_TIMEOUT 1.0
+
+static double entry_timeout(const char *rel) {
+        return cputree_is_gate(rel) ? 0 : SHARED_TIMEOUT;
+}
+
+static double attr_timeout(const char *rel, mode_t mode) {
+        return cputree_same_for_all(rel, mode) ? SHARED_TIMEOUT : 0;
+}
 
 /* inode -> path below the cpu directory, for every inode handed out */
 struct known {
@@ -90,7 +103,7 @@ static int resolve_for(fuse_req_t req, fuse_ino_t ino, char *rel, struct cpu_set
 }
 
 void cputree_lookup(fuse_req_t req, fuse_ino_t cpu_dir, fuse_ino_t parent, const char *name) {
-        struct fuse_entry_param e = { 0 }; /* timeouts 0: the answer is the reader's */
+        struct fuse_entry_param e = { 0 };
         char prel[PATH_MAX] = "", rel[PATH_MAX];
         struct cpu_set_bits shown;
         struct stat st;
@@ -118,6 +131,8 @@ void cputree_lookup(fuse_req_t req, fuse_ino_t cpu_dir, fuse_ino_t parent, const
                 return;
         }
         e.ino = e.attr.st_ino;
+        e.entry_timeout = entry_timeout(rel);
+        e.attr_timeout = attr_timeout(rel, e.attr.st_mode);
         map_add(e.ino, rel, NULL);
         fuse_reply_entry(req, &e);
 }
@@ -133,7 +148,7 @@ void cputree_getattr(fuse_req_t req, fuse_ino_t ino) {
         if (r < 0)
                 fuse_reply_err(req, -r);
         else
-                fuse_reply_attr(req, &st, 0);
+                fuse_reply_attr(req, &st, attr_timeout(rel, st.st_mode));
 }
 
 struct listing {

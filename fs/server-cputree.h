@@ -1,8 +1,10 @@
 #pragma once
 /* FUSE requests on MOUNTPOINT/sys/devices/system/cpu's host part
- * (cputree.h). What it holds differs per reader, so nothing below it may be
- * cached by the kernel: entry and attribute timeouts are 0 and a missing
- * name is an error reply, never a negative entry. */
+ * (cputree.h). What it holds differs per reader, and the kernel's dentry and
+ * attribute caches are shared by every reader: a gate's entry (cpuN,
+ * cpufreq/policyN) and a per-reader file's attributes have timeout 0, a
+ * missing name is an error reply (never a negative entry), and only what
+ * every reader who passes the gates sees alike is kept, for a second. */
 #include "server.h"
 #include "cputree.h"
 

@@ -52,9 +52,12 @@ echo "nr_free_kb=$(awk -v p=$(getconf PAGESIZE) '$1 == "nr_free_pages" { print $
 echo "pressure_ls=$(ls /proc/pressure 2>/dev/null | tr '\n' ' ')"
 echo "pressure_cat=$(cat /proc/pressure/cpu >/dev/null 2>&1; echo $?)"
 # the cgroup's own figures, read around the view's: before <= view <= after
+# (a view is at most 100 ms old: waiting longer than that after "before"
+# makes any rendering served a later one)
 if [ -f /sys/fs/cgroup/memory.pressure ]; then
         for r in cpu memory io; do
                 b=$(sed -n 's/^some .*total=//p' /sys/fs/cgroup/$r.pressure)
+                sleep 0.25
                 v=$(sed -n 's/^some .*total=//p' /proc/pressure/$r)
                 a=$(sed -n 's/^some .*total=//p' /sys/fs/cgroup/$r.pressure)
                 echo "psi_$r=$b $v $a"

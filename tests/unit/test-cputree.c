@@ -157,12 +157,30 @@ static void test_inodes(void **state) {
         assert_int_equal(cputree_find(dir_fd, 42, rel, NULL, NULL), -ESTALE);
 }
 
+/* what the kernel may cache: only what every reader past the gates sees alike */
+static void test_caching(void **state) {
+        assert_true(cputree_is_gate("cpu1"));
+        assert_true(cputree_is_gate("cpufreq/policy3"));
+        assert_false(cputree_is_gate("cpu1/topology"));
+        assert_false(cputree_is_gate("cpufreq"));
+        assert_false(cputree_is_gate("cpuidle"));
+        assert_false(cputree_is_gate("cpufreq/policy3/related_cpus"));
+        assert_false(cputree_same_for_all("cpu1", S_IFDIR));
+        assert_true(cputree_same_for_all("cpu1/topology", S_IFDIR));
+        assert_true(cputree_same_for_all("cpu1/topology/core_id", S_IFREG));
+        assert_false(cputree_same_for_all("cpu1/topology/core_cpus_list", S_IFREG));
+        assert_false(cputree_same_for_all("cpu1/cache/index3/shared_cpu_map", S_IFREG));
+        assert_false(cputree_same_for_all("isolated", S_IFREG));
+        assert_true(cputree_same_for_all("kernel_max", S_IFREG));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_top_listing),
                 cmocka_unit_test(test_files_cut_to_shown),
                 cmocka_unit_test(test_stat),
                 cmocka_unit_test(test_inodes),
+                cmocka_unit_test(test_caching),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
