@@ -100,8 +100,6 @@ static const struct node *node_get(fuse_ino_t ino) {
         return ino >= 1 && ino <= NNODES ? &nodes[ino - 1] : NULL;
 }
 
-/* Does the node exist? Only a device the host lacks does not. Per-container
- * device sets are served under devs/ (below), whose nodes are never cached. */
 static bool host_has_psi(const struct curate *c) {
         static atomic_int known = -1; /* the host's kernel does not change */
         struct stat st;
@@ -110,6 +108,9 @@ static bool host_has_psi(const struct curate *c) {
         return known;
 }
 
+/* Does the node exist? Only a device the host lacks does not, and
+ * proc/pressure where the host kernel has no PSI. Per-container device sets
+ * are served under devs/ (below), whose nodes are never cached. */
 static bool node_visible(const struct curate *c, const struct node *n) {
         if (n->psi || n == &nodes[INO_PRESSURE - 1])
                 return host_has_psi(c);
