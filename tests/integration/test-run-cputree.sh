@@ -185,4 +185,44 @@ EOF
         check_eq "two containers: cpuset 1 never saw cpuset 0's tree" "n=60 bad=0 0" "$out1 $rc1"
 fi
 
+# --- a serving process killed under a container ---------------------------------
+# The container keeps its working directory inside cpu1/topology: after the
+# kill, the new serving process is asked about inodes it never handed out
+# (the tree's inode numbers are derived from the paths, found again by a
+# walk of that CPU's part of the host's tree).
+if [ "$ncpu_host" -ge 2 ]; then
+        cat > "$T/restart.sh" <<'EOF'
+t=$1 d=/sys/devices/system/cpu
+cd $d/cpu1/topology || exit 1
+echo "before=$(cat core_id) $(cat core_cpus_list) $(ls | wc -l)"
+: > "$t/ready"
+while [ ! -e "$t/killed" ]; do sleep 0.05; done
+echo "after=$(cat core_id) $(cat core_cpus_list) $(ls | wc -l)"
+echo "cache=$(cat ../cache/index0/level 2>&1)"
+echo "hidden=$(ls $d/cpu0 >/dev/null 2>&1; echo $?)"
+EOF
+        cr_bg run --mountpoint "$MNT" --memory 300M --cpuset 1 -- bash "$T/restart.sh" "$T"
+        if wait_file "$T/ready" 60; then
+                kids=$(cat /proc/"$CURATEFS_PID"/task/*/children 2>/dev/null)
+                for k in $kids; do kill -KILL "$k"; done
+                # the holder starts another; the next read is served by it
+                for i in $(seq 100); do
+                        now=$(cat /proc/"$CURATEFS_PID"/task/*/children 2>/dev/null)
+                        [ -n "$now" ] && [ "$now" != "$kids" ] && break
+                        sleep 0.05
+                done
+                check "a new serving process replaced the killed one ($kids -> $now)" test -n "$now" -a "$now" != "$kids"
+                : > "$T/killed"
+                cr_wait 120
+                check_eq "after the kill: runs ($ERR)" 0 "$RC"
+                before=$(kv before <<<"$OUT")
+                check "after the kill: cpu1/topology read through the old directory inode is the same ($before)" \
+                        test -n "$before" -a "$before" = "$(kv after <<<"$OUT")"
+                check_eq "after the kill: a sibling directory reads" "1" "$(kv cache <<<"$OUT")"
+                check "after the kill: cpu0 is still hidden" test "$(kv hidden <<<"$OUT")" != 0
+        else
+                not_ok "the restart container did not start: $(cat "$CR_ERRF")"
+        fi
+fi
+
 finish
