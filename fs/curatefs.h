@@ -20,6 +20,13 @@ enum view_id {
         VIEW_SWAPS,
         VIEW_DISKSTATS,
         VIEW_CPU_ONLINE,
+        VIEW_CPU_POSSIBLE,
+        VIEW_CPU_PRESENT,
+        VIEW_CPU_OFFLINE,
+        VIEW_VMSTAT,
+        VIEW_PRESSURE_CPU,
+        VIEW_PRESSURE_MEMORY,
+        VIEW_PRESSURE_IO,
         _VIEW_MAX,
 };
 

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "curatefs.h"
 
 /* Fields of /proc/PID/stat after the comm, which may itself hold spaces and
@@ -301,8 +302,10 @@ static int render_cpus(struct curate *c, struct cg_record *rec, enum view_id v, 
                 return -ENOMEM;
         if ((r = gather_cpu_view(c, &rec->reader, cv)) < 0)
                 return r;
-        if (v == VIEW_CPU_ONLINE)
+        if (v == VIEW_CPU_ONLINE || v == VIEW_CPU_POSSIBLE || v == VIEW_CPU_PRESENT)
                 return render_cpu_online(cv, out);
+        if (v == VIEW_CPU_OFFLINE)
+                return render_cpu_offline(cv, out);
         if ((r = host_text(c, "proc/cpuinfo", &host)) < 0)
                 return r;
         return render_cpuinfo(host, cv, out);
@@ -364,6 +367,71 @@ static int render_disk(struct curate *c, struct cg_record *rec, struct buf *out)
         return render_diskstats(host, &io, out);
 }
 
+/* The cgroup's own block I/O bytes, summed over devices; false when it
+ * has none of its own (no blkio/io cgroup, or the root's, which would be
+ * the host's traffic). */
+static bool gather_io_bytes(struct curate *c, const struct cg_reader *r, uint64_t *ret_read, uint64_t *ret_write) {
+        const struct cg_hier *h = cg_layout_hier(&c->layout, CG_BLKIO);
+        _cleanup_(cg_io_done) struct cg_io io = { 0 };
+
+        if (!h || cg_reader_is_root(r, CG_BLKIO) || h->ops->io(h, r->path[CG_BLKIO], &io) < 0)
+                return false;
+        *ret_read = *ret_write = 0;
+        for (size_t i = 0; i < io.n; i++) {
+                *ret_read += io.dev[i].rbytes;
+                *ret_write += io.dev[i].wbytes;
+        }
+        return true;
+}
+
+static int render_vm(struct curate *c, struct cg_record *rec, struct buf *out) {
+        const struct cg_hier *h = cg_layout_hier(&c->layout, CG_MEMORY);
+        _cleanup_free_ char *host = NULL, *meminfo = NULL, *stat = NULL;
+        struct cg_memory m;
+        struct mem_view mv;
+        long page = sysconf(_SC_PAGESIZE);
+        struct vmstat_input in = { .mem = &m, .page_size = page > 0 ? (uint64_t)page : 4096,
+                                   .thp_size = 2 * 1024 * 1024 };
+        int r;
+
+        if (!h || !rec->reader.path[CG_MEMORY])
+                return -ENOENT;
+        if ((r = h->ops->memory(h, rec->reader.path[CG_MEMORY], &m)) < 0 ||
+            (r = cg_read(h, rec->reader.path[CG_MEMORY], "memory.stat", &stat)) < 0 ||
+            (r = host_text(c, "proc/meminfo", &meminfo)) < 0 ||
+            (r = mem_view_compute(meminfo, &m, &mv)) < 0 ||
+            (r = host_text(c, "proc/vmstat", &host)) < 0)
+                return r;
+        in.memory_stat = stat;
+        in.mem_free = mv.mem_free;
+        in.io_known = gather_io_bytes(c, &rec->reader, &in.read_bytes, &in.write_bytes);
+        return render_vmstat(host, &in, out);
+}
+
+/* -EOPNOTSUPP (no pressure figures for this cgroup: v1) becomes the
+ * view's absence in record_snapshot. */
+static int render_psi(struct curate *c, struct cg_record *rec, enum view_id v, struct buf *out) {
+        static const struct {
+                enum cg_controller ctl;
+                const char *resource;
+        } by_view[] = {
+                [VIEW_PRESSURE_CPU - VIEW_PRESSURE_CPU] = { CG_CPU, "cpu" },
+                [VIEW_PRESSURE_MEMORY - VIEW_PRESSURE_CPU] = { CG_MEMORY, "memory" },
+                [VIEW_PRESSURE_IO - VIEW_PRESSURE_CPU] = { CG_BLKIO, "io" },
+        };
+        enum cg_controller ctl = by_view[v - VIEW_PRESSURE_CPU].ctl;
+        const struct cg_hier *h = cg_layout_hier(&c->layout, ctl);
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        if (!h || !rec->reader.path[ctl])
+                return -EOPNOTSUPP;
+        r = h->ops->pressure(h, rec->reader.path[ctl], by_view[v - VIEW_PRESSURE_CPU].resource, &text);
+        if (r < 0)
+                return r;
+        return render_pressure(text, out);
+}
+
 int gather_render(struct curate *c, struct cg_record *rec, enum view_id v, pid_t pid, struct buf *out) {
         switch (v) {
         case VIEW_MEMINFO:
@@ -371,7 +439,16 @@ int gather_render(struct curate *c, struct cg_record *rec, enum view_id v, pid_t
                 return render_mem(c, rec, v, out);
         case VIEW_CPUINFO:
         case VIEW_CPU_ONLINE:
+        case VIEW_CPU_POSSIBLE:
+        case VIEW_CPU_PRESENT:
+        case VIEW_CPU_OFFLINE:
                 return render_cpus(c, rec, v, out);
+        case VIEW_VMSTAT:
+                return render_vm(c, rec, out);
+        case VIEW_PRESSURE_CPU:
+        case VIEW_PRESSURE_MEMORY:
+        case VIEW_PRESSURE_IO:
+                return render_psi(c, rec, v, out);
         case VIEW_STAT:
                 return render_proc_stat(c, rec, pid, out);
         case VIEW_UPTIME:

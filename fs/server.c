@@ -11,6 +11,7 @@
 #include <time.h>
 #include <sys/stat.h>
 #include "curatefs.h"
+#include "server-cputree.h"
 #include "devs.h"
 #include "journal.h"
 #include "server.h"
@@ -34,14 +35,17 @@ struct node {
         enum view_id view;  /* NODE_VIEW */
         enum dev_id dev;    /* NODE_DEV */
         const char *target; /* NODE_LINK */
+        bool psi;           /* there only where the host has /proc/pressure */
 };
 enum { INO_ROOT = 1, INO_PROC, INO_SYS, INO_DEVICES, INO_SYSTEM, INO_CPU, INO_DEV };
 /* appended last, so the other nodes keep their numbers */
 #define INO_DEVS 30
+#define INO_PRESSURE 35
 #define N_DIR(n, p, m)  { .name = n, .parent = p, .kind = NODE_DIR, .perm = m }
 #define N_VIEW(n, p, v) { .name = n, .parent = p, .kind = NODE_VIEW, .view = v }
 #define N_DEV(n, d)     { .name = n, .parent = INO_DEV, .kind = NODE_DEV, .dev = d }
 #define N_LINK(n, t)    { .name = n, .parent = INO_DEV, .kind = NODE_LINK, .target = t }
+#define N_PSI(n, v)     { .name = n, .parent = INO_PRESSURE, .kind = NODE_VIEW, .view = v, .psi = true }
 static const struct node nodes[] = {
         [INO_ROOT - 1]    = N_DIR("", INO_ROOT, 0555),
         [INO_PROC - 1]    = N_DIR("proc", INO_ROOT, 0555),
@@ -75,9 +79,18 @@ static const struct node nodes[] = {
         N_LINK("ptmx", "pts/ptmx"),
         /* per-container copies of dev/ live below it (the devs_* code) */
         [INO_DEVS - 1]    = N_DIR("devs", INO_ROOT, 0555),
+        /* the rest of the cpu directory is the host's, per reader (cputree.h) */
+        N_VIEW("possible", INO_CPU, VIEW_CPU_POSSIBLE),
+        N_VIEW("present", INO_CPU, VIEW_CPU_PRESENT),
+        N_VIEW("offline", INO_CPU, VIEW_CPU_OFFLINE),
+        N_VIEW("vmstat", INO_PROC, VIEW_VMSTAT),
+        [INO_PRESSURE - 1] = N_DIR("pressure", INO_PROC, 0555),
+        N_PSI("cpu", VIEW_PRESSURE_CPU),
+        N_PSI("memory", VIEW_PRESSURE_MEMORY),
+        N_PSI("io", VIEW_PRESSURE_IO),
 };
 #define NNODES ELEMENTSOF(nodes)
-_Static_assert(NNODES == INO_DEVS, "devs is the last node");
+_Static_assert(INO_PRESSURE <= NNODES, "the pressure directory is in the table");
 /* The tree never changes and every reader sees the same names and modes, so
  * the kernel may cache entries and attributes for long; contents are never
  * cached (direct_io). */
@@ -87,9 +100,20 @@ static const struct node *node_get(fuse_ino_t ino) {
         return ino >= 1 && ino <= NNODES ? &nodes[ino - 1] : NULL;
 }
 
-/* Does the node exist? Only a device the host lacks does not. Per-container
- * device sets are served under devs/ (below), whose nodes are never cached. */
+static bool host_has_psi(const struct curate *c) {
+        static atomic_int known = -1; /* the host's kernel does not change */
+        struct stat st;
+        if (known < 0)
+                known = fstatat(c->root_fd, "proc/pressure/cpu", &st, 0) == 0;
+        return known;
+}
+
+/* Does the node exist? Only a device the host lacks does not, and
+ * proc/pressure where the host kernel has no PSI. Per-container device sets
+ * are served under devs/ (below), whose nodes are never cached. */
 static bool node_visible(const struct curate *c, const struct node *n) {
+        if (n->psi || n == &nodes[INO_PRESSURE - 1])
+                return host_has_psi(c);
         return n->kind != NODE_DEV || c->dev[n->dev].present;
 }
 
@@ -701,6 +725,10 @@ static void devs_open_like(fuse_req_t req, fuse_ino_t ino, enum dnode_kind want,
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
         struct curate *c = ctx_of(req);
+        if (cputree_is_ino(parent)) {
+                cputree_lookup(req, INO_CPU, parent, name);
+                return;
+        }
         if (parent == INO_DEVS) {
                 devs_lookup_id(req, name);
                 return;
@@ -722,12 +750,20 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
                 fuse_reply_entry(req, &e);
                 return;
         }
+        if (parent == INO_CPU) {
+                cputree_lookup(req, INO_CPU, parent, name);
+                return;
+        }
         fuse_reply_err(req, ENOENT);
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         const struct node *n = node_get(ino);
         struct stat st;
+        if (cputree_is_ino(ino)) {
+                cputree_getattr(req, ino);
+                return;
+        }
         if (is_devs_ino(ino)) {
                 devs_getattr(req, ino);
                 return;
@@ -744,12 +780,27 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
         fuse_reply_err(req, EROFS);
 }
 
+/* The cpu directory: its fixed files, then the host's entries (cputree.h). */
+static void cpu_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off) {
+        struct cputree_fixed fixed[8];
+        size_t n = 0;
+
+        for (size_t i = 0; i < NNODES && n < ELEMENTSOF(fixed); i++)
+                if (nodes[i].parent == INO_CPU)
+                        fixed[n++] = (struct cputree_fixed){ nodes[i].name, i + 1 };
+        cputree_readdir(req, INO_CPU, nodes[INO_CPU - 1].parent, ino, size, off, fixed, n);
+}
+
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
         const struct node *dir = node_get(ino);
         struct curate *c = ctx_of(req);
         char buf[4096];
         size_t len = 0;
 
+        if (cputree_is_ino(ino) || ino == INO_CPU) {
+                cpu_readdir(req, ino, size, off);
+                return;
+        }
         if (is_devs_ino(ino)) {
                 devs_readdir(req, ino, size, off);
                 return;
@@ -885,7 +936,8 @@ static int handle_new(struct curate *c, enum view_id view, pid_t pid, struct han
         int r = curate_render_hinted(c, view, pid, NULL, &h->snap);
         if (r < 0) {
                 handle_free(h);
-                return r == -ESRCH ? -ESRCH : -EIO;
+                /* -ENOENT: the view has no file for this reader (PSI on v1) */
+                return r == -ESRCH || r == -ENOENT ? r : -EIO;
         }
         h->fresh = true;
         pthread_mutex_lock(&handles_lock);
@@ -908,6 +960,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         struct handle *h;
         int r;
 
+        if (cputree_is_ino(ino)) {
+                cputree_open(req, ino, fi);
+                return;
+        }
         if (is_devs_ino(ino)) {
                 devs_open_like(req, ino, DNODE_DEV, fi);
                 return;
@@ -957,7 +1013,7 @@ static void read_foreign(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
         }
         r = curate_render_hinted(ctx_of(req), n->view, fuse_req_ctx(req)->pid, NULL, &s);
         if (r < 0) {
-                fuse_reply_err(req, r == -ESRCH ? ESRCH : EIO);
+                fuse_reply_err(req, r == -ESRCH || r == -ENOENT ? -r : EIO);
                 return;
         }
         if (off < 0 || (size_t)off >= s->len)
@@ -971,6 +1027,10 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
         struct handle *h = fh_own(fi->fh);
         struct snap *s;
 
+        if (cputree_is_ino(ino)) {
+                cputree_read(req, ino, size, off);
+                return;
+        }
         if (!h) {
                 read_foreign(req, ino, size, off);
                 return;
@@ -1013,6 +1073,10 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino) {
         const struct node *n = node_get(ino);
+        if (cputree_is_ino(ino)) {
+                cputree_readlink(req, ino);
+                return;
+        }
         if (is_devs_ino(ino)) {
                 devs_open_like(req, ino, DNODE_LINK, NULL);
                 return;
@@ -1026,6 +1090,10 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino) {
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         const struct node *n = node_get(ino);
+        if (cputree_is_ino(ino)) {
+                cputree_opendir(req, ino, fi);
+                return;
+        }
         if (is_devs_ino(ino)) {
                 devs_open_like(req, ino, DNODE_DIR, fi);
                 return;

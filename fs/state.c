@@ -14,6 +14,13 @@ const struct view_desc view_table[_VIEW_MAX] = {
         [VIEW_UPTIME]     = { "proc/uptime",    B(CG_CPU) },
         [VIEW_LOADAVG]    = { "proc/loadavg",   B(CG_CPU) },
         [VIEW_DISKSTATS]  = { "proc/diskstats", B(CG_BLKIO) },
+        [VIEW_CPU_POSSIBLE] = { "sys/devices/system/cpu/possible", B(CG_CPUSET) | B(CG_CPU) },
+        [VIEW_CPU_PRESENT]  = { "sys/devices/system/cpu/present", B(CG_CPUSET) | B(CG_CPU) },
+        [VIEW_CPU_OFFLINE]  = { "sys/devices/system/cpu/offline", B(CG_CPUSET) | B(CG_CPU) },
+        [VIEW_VMSTAT]       = { "proc/vmstat", B(CG_MEMORY) },
+        [VIEW_PRESSURE_CPU]    = { "proc/pressure/cpu", B(CG_CPU) },
+        [VIEW_PRESSURE_MEMORY] = { "proc/pressure/memory", B(CG_MEMORY) },
+        [VIEW_PRESSURE_IO]     = { "proc/pressure/io", B(CG_BLKIO) },
 };
 
 const struct dev_desc dev_table[_DEV_MAX] = {
@@ -237,6 +244,13 @@ static const struct {
         [VIEW_UPTIME]     = { B(CG_CPUSET) | B(CG_CPU) | B(CG_CPUACCT), true },
         [VIEW_LOADAVG]    = { 0, true },
         [VIEW_DISKSTATS]  = { B(CG_BLKIO) },
+        [VIEW_CPU_POSSIBLE] = { B(CG_CPUSET) | B(CG_CPU) },
+        [VIEW_CPU_PRESENT]  = { B(CG_CPUSET) | B(CG_CPU) },
+        [VIEW_CPU_OFFLINE]  = { B(CG_CPUSET) | B(CG_CPU) },
+        [VIEW_VMSTAT]       = { B(CG_MEMORY) | B(CG_BLKIO) },
+        [VIEW_PRESSURE_CPU]    = { B(CG_CPU) },
+        [VIEW_PRESSURE_MEMORY] = { B(CG_MEMORY) },
+        [VIEW_PRESSURE_IO]     = { B(CG_BLKIO) },
 };
 
 /* View V's directories for REC, less the root cgroups (never removed) and
@@ -420,6 +434,8 @@ static int record_snapshot(struct curate *c, struct cg_record *rec, enum view_id
         }
         _cleanup_buf_ struct buf out = { 0 };
         int r = gather_render(c, rec, v, pid, &out);
+        if (r == -EOPNOTSUPP)
+                return -ENOENT; /* the cgroup has no such figures (PSI on v1): no file */
         if (r < 0) {
                 char msg[512];
                 if (record_stat_dirs(c, rec, dirs, after) < 0 || !idents_match(ids, after, dirs))

@@ -76,3 +76,44 @@ struct sysinfo_inputs {
         const unsigned *procs;
 };
 int sysinfo_view_compute(const struct sysinfo *host, const struct sysinfo_inputs *in, struct sysinfo *ret);
+
+/* ---- /sys/devices/system/cpu (view-cpuonline.c, view-cputree.c) ----
+ * The tree shows the visible CPUs under their real numbers (as
+ * sched_getaffinity gives them under a cpuset): online, possible and
+ * present list them, offline is empty, and a host file inside the tree
+ * that holds a CPU list or mask is cut to them. */
+int render_cpu_offline(const struct cpu_view *v, struct buf *out);
+/* The visible CPUs of V as a set. */
+void cpu_view_set(const struct cpu_view *v, struct cpu_set_bits *ret);
+/* "0-3,8" (no newline; "" when empty). */
+int cpu_list_format(const struct cpu_set_bits *s, const char *sep, struct buf *out);
+enum cpu_file_kind {
+        CPU_FILE_PLAIN,  /* passed through */
+        CPU_FILE_LIST,   /* "0-3,8": core_cpus_list, shared_cpu_list, isolated... */
+        CPU_FILE_MASK,   /* "ff,00000000": core_cpus, shared_cpu_map... */
+        CPU_FILE_SPACED, /* "0 1 2": cpufreq's affected_cpus, related_cpus */
+};
+enum cpu_file_kind cpu_file_kind(const char *name);
+/* HOST_TEXT of a file of KIND with only the CPUs in SHOWN left. */
+int render_cpu_file(const char *host_text, enum cpu_file_kind kind, const struct cpu_set_bits *shown, struct buf *out);
+/* NAME is PREFIX followed by a decimal CPU number ("cpu12", "policy3"). */
+bool cpu_numbered_name(const char *name, const char *prefix, unsigned *ret);
+/* May a reader shown SHOWN see REL (a path below /sys/devices/system/cpu,
+ * no leading slash)? Not a cpuN or cpufreq/policyN of a CPU outside it. */
+bool cputree_path_allowed(const char *rel, const struct cpu_set_bits *shown);
+
+/* ---- /proc/vmstat (view-vmstat.c) ---- */
+struct vmstat_input {
+        const char *memory_stat;     /* the cgroup's memory.stat text, v1 or v2 */
+        const struct cg_memory *mem; /* its figures, bytes (CG_NONE: not exposed) */
+        uint64_t mem_free;           /* bytes: MemFree of the meminfo view */
+        bool io_known;               /* the cgroup's own block I/O figures */
+        uint64_t read_bytes, write_bytes;
+        uint64_t page_size;          /* bytes */
+        uint64_t thp_size;           /* bytes of a PMD huge page */
+};
+int render_vmstat(const char *host_vmstat, const struct vmstat_input *in, struct buf *out);
+
+/* ---- /proc/pressure/{cpu,memory,io} (view-pressure.c) ----
+ * A cgroup's <res>.pressure has /proc/pressure/<res>'s format. */
+int render_pressure(const char *cgroup_pressure, struct buf *out);

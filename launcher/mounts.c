@@ -372,13 +372,40 @@ static int setup_cgroupfs(struct mount_ctx *c) {
         return 0;
 }
 
+/* Does every cgroup the command can be in keep pressure figures (PSI)?
+ * Only the unified hierarchy does, so only a host whose /sys/fs/cgroup is
+ * cgroup2 with cpu, memory and io in it: elsewhere curatefs has no figures
+ * of the container's to show, and the host's must not show instead. */
+static bool cgroups_have_psi(const struct mount_ctx *c) {
+        _cleanup_free_ char *text = NULL;
+        char *save = NULL;
+        unsigned found = 0;
+
+        if (c->cgroupfs_fd < 0 || read_file_at(c->cgroupfs_fd, "cgroup.controllers", &text, NULL) < 0)
+                return false;
+        for (char *w = strtok_r(text, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
+                found |= streq(w, "cpu") ? 1 : streq(w, "memory") ? 2 : streq(w, "io") ? 4 : 0;
+        return found == 7;
+}
+
+/* The view's mount: a bind of curatefs's file, but /proc/pressure is
+ * masked where the container's cgroups have no pressure figures. */
+static struct mount_op view_op(const struct mount_ctx *c, int v) {
+        if (v == POLICY_VIEW_PRESSURE && !cgroups_have_psi(c))
+                return (struct mount_op){ .kind = OP_MASK };
+        return (struct mount_op){ .kind = OP_BIND, .from_fd = c->mp_fd, .from = policy_views[v].source };
+}
+
 static int setup_views(const struct mount_ctx *c) {
         for (int v = 0; v < _POLICY_VIEW_MAX; v++) {
                 const struct policy_view_info *info = &policy_views[v];
-                const struct mount_op op = { .kind = OP_BIND, .from_fd = c->mp_fd, .from = info->source };
+                const struct mount_op op = view_op(c, v);
                 int r;
 
                 if (!(c->p->views & (1u << v)))
+                        continue;
+                /* the tree serves online too */
+                if (v == POLICY_VIEW_CPU_ONLINE && (c->p->views & (1u << POLICY_VIEW_CPU_TREE)))
                         continue;
                 /* 1: a rootfs without /sys, nothing to curate there */
                 r = mount_on(c, info->target, &op);

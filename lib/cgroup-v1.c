@@ -413,6 +413,13 @@ static int v1_procs(const struct cg_hier *h, const char *path, pid_t **ret, size
         return cg_collect_pids(h, path, "cgroup.procs", ret, ret_n);
 }
 
+/* cgroup v1 keeps no pressure figures per cgroup (PSI's cgroup files are
+ * the unified hierarchy's only): the caller must not fall back to the
+ * host's. */
+static int v1_pressure(const struct cg_hier *h, const char *path, const char *resource, char **ret) {
+        return -EOPNOTSUPP;
+}
+
 const struct cg_ops cg_v1_ops = {
         .memory = v1_memory,
         .cpu_quota = v1_cpu_quota,
@@ -421,4 +428,5 @@ const struct cg_ops cg_v1_ops = {
         .io = v1_io,
         .threads = v1_threads,
         .procs = v1_procs,
+        .pressure = v1_pressure,
 };

@@ -285,6 +285,17 @@ static int v2_procs(const struct cg_hier *h, const char *path, pid_t **ret, size
         return cg_collect_pids(h, path, "cgroup.procs", ret, ret_n);
 }
 
+/* RESOURCE.pressure: present in every non-root cgroup of the unified
+ * hierarchy while the kernel runs with PSI (CONFIG_PSI, not psi=0). */
+static int v2_pressure(const struct cg_hier *h, const char *path, const char *resource, char **ret) {
+        char file[32];
+
+        if (!streq(resource, "cpu") && !streq(resource, "memory") && !streq(resource, "io"))
+                return -EINVAL;
+        snprintf(file, sizeof(file), "%s.pressure", resource);
+        return cg_read(h, path, file, ret);
+}
+
 const struct cg_ops cg_v2_ops = {
         .memory = v2_memory,
         .cpu_quota = v2_cpu_quota,
@@ -293,4 +304,5 @@ const struct cg_ops cg_v2_ops = {
         .io = v2_io,
         .threads = v2_threads,
         .procs = v2_procs,
+        .pressure = v2_pressure,
 };

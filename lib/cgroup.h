@@ -74,6 +74,9 @@ struct cg_ops {
         int (*threads)(const struct cg_hier *h, const char *path, pid_t **ret, size_t *ret_n);
         /* every process (tgid) of the cgroup and its descendants */
         int (*procs)(const struct cg_hier *h, const char *path, pid_t **ret, size_t *ret_n);
+        /* the cgroup's RESOURCE.pressure text ("cpu", "memory", "io");
+         * -EOPNOTSUPP where cgroups keep no pressure figures (v1) */
+        int (*pressure)(const struct cg_hier *h, const char *path, const char *resource, char **ret);
 };
 extern const struct cg_ops cg_v1_ops;
 extern const struct cg_ops cg_v2_ops;

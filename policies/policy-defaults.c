@@ -16,6 +16,9 @@ const struct policy_view_info policy_views[_POLICY_VIEW_MAX] = {
         [POLICY_VIEW_DISKSTATS]  = { "diskstats",  "proc/diskstats", "/proc/diskstats" },
         [POLICY_VIEW_CPU_ONLINE] = { "cpu-online", "sys/devices/system/cpu/online",
                                      "/sys/devices/system/cpu/online" },
+        [POLICY_VIEW_CPU_TREE]   = { "cpu-tree",   "sys/devices/system/cpu", "/sys/devices/system/cpu" },
+        [POLICY_VIEW_VMSTAT]     = { "vmstat",     "proc/vmstat",    "/proc/vmstat" },
+        [POLICY_VIEW_PRESSURE]   = { "pressure",   "proc/pressure",  "/proc/pressure" },
 };
 
 /* What runc and docker mask by default (runc's libcontainer/specconv

@@ -29,6 +29,9 @@ enum policy_view {
         POLICY_VIEW_SWAPS,
         POLICY_VIEW_DISKSTATS,
         POLICY_VIEW_CPU_ONLINE,
+        POLICY_VIEW_CPU_TREE,  /* all of /sys/devices/system/cpu (online among it) */
+        POLICY_VIEW_VMSTAT,
+        POLICY_VIEW_PRESSURE,  /* /proc/pressure; masked where cgroups keep no PSI (v1) */
         _POLICY_VIEW_MAX,
 };
 struct policy_view_info {

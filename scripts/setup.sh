@@ -8,6 +8,8 @@ PACKAGES=(gcc meson ninja-build pkg-config libfuse3-dev fuse3 libcap-dev libcmoc
           procps util-linux valgrind busybox-static lxcfs bubblewrap xz-utils zstd)
 # qemu is pulled without its recommends (no GUI stack)
 QEMU_PACKAGES=(qemu-system-x86)
+# test-run-cputree's CPU-counting clients (numpy sizes OpenBLAS's pool)
+PACKAGES+=(python3-psutil python3-numpy python3-threadpoolctl libopenblas0-pthread)
 
 missing=()
 for p in "${PACKAGES[@]}" "${QEMU_PACKAGES[@]}"; do

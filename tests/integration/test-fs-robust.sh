@@ -5,8 +5,17 @@ require_root
 READ=${READ:-$BUILD_ROOT/tests/reread}
 
 mount_curatefs || { not_ok "mount curatefs"; finish; }
-check_eq "tree has LXCFS's proc files" "cpuinfo diskstats loadavg meminfo stat swaps uptime" "$(ls "$MNT/proc" | tr '\n' ' ' | sed 's/ $//')"
-check_eq "tree has sys/devices/system/cpu/online" online "$(ls "$MNT/sys/devices/system/cpu")"
+pressure=; [ -e /proc/pressure/cpu ] && pressure=" pressure"
+check_eq "tree has LXCFS's proc files, vmstat and pressure where the host has it" \
+        "cpuinfo diskstats loadavg meminfo$pressure stat swaps uptime vmstat" "$(ls "$MNT/proc" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "tree has sys/devices/system/cpu's lists" "offline online possible present" \
+        "$(ls "$MNT/sys/devices/system/cpu" | grep -xE 'online|offline|possible|present' | tr '\n' ' ' | sed 's/ $//')"
+c0=$MNT/sys/devices/system/cpu/cpu0
+check_eq "the cpu tree passes the host's files to a root reader" "$(cat /sys/devices/system/cpu/kernel_max /sys/devices/system/cpu/cpu0/topology/core_cpus_list)" \
+        "$(cat "$MNT/sys/devices/system/cpu/kernel_max" "$c0/topology/core_cpus_list")"
+check "the cpu tree walks whole" bash -c "ls -R '$MNT/sys/devices/system/cpu' >/dev/null"
+check_eq "opening a cpu tree file for writing fails" EROFS "$("$READ" write "$c0/topology/core_id")"
+check "vmstat reads" grep -q '^nr_free_pages ' "$MNT/proc/vmstat"
 check "mounted with allow_other" grep -q "$MNT fuse.curatefs ro,.*allow_other" /proc/mounts
 check_eq "opening for writing fails" EROFS "$("$READ" write "$MNT/proc/meminfo")"
 check "creating a file fails" bash -c "! touch '$MNT/proc/new' 2>/dev/null"

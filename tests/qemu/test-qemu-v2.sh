@@ -4,7 +4,7 @@
 # scripts and the real clients (procps free/top/uptime, util-linux), and runs
 # test-fs-views.sh and test-fs-clients.sh there, then (when CURATE is built)
 # the launcher's tests named in CURATE_QEMU_RUN_TESTS (default "all": basic
-# mounts security process ns policy daemon devices escape options sysinfo; or a list; "none"). Skips (77)
+# mounts security process ns policy daemon devices escape options sysinfo cputree; or a list; "none"). Skips (77)
 # with a message when qemu or the kernel package is missing.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +15,7 @@ command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 not
 guest=$(mktemp /tmp/curate-guest.XXXXXX)
 trap 'rm -f "$guest"' EXIT
 run_tests=${CURATE_QEMU_RUN_TESTS:-all}
-[ "$run_tests" = all ] && run_tests="basic mounts security process ns policy daemon devices escape options sysinfo"
+[ "$run_tests" = all ] && run_tests="basic mounts security process ns policy daemon devices escape options sysinfo cputree"
 [ "$run_tests" = none ] && run_tests=""
 [ -x "${CURATE:-}" ] || { [ -n "$run_tests" ] && echo "# CURATE not built: the launcher tests are left out"; run_tests=""; }
 # an operation's bound in the crash test: the guest runs under TCG
@@ -89,6 +89,10 @@ if [ -n "$run_tests" ]; then
         # the host tools the launcher tests use where busybox's differ
         items+=("$CURATE" "$src/policies:/usr/local/share/curate/policies" "$src/tests/fixtures:/fixtures/tests/fixtures" "$src/policies:/fixtures/policies")
         for b in env timeout nproc od findmnt script setpriv ps pgrep setsid sha256sum ipcmk ipcs ipcrm; do
+                p=$(command -v $b) && items+=("$p")
+        done
+        # test-run-cputree's clients (Python and Node are too big to copy: left out there)
+        for b in lscpu vmstat stat; do
                 p=$(command -v $b) && items+=("$p")
         done
 fi

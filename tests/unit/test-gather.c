@@ -412,6 +412,128 @@ static void test_hybrid(void **state) {
         free(on);
 }
 
+/* ---- the cpu tree's lists, vmstat, pressure ---- */
+
+static void test_cpu_lists(void **state) {
+        struct curate *c = *state;
+        static const enum view_id lists[] = { VIEW_CPU_ONLINE, VIEW_CPU_POSSIBLE, VIEW_CPU_PRESENT };
+        /* every list is the one visible CPU under its real number */
+        for (size_t i = 0; i < ELEMENTSOF(lists); i++) {
+                char *t = render(c, lists[i], 200);
+                assert_string_equal(t, "0\n");
+                free(t);
+        }
+        char *off = render(c, VIEW_CPU_OFFLINE, 200);
+        assert_string_equal(off, "\n");
+        free(off);
+        /* the root reader gets the host's files */
+        char *pos = render(c, VIEW_CPU_POSSIBLE, 100);
+        assert_string_equal(pos, "0-15\n");
+        free(pos);
+}
+
+static uint64_t field(const char *text, const char *key) {
+        char k[96];
+        snprintf(k, sizeof(k), "\n%s ", key);
+        const char *p = strncmp(text, k + 1, strlen(k + 1)) == 0 ? text + strlen(k + 1) : strstr(text, k);
+        assert_non_null(p);
+        if (p != text + strlen(k + 1))
+                p += strlen(k);
+        return strtoull(p, NULL, 10);
+}
+
+/* the host's lines in the host's order, every one a "name value" pair */
+static void assert_same_names(const char *host, const char *vm) {
+        const char *a = host, *b = vm;
+        while (*a && *b) {
+                size_t la = strcspn(a, " "), lb = strcspn(b, " ");
+                assert_int_equal(la, lb);
+                assert_memory_equal(a, b, la);
+                a += strcspn(a, "\n") + 1;
+                b += strcspn(b, "\n") + 1;
+        }
+        assert_true(!*a && !*b);
+}
+
+static void test_vmstat_v2(void **state) {
+        struct curate *c = *state;
+        char *host = fixture("v2", "proc/vmstat");
+        char *vm = render(c, VIEW_VMSTAT, 200);
+        char *mi = render(c, VIEW_MEMINFO, 200);
+
+        assert_same_names(host, vm);
+        assert_int_equal(field(vm, "nr_free_pages"), kb(mi, "MemFree") / 4);
+        assert_int_equal(field(vm, "nr_anon_pages"), 73400320 / 4096);
+        assert_int_equal(field(vm, "nr_file_pages"), 31457280 / 4096);
+        assert_int_equal(field(vm, "nr_active_anon"), 69206016 / 4096);
+        assert_int_equal(field(vm, "nr_zone_active_anon"), 69206016 / 4096);
+        assert_int_equal(field(vm, "nr_dirty"), 131072 / 4096);
+        assert_int_equal(field(vm, "nr_kernel_stack"), 294912 / 1024);
+        assert_int_equal(field(vm, "pgfault"), 123456);
+        assert_int_equal(field(vm, "pgmajfault"), 12);
+        assert_int_equal(field(vm, "workingset_refault_file"), 12);
+        /* io.stat's bytes in KiB: 8:0 and 259:0 */
+        assert_int_equal(field(vm, "pgpgin"), (10485760 + 4096) / 1024);
+        assert_int_equal(field(vm, "pgpgout"), (20971520 + 8192) / 1024);
+        /* no figure of the cgroup's: 0, never the host's */
+        assert_int_equal(field(vm, "pswpin"), 0);
+        assert_int_equal(field(vm, "pgalloc_normal"), 0);
+        assert_int_equal(field(vm, "numa_hit"), 0);
+        free(vm);
+        /* the root reader: the host's file */
+        vm = render(c, VIEW_VMSTAT, 100);
+        assert_string_equal(vm, host);
+        free(vm);
+        free(mi);
+        free(host);
+}
+
+static void test_vmstat_v1(void **state) {
+        struct curate *c = *state;
+        char *host = fixture("v1", "proc/vmstat");
+        char *vm = render(c, VIEW_VMSTAT, 200);
+
+        assert_same_names(host, vm);
+        assert_int_equal(field(vm, "pgfault"), 987654); /* total_pgfault */
+        assert_int_equal(field(vm, "nr_anon_pages"), 73400320 / 4096); /* total_rss */
+        /* memory.stat's pgpgin counts pages charged: not what vmstat means */
+        assert_int_not_equal(field(vm, "pgpgin"), 456789);
+        assert_int_equal(field(vm, "nr_slab_reclaimable"), 0); /* v1 has no slab figure */
+        free(vm);
+        free(host);
+}
+
+static void test_pressure_v2(void **state) {
+        struct curate *c = *state;
+        char *p = render(c, VIEW_PRESSURE_CPU, 200);
+        assert_string_equal(p, "some avg10=0.31 avg60=0.12 avg300=0.04 total=1234\n"
+                               "full avg10=0.20 avg60=0.10 avg300=0.02 total=567\n");
+        free(p);
+        p = render(c, VIEW_PRESSURE_IO, 200);
+        assert_non_null(strstr(p, "total=9876\n"));
+        free(p);
+        char *host = fixture("v2", "proc/pressure/memory");
+        p = render(c, VIEW_PRESSURE_MEMORY, 100);
+        assert_string_equal(p, host);
+        free(p);
+        free(host);
+}
+
+static void test_pressure_v1_absent(void **state) {
+        struct curate *c = *state;
+        struct snap *s = NULL;
+        /* no per-cgroup pressure on v1: no file, and never the host's */
+        assert_int_equal(curate_render(c, VIEW_PRESSURE_CPU, 200, &s), -ENOENT);
+        assert_int_equal(curate_render(c, VIEW_PRESSURE_MEMORY, 200, &s), -ENOENT);
+        assert_null(s);
+        assert_int_equal(nlogs, 0);
+        char *host = fixture("v1", "proc/pressure/cpu");
+        char *p = render(c, VIEW_PRESSURE_CPU, 100);
+        assert_string_equal(p, host);
+        free(p);
+        free(host);
+}
+
 int main(void) {
         const struct CMUnitTest v1[] = {
                 cmocka_unit_test_setup_teardown(test_meminfo_limited, setup_v1, teardown),
@@ -439,6 +561,13 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_v2_diskstats, setup_v2, teardown),
                 cmocka_unit_test_setup_teardown(test_loadavg, setup_v2, teardown),
                 cmocka_unit_test_setup_teardown(test_hybrid, setup_hybrid, teardown),
+                cmocka_unit_test_setup_teardown(test_cpu_lists, setup_v1, teardown),
+                cmocka_unit_test_setup_teardown(test_cpu_lists, setup_v2, teardown),
+                cmocka_unit_test_setup_teardown(test_vmstat_v2, setup_v2, teardown),
+                cmocka_unit_test_setup_teardown(test_vmstat_v1, setup_v1, teardown),
+                cmocka_unit_test_setup_teardown(test_pressure_v2, setup_v2, teardown),
+                cmocka_unit_test_setup_teardown(test_pressure_v1_absent, setup_v1, teardown),
+                cmocka_unit_test_setup_teardown(test_pressure_v1_absent, setup_hybrid, teardown),
         };
         return cmocka_run_group_tests(v1, NULL, NULL);
 }

@@ -165,11 +165,14 @@ static void test_parse_views(void **state) {
         assert_int_equal(v, (1u << POLICY_VIEW_CPU_ONLINE) | (1u << POLICY_VIEW_DISKSTATS));
         assert_int_equal(policy_parse_views(" swaps,, uptime ,loadavg\t", &v), 0);
         assert_int_equal(v, (1u << POLICY_VIEW_SWAPS) | (1u << POLICY_VIEW_UPTIME) | (1u << POLICY_VIEW_LOADAVG));
-        assert_int_equal(policy_parse_views("meminfo cpuinfo stat uptime loadavg swaps diskstats cpu-online", &v), 0);
+        assert_int_equal(policy_parse_views("cpu-tree,vmstat pressure", &v), 0);
+        assert_int_equal(v, (1u << POLICY_VIEW_CPU_TREE) | (1u << POLICY_VIEW_VMSTAT) | (1u << POLICY_VIEW_PRESSURE));
+        assert_int_equal(policy_parse_views("meminfo cpuinfo stat uptime loadavg swaps diskstats cpu-online "
+                                            "cpu-tree vmstat pressure", &v), 0);
         assert_int_equal(v, POLICY_VIEWS_ALL);
         assert_int_equal(policy_parse_views("all", &v), 0);
         assert_int_equal(v, POLICY_VIEWS_ALL);
-        assert_int_equal(v, 0xff);
+        assert_int_equal(v, 0x7ff);
         assert_int_equal(policy_parse_views("none", &v), 0);
         assert_int_equal(v, 0);
         v = 7;
@@ -1120,7 +1123,9 @@ static void test_shipped_content(void **state) {
         for (size_t i = 0; i < d.n_masks; i++)
                 assert_true(has_str(h.masks, h.n_masks, d.masks[i]));
         assert_true(h.n_masks > d.n_masks);
-        assert_true(has_str(h.masks, h.n_masks, "/proc/vmstat"));
+        /* vmstat and pressure have views now: the tenant's own figures */
+        assert_false(has_str(h.masks, h.n_masks, "/proc/vmstat"));
+        assert_false(has_str(h.masks, h.n_masks, "/proc/pressure"));
         assert_true(has_str(h.masks, h.n_masks, "/proc/zoneinfo"));
 
         load_shipped(&s, "hardened-service");

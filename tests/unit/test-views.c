@@ -548,12 +548,20 @@ static void test_cpu_online(void **state) {
         _cleanup_buf_ struct buf out = { 0 };
         struct cpu_view v = { .n = 1, .phys = { 7 } };
 
+        /* the real CPU numbers, as sched_getaffinity gives them */
         assert_int_equal(render_cpu_online(&v, &out), 0);
-        assert_string_equal(out.data, "0\n");
+        assert_string_equal(out.data, "7\n");
         buf_free(&out);
-        v.n = 4;
+        v = (struct cpu_view){ .n = 6, .phys = { 0, 1, 2, 3, 8, 10 } };
         assert_int_equal(render_cpu_online(&v, &out), 0);
-        assert_string_equal(out.data, "0-3\n");
+        assert_string_equal(out.data, "0-3,8,10\n");
+        buf_free(&out);
+        v = (struct cpu_view){ .n = 2, .phys = { 4, 5 } };
+        assert_int_equal(render_cpu_online(&v, &out), 0);
+        assert_string_equal(out.data, "4-5\n");
+        buf_free(&out);
+        assert_int_equal(render_cpu_offline(&v, &out), 0);
+        assert_string_equal(out.data, "\n");
         buf_free(&out);
         v.n = 0;
         assert_int_equal(render_cpu_online(&v, &out), -EINVAL);
@@ -916,6 +924,129 @@ static void test_diskstats_malformed(void **state) {
         assert_string_equal(out.data, "   8       0 sda 1 0 0 0 0 0 0 0 0 0 0\n");
 }
 
+/* ---- the cpu tree's files, vmstat, pressure ----------------------------- */
+
+static struct cpu_set_bits cpus(const char *list) {
+        struct cpu_set_bits s;
+        assert_int_equal(parse_cpu_list(list, &s), 0);
+        return s;
+}
+
+static void expect_cpu_file(const char *host, enum cpu_file_kind k, const char *shown, const char *want) {
+        _cleanup_buf_ struct buf out = { 0 };
+        struct cpu_set_bits s = cpus(shown);
+        assert_int_equal(render_cpu_file(host, k, &s, &out), 0);
+        assert_string_equal(out.data, want);
+}
+
+static void test_cpu_files(void **state) {
+        assert_int_equal(cpu_file_kind("core_cpus_list"), CPU_FILE_LIST);
+        assert_int_equal(cpu_file_kind("shared_cpu_map"), CPU_FILE_MASK);
+        assert_int_equal(cpu_file_kind("related_cpus"), CPU_FILE_SPACED);
+        assert_int_equal(cpu_file_kind("core_id"), CPU_FILE_PLAIN);
+        expect_cpu_file("0,8\n", CPU_FILE_LIST, "8-15", "8\n");
+        expect_cpu_file("0-15\n", CPU_FILE_LIST, "2-5,9", "2-5,9\n");
+        expect_cpu_file("0-3\n", CPU_FILE_LIST, "8", "\n");
+        /* a mask keeps the host's width and 32-bit groups */
+        expect_cpu_file("ffff\n", CPU_FILE_MASK, "1,4-5", "0032\n");
+        expect_cpu_file("00000001,00000101\n", CPU_FILE_MASK, "8,32", "00000001,00000100\n");
+        expect_cpu_file("0 1 2 3\n", CPU_FILE_SPACED, "1,3", "1 3\n");
+        expect_cpu_file("2100000\n", CPU_FILE_PLAIN, "0", "2100000\n");
+        /* malformed host text is an error, never passed on */
+        _cleanup_buf_ struct buf out = { 0 };
+        struct cpu_set_bits s = cpus("0");
+        assert_int_equal(render_cpu_file("0-x\n", CPU_FILE_LIST, &s, &out), -EINVAL);
+        assert_int_equal(render_cpu_file("fz\n", CPU_FILE_MASK, &s, &out), -EINVAL);
+        assert_int_equal(render_cpu_file("a b\n", CPU_FILE_SPACED, &s, &out), -EINVAL);
+}
+
+static void test_cputree_names(void **state) {
+        struct cpu_set_bits s = cpus("1,3");
+        unsigned n = 99;
+        assert_true(cpu_numbered_name("cpu12", "cpu", &n));
+        assert_int_equal(n, 12);
+        assert_false(cpu_numbered_name("cpufreq", "cpu", &n));
+        assert_false(cpu_numbered_name("cpu01", "cpu", &n));
+        assert_false(cpu_numbered_name("cpu1x", "cpu", &n));
+        assert_false(cpu_numbered_name("cpu99999", "cpu", &n));
+        assert_true(cputree_path_allowed("cpu1", &s));
+        assert_true(cputree_path_allowed("cpu3/topology/core_id", &s));
+        assert_false(cputree_path_allowed("cpu0", &s));
+        assert_false(cputree_path_allowed("cpu2/cache/index0/size", &s));
+        assert_true(cputree_path_allowed("cpufreq", &s));
+        assert_true(cputree_path_allowed("cpufreq/policy1/related_cpus", &s));
+        assert_false(cputree_path_allowed("cpufreq/policy0", &s));
+        assert_true(cputree_path_allowed("cpuidle/current_driver", &s));
+        assert_true(cputree_path_allowed("vulnerabilities/meltdown", &s));
+}
+
+static const char vmstat_host[] =
+        "nr_free_pages 6000000\n"
+        "nr_inactive_anon 1000\n"
+        "nr_anon_pages 5000\n"
+        "nr_anon_transparent_hugepages 30\n"
+        "nr_kernel_stack 9000\n"
+        "nr_dirty_threshold 1200000\n"
+        "pgpgin 123456789\n"
+        "pgpgout 987654321\n"
+        "pswpin 55\n"
+        "pgfault 99999999\n"
+        "pgmajfault 7777\n"
+        "pgscan_kswapd 4242\n"
+        "thp_fault_alloc 12\n";
+
+static void test_vmstat_render(void **state) {
+        _cleanup_buf_ struct buf out = { 0 };
+        struct cg_memory m = { .anon = 8 * MiB, .inactive_anon = 4 * MiB, .anon_thp = 4 * MiB,
+                               .kernel_stack = 64 * 1024, .file = CG_NONE, .shmem = CG_NONE };
+        const char *stat = "anon 8388608\npgfault 1500\npgmajfault 3\npgscan_kswapd 0\n";
+        struct vmstat_input in = { .memory_stat = stat, .mem = &m, .mem_free = 200 * MiB, .io_known = true,
+                                   .read_bytes = 10 * MiB, .write_bytes = 1024, .page_size = 4096,
+                                   .thp_size = 2 * MiB };
+
+        assert_int_equal(render_vmstat(vmstat_host, &in, &out), 0);
+        assert_string_equal(out.data,
+                            "nr_free_pages 51200\n"
+                            "nr_inactive_anon 1024\n"
+                            "nr_anon_pages 2048\n"
+                            "nr_anon_transparent_hugepages 2\n"
+                            "nr_kernel_stack 64\n"
+                            "nr_dirty_threshold 0\n"
+                            "pgpgin 10240\n"
+                            "pgpgout 1\n"
+                            "pswpin 0\n"
+                            "pgfault 1500\n"
+                            "pgmajfault 3\n"
+                            "pgscan_kswapd 0\n"
+                            "thp_fault_alloc 0\n");
+        buf_free(&out);
+        /* v1: hierarchical total_ figures first; its pgpgin is not used */
+        in.memory_stat = "pgpgin 5\npgfault 10\ntotal_pgpgin 50\ntotal_pgfault 100\n";
+        in.io_known = false;
+        assert_int_equal(render_vmstat(vmstat_host, &in, &out), 0);
+        assert_non_null(strstr(out.data, "\npgfault 100\n"));
+        assert_non_null(strstr(out.data, "\npgpgin 0\n"));
+        buf_free(&out);
+        assert_int_equal(render_vmstat("nr_free_pages\n", &in, &out), -EINVAL);
+        in.page_size = 0;
+        assert_int_equal(render_vmstat(vmstat_host, &in, &out), -EINVAL);
+}
+
+static void test_pressure_render(void **state) {
+        _cleanup_buf_ struct buf out = { 0 };
+        const char *ok = "some avg10=1.50 avg60=0.25 avg300=0.00 total=12345\n"
+                         "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n";
+        assert_int_equal(render_pressure(ok, &out), 0);
+        assert_string_equal(out.data, ok);
+        buf_free(&out);
+        assert_int_equal(render_pressure("some avg10=1.50 avg60=0.25 avg300=0.00 total=1\n", &out), 0);
+        buf_free(&out);
+        assert_int_equal(render_pressure("", &out), -EINVAL);
+        assert_int_equal(render_pressure("max 100000\n", &out), -EINVAL);
+        assert_int_equal(render_pressure("some avg10=1 avg60=2 avg300=3 total=x\n", &out), -EINVAL);
+        assert_int_equal(render_pressure("most avg10=1 avg60=2 avg300=3 total=4\n", &out), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_meminfo_limit_below_host),
@@ -931,6 +1062,10 @@ int main(void) {
                 cmocka_unit_test(test_cpuinfo),
                 cmocka_unit_test(test_cpuinfo_malformed),
                 cmocka_unit_test(test_cpu_online),
+                cmocka_unit_test(test_cpu_files),
+                cmocka_unit_test(test_cputree_names),
+                cmocka_unit_test(test_vmstat_render),
+                cmocka_unit_test(test_pressure_render),
                 cmocka_unit_test(test_stat_fold_percpu),
                 cmocka_unit_test(test_stat_first_call_capped),
                 cmocka_unit_test(test_stat_monotonic),

@@ -1,0 +1,55 @@
+#pragma once
+/* MOUNTPOINT/sys/devices/system/cpu below its fixed files (online,
+ * possible, present, offline: views in server.c's table): the host's
+ * directory passed through for each reader, with only the cpuN (and
+ * cpufreq/policyN) entries of the CPUs the reader is shown, and every CPU
+ * list or mask file in it cut to them (view-cputree.c). Nothing here knows
+ * FUSE (server-cputree.c answers the requests): the host's directory is a
+ * dir fd, so the unit tests walk a fixture tree.
+ *
+ * Inodes are CPUTREE_INO_BASE | slot << 40 | a 40-bit hash of the path,
+ * slot = N + 1 below cpuN and 0 elsewhere: a serving process that never
+ * saw an inode (it was started after another was killed) finds its path by
+ * walking that one part of the host's tree (cputree_find), so the numbers
+ * need no state that dies with a process. */
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include "views.h"
+
+#define CPUTREE_INO_BASE 0xC000000000000000ULL /* above every devs/ inode */
+#define CPUTREE_HOST_DIR "sys/devices/system/cpu"
+
+static inline bool cputree_is_ino(uint64_t ino) {
+        return ino >= CPUTREE_INO_BASE;
+}
+/* The inode of REL (below the cpu directory, no leading slash). */
+uint64_t cputree_ino(const char *rel);
+
+/* Is REL a gate: a directory only some readers may enter (a top-level cpuN,
+ * cpufreq/policyN)? Every walk to a node below one passes it, so only the
+ * gate's own entry must be asked again on every walk. */
+bool cputree_is_gate(const char *rel);
+/* Does REL read the same for every reader who may reach it (no CPU list or
+ * mask in it, not a list rendered per reader)? */
+bool cputree_same_for_all(const char *rel, mode_t type);
+
+/* Called for every path a walk or a listing sees (to remember inodes). */
+typedef void (*cputree_learn_fn)(uint64_t ino, const char *rel, void *ctx);
+/* The path of INO, found by walking its part of the host's tree DIR_FD
+ * into REL (PATH_MAX); -ESTALE when no path there has it. */
+int cputree_find(int dir_fd, uint64_t ino, char *rel, cputree_learn_fn learn, void *ctx);
+
+/* The node REL as a reader shown SHOWN sees it: read-only, the host's
+ * times, a file's size its rendering's (busybox cat reads through
+ * sendfile, which stops at the size). -ENOENT for a CPU not shown. */
+int cputree_stat(int dir_fd, const char *rel, const struct cpu_set_bits *shown, struct stat *ret);
+/* The file REL's text for SHOWN. */
+int cputree_render(int dir_fd, const char *rel, const struct cpu_set_bits *shown, struct buf *out);
+
+/* The entries of the directory REL ("" the top) the reader may see, in
+ * the host's order, less those SKIP says (the top's fixed files). */
+typedef int (*cputree_entry_fn)(const char *name, uint64_t ino, mode_t type, void *ctx);
+int cputree_list(int dir_fd, const char *rel, const struct cpu_set_bits *shown, const char *const *skip,
+                 cputree_entry_fn each, void *ctx);
