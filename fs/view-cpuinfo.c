@@ -5,9 +5,11 @@
 #include <string.h>
 #include "views.h"
 
-/* /proc/cpuinfo for a cgroup: only the visible CPUs' blocks, renumbered
- * from 0 so that tools counting "processor" lines (nproc fallbacks, JVMs,
- * make -j$(grep -c processor ...)) size themselves to the cgroup. */
+/* /proc/cpuinfo for a cgroup: only the visible CPUs' blocks, so that tools
+ * counting "processor" lines (nproc fallbacks, JVMs, make -j$(grep -c
+ * processor ...)) size themselves to the cgroup. Each keeps its own number,
+ * as sched_getaffinity(2), /proc/stat and /sys/devices/system/cpu give it
+ * (under --cpuset 1 that is "processor : 1" next to cpu1/). */
 
 int cpu_view_compute(const struct cpu_set_bits *effective, uint64_t quota, uint64_t period, struct cpu_view *ret) {
         struct cpu_view v = { 0 };
@@ -132,7 +134,7 @@ int render_cpuinfo(const char *host_cpuinfo, const struct cpu_view *v, struct bu
         for (unsigned i = 0; i < v->n; i++) {
                 if (v->phys[i] >= CPU_LIST_MAX || !blocks[v->phys[i]].p)
                         return -EINVAL;
-                emit_block(blocks[v->phys[i]], i, v->n, &tmp);
+                emit_block(blocks[v->phys[i]], v->phys[i], v->n, &tmp);
         }
         if (tmp.err)
                 return tmp.err;

@@ -118,6 +118,14 @@ static void counter_advance(struct stat_cpu *c, const struct stat_cpu *t, uint64
         c->idle += dwall - dbusy;
 }
 
+/* Do A and B describe other CPUs (a cpuset changed to as many others)? */
+static bool other_cpus(const struct stat_cpu *a, const struct stat_cpu *b, unsigned n) {
+        for (unsigned i = 0; i < n; i++)
+                if (a[i].id != b[i].id)
+                        return true;
+        return false;
+}
+
 int stat_state_update(struct stat_state *s, const struct cpu_view *v, const struct cg_cpu_usage *u, uint64_t uptime_ticks) {
         _cleanup_free_ struct stat_cpu *target = NULL;
         int r;
@@ -134,7 +142,9 @@ int stat_state_update(struct stat_state *s, const struct cpu_view *v, const stru
         if (r < 0)
                 return r;
 
-        if (!s->initialized || !s->cpu || s->n != v->n) {
+        for (unsigned i = 0; i < v->n; i++)
+                target[i].id = v->phys[i];
+        if (!s->initialized || !s->cpu || s->n != v->n || other_cpus(s->cpu, target, v->n)) {
                 /* cpuset changed: the old counters describe other CPUs */
                 counters_init(target, v->n, uptime_ticks);
                 free(s->cpu);
@@ -251,7 +261,9 @@ int render_stat(const char *host_stat, const struct stat_state *s, unsigned proc
         /* "cpu  ": two spaces, as fs/proc/stat.c show_stat() prints it */
         render_cpu_line(&tmp, "cpu ", &sum);
         for (unsigned i = 0; i < s->n; i++) {
-                snprintf(name, sizeof(name), "cpu%u", i);
+                /* the CPU's own number, as sched_getaffinity, cpu/online
+                 * and /proc/cpuinfo give it */
+                snprintf(name, sizeof(name), "cpu%u", s->cpu[i].id);
                 render_cpu_line(&tmp, name, &s->cpu[i]);
         }
         for (const char *p = host_stat; *p;) {

@@ -30,6 +30,7 @@ int render_cpu_online(const struct cpu_view *v, struct buf *out);
 /* /proc/stat: per-cgroup monotonic state, advanced on each render. */
 struct stat_cpu {
         uint64_t user, system, idle; /* USER_HZ ticks */
+        unsigned id;                 /* the CPU's number (its cpuN line) */
 };
 struct stat_state {
         unsigned n;                  /* visible CPUs the counters describe */

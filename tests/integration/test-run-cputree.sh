@@ -22,6 +22,8 @@ hidden=$1 py=$2
 d=/sys/devices/system/cpu
 for f in online possible present offline; do echo "$f=$(cat $d/$f)"; done
 echo "dirs=$(ls $d | grep -E '^cpu[0-9]+$' | tr '\n' ' ')"
+echo "cpuinfo_ids=$(awk -F: '/^processor/ { gsub(/[ \t]/, "", $2); printf "%s ", $2 }' /proc/cpuinfo)"
+echo "stat_ids=$(awk '$1 ~ /^cpu[0-9]+$/ { printf "%s ", $1 }' /proc/stat)"
 shown=$(ls $d | grep -E '^cpu[0-9]+$' | head -n 1)
 l=$(lscpu)
 echo "lscpu_cpus=$(awk -F: '/^CPU\(s\):/ { gsub(/ /, "", $2); print $2 }' <<<"$l")"
@@ -83,6 +85,8 @@ run_case() {
         done
         check_eq "$name: cpu/offline is empty" "" "$(kv offline <<<"$in")"
         check_eq "$name: only cpu$set is listed" "cpu$set " "$(kv dirs <<<"$in")"
+        check_eq "$name: /proc/cpuinfo numbers its processor as the tree does" "$set " "$(kv cpuinfo_ids <<<"$in")"
+        check_eq "$name: /proc/stat's per-CPU line is cpu$set" "cpu$set " "$(kv stat_ids <<<"$in")"
         check_eq "$name: lscpu CPU(s)" 1 "$(kv lscpu_cpus <<<"$in")"
         check_eq "$name: lscpu On-line CPU(s) list" "$set" "$(kv lscpu_online <<<"$in")"
         check_eq "$name: lscpu has no Off-line line" 0 "$(kv lscpu_offline <<<"$in")"

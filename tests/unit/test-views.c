@@ -504,10 +504,11 @@ static void test_cpuinfo(void **state) {
 
         host_cpuinfo(&host, 12);
         assert_int_equal(render_cpuinfo(host.data, &v, &out), 0);
-        /* renumbered, siblings/cpu cores show the visible count; the rest
-         * (core id, apicid) is the physical CPU's */
+        /* each keeps its own number (as sched_getaffinity gives it);
+         * siblings/cpu cores show the visible count; the rest (core id,
+         * apicid) is the physical CPU's */
         for (unsigned i = 0; i < v.n; i++)
-                buf_printf(&want, cpu_block_fmt, i, 3, v.phys[i], 3, v.phys[i]);
+                buf_printf(&want, cpu_block_fmt, v.phys[i], 3, v.phys[i], 3, v.phys[i]);
         assert_string_equal(out.data, want.data);
         assert_int_equal(count_substr(out.data, "processor\t:"), 3);
         assert_int_equal(count_substr(out.data, "siblings\t: 12"), 0);
@@ -518,7 +519,7 @@ static void test_cpuinfo(void **state) {
         host.data[host.len - 1] = 0;
         v = (struct cpu_view){ .n = 1, .phys = { 11 } };
         assert_int_equal(render_cpuinfo(host.data, &v, &out), 0);
-        buf_printf(&want, cpu_block_fmt, 0, 1, 11, 1, 11);
+        buf_printf(&want, cpu_block_fmt, 11, 1, 11, 1, 11);
         assert_string_equal(out.data, want.data);
 }
 
@@ -541,7 +542,7 @@ static void test_cpuinfo_malformed(void **state) {
         v = (struct cpu_view){ .n = 1, .phys = { 1 } };
         assert_int_equal(render_cpuinfo("processor\t: 0\nBogoMIPS\t: 50.00\n\nprocessor\t: 1\nBogoMIPS\t: 50.00\n\n",
                                         &v, &out), 0);
-        assert_string_equal(out.data, "processor\t: 0\nBogoMIPS\t: 50.00\n\n");
+        assert_string_equal(out.data, "processor\t: 1\nBogoMIPS\t: 50.00\n\n");
 }
 
 static void test_cpu_online(void **state) {
@@ -689,12 +690,14 @@ static void test_stat_monotonic(void **state) {
         unsigned long long a[10], c0[10], c1[10];
         assert_int_equal(sscanf(out.data, "cpu  %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu\n",
                                 &a[0], &a[1], &a[2], &a[3], &a[4], &a[5], &a[6], &a[7], &a[8], &a[9]), 10);
-        const char *l1 = strstr(out.data, "\ncpu0 "), *l2 = strstr(out.data, "\ncpu1 ");
+        /* the lines carry the CPUs' own numbers */
+        assert_null(strstr(out.data, "\ncpu0 "));
+        const char *l1 = strstr(out.data, "\ncpu1 "), *l2 = strstr(out.data, "\ncpu3 ");
         assert_non_null(l1);
         assert_non_null(l2);
-        assert_int_equal(sscanf(l1, "\ncpu0 %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+        assert_int_equal(sscanf(l1, "\ncpu1 %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
                                 &c0[0], &c0[1], &c0[2], &c0[3], &c0[4], &c0[5], &c0[6], &c0[7], &c0[8], &c0[9]), 10);
-        assert_int_equal(sscanf(l2, "\ncpu1 %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+        assert_int_equal(sscanf(l2, "\ncpu3 %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
                                 &c1[0], &c1[1], &c1[2], &c1[3], &c1[4], &c1[5], &c1[6], &c1[7], &c1[8], &c1[9]), 10);
         for (int i = 0; i < 10; i++)
                 assert_int_equal(a[i], c0[i] + c1[i]);
@@ -737,12 +740,19 @@ static void test_stat_v2_even_split(void **state) {
         assert_int_equal(s.n, 4);
         assert_int_equal(s.cpu[3].user, 250);
         assert_int_equal(s.cpu[3].user + s.cpu[3].system + s.cpu[3].idle, 11000);
+        assert_int_equal(s.cpu[3].id, 7);
+        /* as many CPUs, other ones: their counters start afresh */
+        struct cpu_view w4 = { .n = 4, .phys = { 0, 1, 2, 3 } };
+        assert_int_equal(stat_state_update(&s, &w4, &u, 12000), 0);
+        assert_int_equal(s.cpu[0].id, 0);
+        assert_int_equal(s.cpu[3].id, 3);
+        assert_int_equal(s.cpu[3].user + s.cpu[3].system + s.cpu[3].idle, 12000);
         stat_state_done(&s);
 }
 
 static void test_stat_render(void **state) {
         _cleanup_buf_ struct buf out = { 0 };
-        struct stat_cpu cpus[2] = { { 10, 20, 300 }, { 1, 2, 30 } };
+        struct stat_cpu cpus[2] = { { 10, 20, 300, 0 }, { 1, 2, 30, 1 } };
         struct stat_state s = { .n = 2, .cpu = cpus, .initialized = 1 };
 
         assert_int_equal(render_stat(host_stat, &s, 3, 1, &out), 0);
