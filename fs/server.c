@@ -11,6 +11,7 @@
 #include <time.h>
 #include <sys/stat.h>
 #include "curatefs.h"
+#include "cnodes.h"
 #include "devs.h"
 #include "journal.h"
 #include "server.h"
@@ -38,6 +39,7 @@ struct node {
 enum { INO_ROOT = 1, INO_PROC, INO_SYS, INO_DEVICES, INO_SYSTEM, INO_CPU, INO_DEV };
 /* appended last, so the other nodes keep their numbers */
 #define INO_DEVS 30
+#define INO_C 31
 #define N_DIR(n, p, m)  { .name = n, .parent = p, .kind = NODE_DIR, .perm = m }
 #define N_VIEW(n, p, v) { .name = n, .parent = p, .kind = NODE_VIEW, .view = v }
 #define N_DEV(n, d)     { .name = n, .parent = INO_DEV, .kind = NODE_DEV, .dev = d }
@@ -75,9 +77,11 @@ static const struct node nodes[] = {
         N_LINK("ptmx", "pts/ptmx"),
         /* per-container copies of dev/ live below it (the devs_* code) */
         [INO_DEVS - 1]    = N_DIR("devs", INO_ROOT, 0555),
+        /* per-container copies of the views live below it (the cnode_* code) */
+        [INO_C - 1]       = N_DIR("c", INO_ROOT, 0555),
 };
 #define NNODES ELEMENTSOF(nodes)
-_Static_assert(NNODES == INO_DEVS, "devs is the last node");
+_Static_assert(NNODES == INO_C, "c is the last node");
 /* The tree never changes and every reader sees the same names and modes, so
  * the kernel may cache entries and attributes for long; contents are never
  * cached (direct_io). */
@@ -181,7 +185,7 @@ static struct stat devs_scan_key;
 static bool devs_scan_complete;
 
 static bool is_devs_ino(fuse_ino_t ino) {
-        return ino >= DEVS_INO_BASE;
+        return ino >= DEVS_INO_BASE && !cnodes_is_ino(ino);
 }
 
 static uint64_t devs_serial_of(const struct devs_slot *s, size_t index) {
@@ -699,8 +703,22 @@ static void devs_open_like(fuse_req_t req, fuse_ino_t ino, enum dnode_kind want,
         pthread_mutex_unlock(&devs_lock);
 }
 
+/* the c/<id>/ nodes (below, after the file handles they use) */
+static void cnode_lookup_id(fuse_req_t req, const char *id);
+static void cnode_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
+static void cnode_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+static void cnode_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off);
+static void cnode_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
         struct curate *c = ctx_of(req);
+        if (parent == INO_C || cnodes_is_ino(parent)) {
+                if (parent == INO_C)
+                        cnode_lookup_id(req, name);
+                else
+                        cnode_lookup(req, parent, name);
+                return;
+        }
         if (parent == INO_DEVS) {
                 devs_lookup_id(req, name);
                 return;
@@ -728,6 +746,10 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         const struct node *n = node_get(ino);
         struct stat st;
+        if (cnodes_is_ino(ino)) {
+                cnode_getattr(req, ino, fi);
+                return;
+        }
         if (is_devs_ino(ino)) {
                 devs_getattr(req, ino);
                 return;
@@ -750,6 +772,10 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
         char buf[4096];
         size_t len = 0;
 
+        if (cnodes_is_ino(ino)) {
+                cnode_readdir(req, ino, size, off);
+                return;
+        }
         if (is_devs_ino(ino)) {
                 devs_readdir(req, ino, size, off);
                 return;
@@ -795,6 +821,10 @@ struct handle {
         struct reader_hint hint;
         enum view_id view;
         bool fresh; /* rendered at open and not yet read at offset 0 */
+        /* a c/<id>/ node's: its entry and the snapshot generation it pinned
+         * (cnode_unpin); NULL for the shared views */
+        struct cn_entry *cn;
+        uint64_t cn_epoch;
         /* every live handle, so that a serving process that stops frees
          * those of files still open (their RELEASE goes to its successor) */
         struct handle *prev, *next;
@@ -872,22 +902,17 @@ static void handle_free(struct handle *h) {
         free(h);
 }
 
-/* A handle on VIEW, rendered for PID. 0 or -ENOMEM, -ESRCH, -EIO. */
-static int handle_new(struct curate *c, enum view_id view, pid_t pid, struct handle **ret) {
+/* A handle on VIEW holding SNAP (its reference moves in). */
+static int handle_add(enum view_id view, struct snap *snap, struct handle **ret) {
         size_t size = (sizeof(struct handle) + FH_ALIGN - 1) / FH_ALIGN * FH_ALIGN;
         struct handle *h = aligned_alloc(FH_ALIGN, size);
         if (!h)
                 return -ENOMEM;
-        *h = (struct handle){ .view = view };
+        /* fresh: rendered at open and not yet read at offset 0; no hint
+         * yet: only a later lseek(0)+read needs one, and most opens (cat,
+         * free) never do, so the open pays no copy for it */
+        *h = (struct handle){ .view = view, .snap = snap, .fresh = true };
         pthread_mutex_init(&h->lock, NULL);
-        /* no hint yet: only a later lseek(0)+read needs one, and most opens
-         * (cat, free) never do, so the open pays no copy for it */
-        int r = curate_render_hinted(c, view, pid, NULL, &h->snap);
-        if (r < 0) {
-                handle_free(h);
-                return r == -ESRCH ? -ESRCH : -EIO;
-        }
-        h->fresh = true;
         pthread_mutex_lock(&handles_lock);
         h->next = handles;
         if (handles)
@@ -898,9 +923,365 @@ static int handle_new(struct curate *c, enum view_id view, pid_t pid, struct han
         return 0;
 }
 
+/* A handle on VIEW, rendered for PID. 0 or -ENOMEM, -ESRCH, -EIO. */
+static int handle_new(struct curate *c, enum view_id view, pid_t pid, struct handle **ret) {
+        struct snap *s;
+        int r = curate_render_hinted(c, view, pid, NULL, &s);
+        if (r < 0)
+                return r == -ESRCH ? -ESRCH : -EIO;
+        r = handle_add(view, s, ret);
+        if (r < 0)
+                snap_unref(s);
+        return r;
+}
+
 void curatefs_drop_handles(void) {
         while (handles)
                 handle_free(handles);
+}
+
+/* ---- MOUNTPOINT/c/<id>: per-container copies of the views --------------
+ * sendfile(2) (busybox cat, the cat of every Alpine image) reads a FUSE
+ * file through the page cache on Linux 6.5 and later, even a direct_io one
+ * (fuse_splice_read -> filemap_splice_read), and reads no further than the
+ * inode's size: a view reported with size 0, as procfs does, reads as
+ * empty. So below c/<id>/ every view is an inode of its own container
+ * (cnodes.h), reported with its exact length, and opened and read only by
+ * readers in that container's cgroup: a page cache filled for one
+ * container is never met by a reader of another, nor filled by the host.
+ *
+ * The length: the kernel takes the size from our LOOKUP and GETATTR
+ * replies (with default_permissions and an attribute timeout of 0 every
+ * open() asks GETATTR first: fuse_permission), and filemap_splice_read
+ * serves what the pages hold up to that size. A rendering longer than the
+ * size would be cut there, silently; a shorter one is safe (the short READ
+ * shrinks the size: fuse_short_read). So each (container, view) keeps the
+ * snapshot whose length it last reported, and OPEN takes that very
+ * snapshot into its handle: cnode_current() replaces it only when no
+ * reader may still be between the size and its read (cnodes_snapshot_due).
+ * OPEN never keeps the cache (fuse_finish_open drops the pages), and the
+ * handle stays direct_io, so read() and top's lseek(0)+read still reach us
+ * and get fresh figures.
+ *
+ * Nothing here survives the serving process, and nothing needs to: an
+ * inode's serial is a hash of the id, and the reader's own /proc/PID/cgroup
+ * names the id (cnodes_reader_find). Entry and attribute timeouts are 0:
+ * the names and sizes are asked again on every walk. */
+struct cn_entry {
+        uint64_t serial;
+        enum view_id view;
+        struct snap *snap;       /* the snapshot whose length was reported */
+        uint64_t epoch;          /* bumped when it is replaced */
+        struct cnode_clock clock;
+        pid_t reported_pid;      /* whose size query has not opened yet */
+        unsigned refs;           /* handles pointing here, of any epoch */
+        uint64_t used_at;
+        struct cn_entry *next;
+};
+#define CN_BUCKETS 256
+#define CN_IDLE_NS (60 * 1000000000ULL)
+static pthread_mutex_t cn_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cn_entry *cn_buckets[CN_BUCKETS];
+
+static bool node_mirrored_uncached(size_t i) {
+        if (nodes[i].kind == NODE_VIEW)
+                return true;
+        if (nodes[i].kind != NODE_DIR || i == INO_ROOT - 1)
+                return false;
+        for (size_t j = 0; j < NNODES; j++)
+                if (j != i && nodes[j].parent == i + 1 && node_mirrored_uncached(j))
+                        return true;
+        return false;
+}
+
+static bool mirrored[NNODES];
+static pthread_once_t mirrored_once = PTHREAD_ONCE_INIT;
+static void mirrored_init(void) {
+        for (size_t i = 0; i < NNODES; i++)
+                mirrored[i] = node_mirrored_uncached(i);
+}
+
+/* Is node index I copied below c/<id>/ (index 0: c/<id> itself)? Every
+ * view of the fixed table and every directory that leads to one. */
+static bool node_mirrored(size_t i) {
+        pthread_once(&mirrored_once, mirrored_init);
+        return i == INO_ROOT - 1 || (i < NNODES && mirrored[i]);
+}
+
+/* The id and node index of c/ inode INO, for the request's reader: -ENOENT
+ * unless the reader is in that container. */
+static int cnode_resolve(fuse_req_t req, fuse_ino_t ino, char id[static REG_ID_MAX + 1], size_t *ret_index) {
+        _cleanup_free_ char *text = NULL;
+        uint64_t serial;
+        size_t index;
+
+        if (!cnodes_ino_split(ino, &serial, &index) || !node_mirrored(index))
+                return -ESTALE;
+        if (curate_reader_cgroup(ctx_of(req), fuse_req_ctx(req)->pid, &text) < 0 ||
+            !cnodes_reader_find(text, serial, id))
+                return -ENOENT;
+        *ret_index = index;
+        return 0;
+}
+
+/* The entry of (SERIAL, VIEW), made when missing; dropping idle ones met on
+ * the way. Locked. */
+static struct cn_entry *cn_entry_get(uint64_t serial, enum view_id view, uint64_t now) {
+        struct cn_entry **pp = &cn_buckets[(serial * 31 + view) % CN_BUCKETS], *e;
+
+        while ((e = *pp)) {
+                if (e->serial == serial && e->view == view)
+                        return e;
+                if (e->refs == 0 && now - e->used_at > CN_IDLE_NS) {
+                        *pp = e->next;
+                        snap_unref(e->snap);
+                        free(e);
+                        continue;
+                }
+                pp = &e->next;
+        }
+        e = calloc(1, sizeof(*e));
+        if (!e)
+                return NULL;
+        *e = (struct cn_entry){ .serial = serial, .view = view, .next = NULL };
+        *pp = e;
+        return e;
+}
+
+/* The snapshot whose length the node reports now, rendered for PID when
+ * due (REPLACE) or missing. REPORT: its size goes to the kernel. Locked. */
+static int cn_current(struct curate *c, struct cn_entry *e, pid_t pid, bool replace, bool report, uint64_t now) {
+        if (!e->snap || (replace && cnodes_snapshot_due(&e->clock, now, CACHE_TTL_NS))) {
+                struct snap *s;
+                int r = curate_render_hinted(c, e->view, pid, NULL, &s);
+                if (r < 0)
+                        return r == -ESRCH ? -ESRCH : -EIO;
+                snap_unref(e->snap);
+                e->snap = s;
+                e->epoch++;
+                e->clock = (struct cnode_clock){ .rendered_at = now };
+        }
+        if (report) {
+                e->clock.reported_at = now;
+                e->reported_pid = pid;
+        }
+        e->used_at = now;
+        return 0;
+}
+
+/* The length node INDEX of (SERIAL) reports to PID now. */
+static int cnode_size(struct curate *c, uint64_t serial, size_t index, pid_t pid, off_t *ret) {
+        uint64_t now = now_monotonic_ns();
+        int r = -ENOMEM;
+
+        pthread_mutex_lock(&cn_lock);
+        struct cn_entry *e = cn_entry_get(serial, nodes[index].view, now);
+        if (e)
+                r = cn_current(c, e, pid, true, true, now);
+        if (r >= 0)
+                *ret = e->snap->len;
+        pthread_mutex_unlock(&cn_lock);
+        return r;
+}
+
+static void cnode_stat(uint64_t serial, size_t index, off_t size, struct stat *st) {
+        *st = (struct stat){ .st_ino = cnodes_ino(serial, index), .st_nlink = 1 };
+        if (nodes[index].kind == NODE_VIEW) {
+                st->st_mode = S_IFREG | 0444;
+                st->st_size = size;
+        } else {
+                st->st_mode = S_IFDIR | 0555;
+                st->st_nlink = 2;
+        }
+}
+
+/* The attributes of node INDEX for the request's reader: a view's length
+ * is the one its next OPEN takes. */
+static int cnode_attr(fuse_req_t req, const char *id, size_t index, struct stat *st) {
+        uint64_t serial = cnodes_serial(id);
+        off_t size = 0;
+
+        if (nodes[index].kind == NODE_VIEW) {
+                int r = cnode_size(ctx_of(req), serial, index, fuse_req_ctx(req)->pid, &size);
+                if (r < 0)
+                        return r;
+        }
+        cnode_stat(serial, index, size, st);
+        return 0;
+}
+
+static void cnode_reply_entry(fuse_req_t req, const char *id, size_t index) {
+        struct fuse_entry_param e = { .ino = cnodes_ino(cnodes_serial(id), index) };
+        int r = cnode_attr(req, id, index, &e.attr);
+        if (r < 0)
+                fuse_reply_err(req, -r);
+        else
+                fuse_reply_entry(req, &e);
+}
+
+/* c/<ID>: only for a reader in that container */
+static void cnode_lookup_id(fuse_req_t req, const char *id) {
+        _cleanup_free_ char *text = NULL;
+        if (!reg_id_valid(id) || curate_reader_cgroup(ctx_of(req), fuse_req_ctx(req)->pid, &text) < 0 ||
+            !cnodes_reader_in(text, id)) {
+                fuse_reply_err(req, ENOENT);
+                return;
+        }
+        cnode_reply_entry(req, id, INO_ROOT - 1);
+}
+
+static void cnode_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
+        char id[REG_ID_MAX + 1];
+        size_t dir;
+        int r = cnode_resolve(req, parent, id, &dir);
+
+        if (r < 0) {
+                fuse_reply_err(req, -r);
+                return;
+        }
+        for (size_t i = 0; i < NNODES; i++)
+                if (i != INO_ROOT - 1 && nodes[i].parent == dir + 1 && node_mirrored(i) && streq(nodes[i].name, name)) {
+                        cnode_reply_entry(req, id, i);
+                        return;
+                }
+        fuse_reply_err(req, nodes[dir].kind == NODE_DIR ? ENOENT : ENOTDIR);
+}
+
+static void cnode_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        struct handle *h = fi && fi->fh ? fh_own(fi->fh) : NULL;
+        char id[REG_ID_MAX + 1];
+        struct stat st;
+        size_t index;
+        int r = cnode_resolve(req, ino, id, &index);
+
+        if (r >= 0 && h && nodes[index].kind == NODE_VIEW) {
+                /* fstat of an open file: the length that handle serves */
+                pthread_mutex_lock(&h->lock);
+                cnode_stat(cnodes_serial(id), index, h->snap->len, &st);
+                pthread_mutex_unlock(&h->lock);
+        } else if (r >= 0)
+                r = cnode_attr(req, id, index, &st);
+        if (r < 0)
+                fuse_reply_err(req, -r);
+        else
+                fuse_reply_attr(req, &st, 0);
+}
+
+static void cnode_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off) {
+        char id[REG_ID_MAX + 1], buf[4096];
+        size_t dir, len = 0;
+        int r = cnode_resolve(req, ino, id, &dir);
+
+        if (r < 0 || nodes[dir].kind != NODE_DIR) {
+                fuse_reply_err(req, r < 0 ? -r : ENOTDIR);
+                return;
+        }
+        if (size > sizeof(buf))
+                size = sizeof(buf);
+        /* offsets: 1 ".", 2 "..", then i + 3 for node i */
+        for (off_t i = off; i < (off_t)NNODES + 2; i++) {
+                struct stat st = { .st_mode = S_IFDIR };
+                const char *name;
+                if (i == 0) {
+                        name = ".";
+                        st.st_ino = ino;
+                } else if (i == 1) {
+                        name = "..";
+                        st.st_ino = dir == INO_ROOT - 1 ? INO_C : cnodes_ino(cnodes_serial(id), nodes[dir].parent - 1);
+                } else {
+                        size_t n = i - 2;
+                        if (n == INO_ROOT - 1 || nodes[n].parent != dir + 1 || !node_mirrored(n))
+                                continue;
+                        name = nodes[n].name;
+                        cnode_stat(cnodes_serial(id), n, 0, &st);
+                }
+                size_t need = fuse_add_direntry(req, buf + len, size - len, name, &st, i + 1);
+                if (need > size - len)
+                        break;
+                len += need;
+        }
+        fuse_reply_buf(req, buf, len);
+}
+
+static void cnode_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
+        char id[REG_ID_MAX + 1];
+        size_t dir;
+        int r = cnode_resolve(req, ino, id, &dir);
+        if (r < 0)
+                fuse_reply_err(req, -r);
+        else if (nodes[dir].kind != NODE_DIR)
+                fuse_reply_err(req, ENOTDIR);
+        else
+                fuse_reply_open(req, fi);
+}
+
+/* OPEN: a handle on the snapshot whose length the kernel was told, pinned
+ * until the handle moves to fresh figures or is released. */
+static int cnode_open_handle(fuse_req_t req, fuse_ino_t ino, struct handle **ret) {
+        char id[REG_ID_MAX + 1];
+        size_t index;
+        uint64_t now = now_monotonic_ns();
+        pid_t pid = fuse_req_ctx(req)->pid;
+        struct handle *h = NULL;
+        int r = cnode_resolve(req, ino, id, &index);
+
+        if (r < 0)
+                return r == -ENOENT ? -EACCES : r;
+        if (nodes[index].kind != NODE_VIEW)
+                return -EISDIR;
+        pthread_mutex_lock(&cn_lock);
+        struct cn_entry *e = cn_entry_get(cnodes_serial(id), nodes[index].view, now);
+        /* never a new rendering while there is one: the kernel's size is
+         * the last one reported (a new process renders its first) */
+        r = e ? cn_current(ctx_of(req), e, pid, false, false, now) : -ENOMEM;
+        if (r >= 0)
+                r = handle_add(e->view, snap_ref(e->snap), &h);
+        if (r >= 0) {
+                h->cn = e;
+                h->cn_epoch = e->epoch;
+                e->refs++;
+                e->clock.pins++;
+                if (e->reported_pid == pid)
+                        e->clock.reported_at = 0;
+        }
+        pthread_mutex_unlock(&cn_lock);
+        if (r >= 0)
+                *ret = h;
+        return r;
+}
+
+/* The handle leaves its pinned snapshot (fresh figures, or released). */
+static void cnode_unpin(struct handle *h) {
+        if (!h->cn)
+                return;
+        pthread_mutex_lock(&cn_lock);
+        if (h->cn->epoch == h->cn_epoch && h->cn->clock.pins > 0)
+                h->cn->clock.pins--;
+        h->cn->refs--;
+        h->cn->used_at = now_monotonic_ns();
+        h->cn = NULL;
+        pthread_mutex_unlock(&cn_lock);
+}
+
+/* A READ on a c/ node's handle of another generation: the snapshot this
+ * process reports (rendered now if it has none). */
+static int cnode_read_foreign(fuse_req_t req, fuse_ino_t ino, struct snap **ret) {
+        char id[REG_ID_MAX + 1];
+        size_t index;
+        uint64_t now = now_monotonic_ns();
+        int r = cnode_resolve(req, ino, id, &index);
+
+        if (r < 0)
+                return r;
+        if (nodes[index].kind != NODE_VIEW)
+                return -EBADF;
+        pthread_mutex_lock(&cn_lock);
+        struct cn_entry *e = cn_entry_get(cnodes_serial(id), nodes[index].view, now);
+        r = e ? cn_current(ctx_of(req), e, fuse_req_ctx(req)->pid, false, false, now) : -ENOMEM;
+        if (r >= 0)
+                *ret = snap_ref(e->snap);
+        pthread_mutex_unlock(&cn_lock);
+        return r;
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
@@ -912,17 +1293,19 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
                 devs_open_like(req, ino, DNODE_DEV, fi);
                 return;
         }
-        if (!n || n->kind != NODE_VIEW) {
+        if (cnodes_is_ino(ino) && (fi->flags & O_ACCMODE) == O_RDONLY)
+                r = cnode_open_handle(req, ino, &h);
+        else if (cnodes_is_ino(ino))
+                r = -EACCES;
+        else if (!n || n->kind != NODE_VIEW) {
                 /* A device or symlink never gets here: the kernel opens a
                  * device node itself and resolves links before opening. */
                 fuse_reply_err(req, !n ? ENOENT : n->kind == NODE_DIR ? EISDIR : ENXIO);
                 return;
-        }
-        if ((fi->flags & O_ACCMODE) != O_RDONLY) {
-                fuse_reply_err(req, EACCES);
-                return;
-        }
-        r = handle_new(ctx_of(req), n->view, fuse_req_ctx(req)->pid, &h);
+        } else if ((fi->flags & O_ACCMODE) != O_RDONLY)
+                r = -EACCES;
+        else
+                r = handle_new(ctx_of(req), n->view, fuse_req_ctx(req)->pid, &h);
         if (r < 0) {
                 fuse_reply_err(req, -r);
                 return;
@@ -930,34 +1313,39 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         fi->fh = fh_of(h);
         if (!fi->fh) {
                 curate_log_once(ctx_of(req), "a file handle's address does not fit a FUSE fh; opens fail with EIO");
+                cnode_unpin(h);
                 handle_free(h);
                 fuse_reply_err(req, EIO);
                 return;
         }
-        /* Every read goes to us: contents differ per reader and over time. */
+        /* Every read goes to us: contents differ per reader and over time.
+         * (sendfile reads through the page cache all the same: the old
+         * pages are dropped at every open, fuse_finish_open.) */
         fi->direct_io = 1;
         fi->keep_cache = 0;
         fi->nonseekable = 0;
         if (fuse_reply_open(req, fi) == -ENOENT) {
                 /* the opener was interrupted: the kernel will send no RELEASE */
+                cnode_unpin(h);
                 handle_free(h);
         }
 }
 
 /* A READ on a handle of another generation (see above): rendered anew. */
 static void read_foreign(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off) {
-        const struct node *n = is_devs_ino(ino) ? NULL : node_get(ino);
+        const struct node *n = is_devs_ino(ino) || cnodes_is_ino(ino) ? NULL : node_get(ino);
         struct snap *s;
         int r;
 
-        /* only a view is ever opened with a handle */
-        if (!n || n->kind != NODE_VIEW) {
-                fuse_reply_err(req, EBADF);
-                return;
-        }
-        r = curate_render_hinted(ctx_of(req), n->view, fuse_req_ctx(req)->pid, NULL, &s);
+        if (cnodes_is_ino(ino))
+                r = cnode_read_foreign(req, ino, &s);
+        else if (!n || n->kind != NODE_VIEW)
+                /* only a view is ever opened with a handle */
+                r = -EBADF;
+        else
+                r = curate_render_hinted(ctx_of(req), n->view, fuse_req_ctx(req)->pid, NULL, &s);
         if (r < 0) {
-                fuse_reply_err(req, r == -ESRCH ? ESRCH : EIO);
+                fuse_reply_err(req, r == -ESRCH ? ESRCH : r == -EBADF || r == -ENOENT ? -r : EIO);
                 return;
         }
         if (off < 0 || (size_t)off >= s->len)
@@ -986,6 +1374,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
                 }
                 snap_unref(h->snap);
                 h->snap = s;
+                /* read() only (direct_io): the size no longer concerns it */
+                cnode_unpin(h);
         }
         if (off == 0)
                 h->fresh = false;
@@ -1006,13 +1396,19 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
  * RELEASEDIR itself), so a 0 here is nothing to free. */
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         struct handle *h = fi->fh ? fh_own(fi->fh) : NULL;
-        if (h)
+        if (h) {
+                cnode_unpin(h);
                 handle_free(h);
+        }
         fuse_reply_err(req, 0);
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino) {
         const struct node *n = node_get(ino);
+        if (cnodes_is_ino(ino)) {
+                fuse_reply_err(req, EINVAL);
+                return;
+        }
         if (is_devs_ino(ino)) {
                 devs_open_like(req, ino, DNODE_LINK, NULL);
                 return;
@@ -1026,6 +1422,10 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino) {
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         const struct node *n = node_get(ino);
+        if (cnodes_is_ino(ino)) {
+                cnode_opendir(req, ino, fi);
+                return;
+        }
         if (is_devs_ino(ino)) {
                 devs_open_like(req, ino, DNODE_DIR, fi);
                 return;
