@@ -29,6 +29,7 @@ struct mount_ctx {
         int devnull_fd; /* the host's /dev/null, bound over masked files */
         int cgroupfs_fd; /* the host's /sys/fs/cgroup, read before /sys is replaced */
         int cg_fd[CG_HIER_MAX]; /* cg's directories, opened in this namespace */
+        bool views_own; /* the views are MOUNTPOINT/c/<id>/'s, bound in mounts_finish */
         char **ret_error;
 };
 
@@ -368,14 +369,32 @@ static int setup_cgroupfs(struct mount_ctx *c) {
         return 0;
 }
 
+/* With a cgroup of its own, the container gets curatefs's copies of the
+ * views made for it alone, MOUNTPOINT/c/<id>/: they report their size, so
+ * sendfile (busybox cat) reads them, and no page cache of theirs is shared
+ * with another container. curatefs shows them only to readers in the
+ * cgroup, so they are bound once the command is in it (mounts_finish). A
+ * curatefs without c/ (one started before it had them) serves the shared
+ * files, as before. */
+static bool views_per_container(const struct mount_ctx *c) {
+        struct stat st;
+        return c->cfg->views_id[0] && c->p->views && fstatat(c->mp_fd, "c", &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
 static int setup_views(const struct mount_ctx *c) {
+        char own[PATH_MAX];
+
         for (int v = 0; v < _POLICY_VIEW_MAX; v++) {
                 const struct policy_view_info *info = &policy_views[v];
-                const struct mount_op op = { .kind = OP_BIND, .from_fd = c->mp_fd, .from = info->source };
+                struct mount_op op = { .kind = OP_BIND, .from_fd = c->mp_fd, .from = info->source };
                 int r;
 
                 if (!(c->p->views & (1u << v)))
                         continue;
+                if (c->views_own) {
+                        snprintf(own, sizeof(own), "c/%s/%s", c->cfg->views_id, info->source);
+                        op.from = own;
+                }
                 /* 1: a rootfs without /sys, nothing to curate there */
                 r = mount_on(c, info->target, &op);
                 if (r < 0)
@@ -809,6 +828,8 @@ int mounts_prepare(const struct run_config *cfg, char **ret_error) {
         if (r >= 0)
                 r = setup_sys(c);
         if (r >= 0)
+                c->views_own = views_per_container(c);
+        if (r >= 0 && !c->views_own)
                 r = setup_views(c);
         if (r >= 0)
                 r = setup_tmp(c);
@@ -824,7 +845,9 @@ int mounts_finish(const struct cg_shown *cg, char **ret_error) {
 
         c->cg = cg;
         c->ret_error = ret_error;
-        r = setup_cgroupfs(c);
+        r = c->views_own ? setup_views(c) : 0;
+        if (r >= 0)
+                r = setup_cgroupfs(c);
         if (r >= 0)
                 r = setup_dev(c);
         if (r >= 0)
