@@ -1,0 +1,176 @@
+#!/bin/bash
+# busybox cat (the cat of every Alpine and busybox image) reads with
+# sendfile(2), which on Linux 6.5-6.18 reads a FUSE file through the page
+# cache no further than its size, even a direct_io one. curate run binds
+# curatefs's per-container copies, MOUNTPOINT/c/<id>/, which report their
+# exact size and are an inode of the container's own: busybox cat prints
+# every view whole, and no container ever reads another's figures, nor the
+# host's, out of a shared page cache. Only readers in the container's
+# cgroup may look them up or open them, the host's root included.
+. "$(dirname "$0")/lib.sh"
+require_curate
+export LC_ALL=C
+
+BUSYBOX=$(command -v busybox) || skip "busybox not installed (scripts/setup.sh installs busybox-static)"
+SENDFILE_CAT=${SENDFILE_CAT:-${BUILD_ROOT:-}/tests/sendfile-cat}
+[ -x "$SENDFILE_CAT" ] || SENDFILE_CAT=$(command -v sendfile-cat) || skip "sendfile-cat not built"
+LOOP_SECONDS=${LOOP_SECONDS:-4}
+
+mount_curatefs || { not_ok "mount curatefs"; finish; }
+run_tmpdir
+# the command gets a private /tmp: the helper goes beside the test's files
+cp "$SENDFILE_CAT" "$T/sendfile-cat"
+SF=$T/sendfile-cat
+
+# ---- every view, whole, by busybox cat and by sendfile ----------------------------
+# Inside: each view file curatefs serves there (its fuse.curatefs bind mounts
+# that are regular files), read with busybox cat, sendfile and head -c 1M.
+# Renderings of one view may differ in figures between two reads, never in
+# their lines: each must end in a newline and have the same keys.
+cat > "$T/views.sh" <<'INSIDE'
+bb=$1 sf=$2
+keys() { awk '{ print $1 }' "$1" | tr '\n' ' '; }
+for f in $(findmnt -rn -o TARGET,FSTYPE | awk '$2 == "fuse.curatefs" { print $1 }'); do
+        [ -f "$f" ] || continue
+        "$bb" cat "$f" > /dev/shm/bb; "$sf" "$f" > /dev/shm/sf; head -c 1048576 "$f" > /dev/shm/hd
+        for w in bb sf; do
+                last=$(tail -c 1 /dev/shm/$w | od -An -c | tr -d ' ')
+                echo "$f $w size=$(wc -c < /dev/shm/$w) nl=$last same_keys=$([ "$(keys /dev/shm/$w)" = "$(keys /dev/shm/hd)" ] && echo yes || echo no)"
+        done
+        echo "$f stat=$(stat -c %s "$f") hd=$(wc -c < /dev/shm/hd)"
+done
+echo "memtotal_bb=$("$bb" cat /proc/meminfo | awk '$1 == "MemTotal:" { print $2 }')"
+echo "memtotal_sf=$("$sf" /proc/meminfo | awk '$1 == "MemTotal:" { print $2 }')"
+echo "source=$(findmnt -no SOURCE,FSROOT /proc/meminfo | tail -n 1)"
+INSIDE
+cr run --mountpoint "$MNT" --memory 256M -- bash "$T/views.sh" "$BUSYBOX" "$SF"
+check_eq "curate run --memory 256M exits 0" 0 "$RC"
+[ "$RC" = 0 ] || echo "$ERR" | sed 's/^/# /'
+id=run-$CR_PID
+check_eq "busybox cat /proc/meminfo: MemTotal is the limit" 262144 "$(kv memtotal_bb <<<"$OUT")"
+check_eq "sendfile /proc/meminfo: MemTotal is the limit" 262144 "$(kv memtotal_sf <<<"$OUT")"
+check "/proc/meminfo is the container's own node c/$id/proc/meminfo" grep -q "^source=.*/c/$id/proc/meminfo" <<<"$OUT"
+nviews=$(grep -c ' bb size=' <<<"$OUT")
+check "the views are found inside ($nviews files, at least meminfo cpuinfo stat uptime loadavg swaps diskstats online)" \
+        test "$nviews" -ge 8
+while read -r f w size nl same; do
+        case $f in */diskstats) [ "$size" = size=0 ] && continue ;; esac # no disk touched yet: empty
+        check "$w of $f is complete ($size, ends in a newline, the lines of head -c 1M)" \
+                test "$size" != size=0 -a "$nl" = 'nl=\n' -a "$same" = same_keys=yes
+done < <(grep -E ' (bb|sf) size=' <<<"$OUT")
+# meminfo's figures have fixed widths: its length does not change
+m=$(grep '^/proc/meminfo stat=' <<<"$OUT"); s=${m#*stat=}
+check_eq "stat's size of /proc/meminfo is its length" "${m##*hd=}" "${s%% *}"
+
+# ---- two containers, tight loops: never the other's figures, never cut ------------
+cat > "$T/loop.sh" <<'INSIDE'
+bb=$1 sf=$2 secs=$3 want=$4 ready=$5 go=$6
+lines=$(wc -l < /proc/meminfo)
+echo > "$ready"; read -r _ < "$go"
+"$sf" loop /proc/meminfo "$secs" MemTotal "$want" &
+n=0 bad=0 end=$((SECONDS + secs))
+while [ $SECONDS -lt $end ]; do
+        r=$("$bb" cat /proc/meminfo | "$bb" awk -v w="$want" -v l="$lines" \
+                '$1 == "MemTotal:" { t = $2 } END { print (t == w && NR == l) ? "good" : "bad " t " " NR }')
+        n=$((n + 1))
+        [ "$r" = good ] || { bad=$((bad + 1)); [ $bad = 1 ] && echo "busybox first bad: $r"; }
+done
+echo "busybox reads $n bad $bad"
+wait $!; echo "sendfile_rc=$?"
+INSIDE
+mkfifo "$T/goA" "$T/goB"
+rm -f "$T/readyA" "$T/readyB"
+cr_bg run --mountpoint "$MNT" --memory 256M -- bash "$T/loop.sh" "$BUSYBOX" "$SF" "$LOOP_SECONDS" 262144 "$T/readyA" "$T/goA"
+pidA=$CR_PID outA=$CR_OUTF errA=$CR_ERRF
+cr_bg run --mountpoint "$MNT" --memory 512M -- bash "$T/loop.sh" "$BUSYBOX" "$SF" "$LOOP_SECONDS" 524288 "$T/readyB" "$T/goB"
+pidB=$CR_PID outB=$CR_OUTF errB=$CR_ERRF
+wait_file "$T/readyA" 30 && wait_file "$T/readyB" 30 || not_ok "the loop containers came up"
+nodeA=$MNT/c/run-$pidA/proc/meminfo nodeB=$MNT/c/run-$pidB/proc/meminfo
+# while both loop, the host's root tries A's node in a loop too: it must
+# never get in (it would fill A's page cache with the host's figures)
+echo > "$T/goA" & echo > "$T/goB" &
+hostgot=0 hosttries=0 end=$((SECONDS + LOOP_SECONDS))
+while [ $SECONDS -lt $end ]; do
+        r=$("$SF" open "$nodeA"); hosttries=$((hosttries + 1))
+        [ "$r" = ENOENT ] || hostgot=$((hostgot + 1))
+        "$BUSYBOX" cat "$nodeA" 2>/dev/null | grep -q . && hostgot=$((hostgot + 1))
+done
+CR_PID=$pidA CR_OUTF=$outA CR_ERRF=$errA; cr_wait 60; rcA=$RC outA=$OUT
+CR_PID=$pidB CR_OUTF=$outB CR_ERRF=$errB; cr_wait 60; rcB=$RC outB=$OUT
+echo "$outA" | sed 's/^/# A (256M): /'
+echo "$outB" | sed 's/^/# B (512M): /'
+for c in A B; do
+        o=outA; [ $c = B ] && o=outB
+        check "$c: sendfile and read() loop: every read complete with its own MemTotal" grep -q '^reads [1-9][0-9]* bad 0$' <<<"${!o}"
+        check "$c: busybox cat loop: every read complete with its own MemTotal" grep -q '^busybox reads [1-9][0-9]* bad 0$' <<<"${!o}"
+        check "$c: the loops ran to their end" grep -q '^sendfile_rc=0$' <<<"${!o}"
+done
+check_eq "the host's root never opened or read A's node ($hosttries tries)" 0 "$hostgot"
+
+# ---- who may open a container's node -----------------------------------------------
+# container A waits; the host's root, a process of B's cgroup and A's own
+# mount namespace reached through /proc/PID/root are tried against it
+cat > "$T/wait.sh" <<'INSIDE'
+echo > "$1"; read -r _ < "$2"
+INSIDE
+mkfifo "$T/goC" "$T/goD"; rm -f "$T/readyC" "$T/readyD"
+cr_bg run --mountpoint "$MNT" --memory 256M -- bash "$T/wait.sh" "$T/readyC" "$T/goC"
+pidC=$CR_PID outC=$CR_OUTF errC=$CR_ERRF
+cr_bg run --mountpoint "$MNT" --memory 512M -- bash "$T/wait.sh" "$T/readyD" "$T/goD"
+pidD=$CR_PID outD=$CR_OUTF errD=$CR_ERRF
+wait_file "$T/readyC" 30 && wait_file "$T/readyD" 30 || not_ok "the waiting containers came up"
+nodeC=$MNT/c/run-$pidC
+cmdC=$(head -n 1 "$(run_cgroups "$pidC" | head -n 1)/cgroup.procs")
+# a process of the host moved into a container's cgroups (every hierarchy)
+in_cg() { # PID CMD...: run CMD in curate PID's cgroups
+        local dirs; dirs=$(run_cgroups "$1" | tr '\n' ' '); shift
+        CG_DIRS="$dirs" "$BASH" -c "$_CG_ENTER" in_cg "$@"
+}
+check_eq "host root: c/ lists no container" "" "$(ls -A "$MNT/c")"
+check_eq "host root: open c/run-C/proc/meminfo is ENOENT" ENOENT "$("$SF" open "$nodeC/proc/meminfo")"
+check "host root: stat c/run-C fails" bash -c '! stat "$0" >/dev/null 2>&1' "$nodeC"
+check_eq "host root: busybox cat c/run-C/proc/meminfo prints nothing" "" "$("$BUSYBOX" cat "$nodeC/proc/meminfo" 2>/dev/null)"
+check_eq "a process of C's cgroup opens C's node" ok "$(in_cg "$pidC" "$SF" open "$nodeC/proc/meminfo")"
+check_eq "... and reads C's figures (MemTotal 262144)" 262144 "$(in_cg "$pidC" "$BUSYBOX" cat "$nodeC/proc/meminfo" | kb_of MemTotal)"
+check_eq "a process of D's cgroup: open C's node is ENOENT" ENOENT "$(in_cg "$pidD" "$SF" open "$nodeC/proc/meminfo")"
+check_eq "a process of D's cgroup: lookup of c/run-C is ENOENT" ENOENT "$(in_cg "$pidD" "$SF" open "$nodeC")"
+denied() { [ "$1" = ENOENT ] || [ "$1" = EACCES ]; }
+if [ -n "$cmdC" ] && [ -d "/proc/$cmdC/root/proc" ]; then
+        # C's own bind mount, reached from outside: no lookup is asked (the
+        # kernel holds the inode), the open's GETATTR or OPEN is refused
+        r=$("$SF" open "/proc/$cmdC/root/proc/meminfo")
+        check "host root: C's /proc/meminfo through /proc/PID/root cannot be opened ($r)" denied "$r"
+        r=$(in_cg "$pidD" "$SF" open "/proc/$cmdC/root/proc/meminfo")
+        check "D's cgroup: C's /proc/meminfo through /proc/PID/root cannot be opened ($r)" denied "$r"
+        check_eq "host root: busybox cat of it prints nothing" "" "$("$BUSYBOX" cat "/proc/$cmdC/root/proc/meminfo" 2>/dev/null)"
+        check_eq "C's own process still reads it whole after those tries" "$(wc -l < /proc/meminfo) 262144" \
+                "$(in_cg "$pidC" "$BUSYBOX" cat "/proc/$cmdC/root/proc/meminfo" | awk '$1 == "MemTotal:" { t = $2 } END { print NR, t }')"
+else
+        not_ok "C's command ($cmdC) and its /proc/PID/root/proc found"
+fi
+echo > "$T/goC"; echo > "$T/goD"
+CR_PID=$pidC CR_OUTF=$outC CR_ERRF=$errC; cr_wait 30; check_eq "C exits 0" 0 "$RC"
+CR_PID=$pidD CR_OUTF=$outD CR_ERRF=$errD; cr_wait 30; check_eq "D exits 0" 0 "$RC"
+
+# ---- top's way: one fd held, lseek(0)+read gets fresh figures ------------------------
+# the fd is held across 32 MiB written to the container's /dev/shm (a tmpfs
+# charged to its memory cgroup); the second read must show it
+cat > "$T/held.sh" <<'INSIDE'
+sf=$1 bb=$2
+mkfifo /dev/shm/go
+"$sf" held /proc/meminfo < /dev/shm/go > /dev/shm/out &
+exec 3> /dev/shm/go
+until grep -q '^--$' /dev/shm/out; do "$bb" usleep 10000; done
+dd if=/dev/zero of=/dev/shm/fill bs=1M count=32 2>/dev/null
+"$bb" usleep 200000 # past the render cache's 100 ms (figures at most that old)
+echo >&3; exec 3>&-; wait
+cat /dev/shm/out
+echo "after=$("$bb" cat /proc/meminfo | wc -l)"
+INSIDE
+cr run --mountpoint "$MNT" --memory 256M -- bash "$T/held.sh" "$SF" "$BUSYBOX"
+check_eq "held-fd container exits 0" 0 "$RC"
+f1=$(awk '/^--/ { n++ } /^MemFree/ && n == 0 { print $2 }' <<<"$OUT"); f2=$(awk '/^--/ { n++ } /^MemFree/ && n == 1 { print $2 }' <<<"$OUT")
+check "lseek(0)+read on a held fd renders fresh figures (MemFree $f1 -> $f2 kB)" test $(( ${f1:-0} - ${f2:-0} )) -ge 30000
+check_eq "busybox cat after it is whole" "after=$(wc -l < /proc/meminfo)" "$(grep '^after=' <<<"$OUT")"
+
+finish
