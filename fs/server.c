@@ -1147,6 +1147,14 @@ static void cnode_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
         fuse_reply_err(req, nodes[dir].kind == NODE_DIR ? ENOENT : ENOTDIR);
 }
 
+/* Is H (ours) still on the snapshot its node reports? */
+static bool cnode_handle_current(struct handle *h) {
+        pthread_mutex_lock(&cn_lock);
+        bool cur = h->cn && h->cn->epoch == h->cn_epoch;
+        pthread_mutex_unlock(&cn_lock);
+        return cur;
+}
+
 static void cnode_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         struct handle *h = fi && fi->fh ? fh_own(fi->fh) : NULL;
         char id[REG_ID_MAX + 1];
@@ -1154,12 +1162,16 @@ static void cnode_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
         size_t index;
         int r = cnode_resolve(req, ino, id, &index);
 
-        if (r >= 0 && h && nodes[index].kind == NODE_VIEW) {
-                /* fstat of an open file: the length that handle serves */
+        if (r >= 0 && h && cnode_handle_current(h)) {
+                /* fstat of a file opened on the snapshot the node reports:
+                 * its length, without replacing it */
                 pthread_mutex_lock(&h->lock);
                 cnode_stat(cnodes_serial(id), index, h->snap->len, &st);
                 pthread_mutex_unlock(&h->lock);
         } else if (r >= 0)
+                /* The size is the inode's, every reader's: one of a handle
+                 * that has moved on (lseek(0)+read) would cut a sendfile
+                 * in flight on the current snapshot. So the node's. */
                 r = cnode_attr(req, id, index, &st);
         if (r < 0)
                 fuse_reply_err(req, -r);
