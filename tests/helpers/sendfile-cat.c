@@ -7,7 +7,9 @@
  *                               alternately with sendfile (into a memfd) and
  *                               read(); each text must be complete: not
  *                               empty, ending in a newline, its line "KEY:"
- *                               giving VALUE. Prints "reads N bad M" and the
+ *                               giving VALUE (KEY "-": no line checked), and
+ *                               as many lines as the first text. Prints
+ *                               "reads N bad M" and the
  *                               first bad text; exit 1 when M > 0
  *   sendfile-cat held FILE    - open once, read to EOF, print, "--"; then
  *                               for each line on stdin lseek(0)+read again
@@ -53,10 +55,23 @@ static ssize_t read_text(const char *path, int way, char *buf, size_t size) {
         return len;
 }
 
-static int good(const char *text, ssize_t len, const char *key, const char *value) {
+static long lines_of(const char *text, ssize_t len) {
+        long n = 0;
+        for (ssize_t i = 0; i < len; i++)
+                n += text[i] == '\n';
+        return n;
+}
+
+static int good(const char *text, ssize_t len, const char *key, const char *value, long *lines) {
         char want[256];
         if (len <= 0 || text[len - 1] != '\n' || memchr(text, 0, len))
                 return 0;
+        if (*lines < 0)
+                *lines = lines_of(text, len);
+        if (lines_of(text, len) != *lines)
+                return 0;
+        if (strcmp(key, "-") == 0)
+                return 1;
         snprintf(want, sizeof(want), "%s:", key);
         for (const char *l = text; l < text + len;) {
                 const char *nl = memchr(l, '\n', text + len - l);
@@ -71,11 +86,11 @@ static int good(const char *text, ssize_t len, const char *key, const char *valu
 static int loop(const char *path, double seconds, const char *key, const char *value) {
         static char text[MAX_TEXT + 1];
         struct timespec t0, t;
-        long reads = 0, bad = 0;
+        long reads = 0, bad = 0, lines = -1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         do {
                 ssize_t len = read_text(path, reads % 2, text, MAX_TEXT);
-                if (!good(text, len, key, value) && bad++ == 0) {
+                if (!good(text, len, key, value, &lines) && bad++ == 0) {
                         printf("bad %s (%zd bytes):\n", reads % 2 ? "read" : "sendfile", len);
                         if (len > 0)
                                 fwrite(text, 1, len, stdout);

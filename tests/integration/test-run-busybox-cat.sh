@@ -173,4 +173,49 @@ f1=$(awk '/^--/ { n++ } /^MemFree/ && n == 0 { print $2 }' <<<"$OUT"); f2=$(awk 
 check "lseek(0)+read on a held fd renders fresh figures (MemFree $f1 -> $f2 kB)" test $(( ${f1:-0} - ${f2:-0} )) -ge 30000
 check_eq "busybox cat after it is whole" "after=$(wc -l < /proc/meminfo)" "$(grep '^after=' <<<"$OUT")"
 
+# ---- serving processes killed under the readers --------------------------------------
+# curatefs's holder keeps the connection and starts a replacement at once;
+# the replacement never saw the container's nodes and resolves them from
+# the reader's cgroup. Every read of every view (but diskstats, which may be
+# empty) stays whole, by busybox cat and by sendfile and read().
+cat > "$T/kills.sh" <<'INSIDE'
+bb=$1 sf=$2 secs=$3 ready=$4 go=$5
+lines=$(wc -l < /proc/meminfo)
+echo > "$ready"; read -r _ < "$go"
+for f in /proc/meminfo /proc/cpuinfo /proc/stat /proc/uptime /proc/loadavg /proc/swaps /sys/devices/system/cpu/online; do
+        "$sf" loop "$f" "$secs" - - > "/dev/shm/loop.${f##*/}" &
+done
+n=0 bad=0 end=$((SECONDS + secs))
+while [ $SECONDS -lt $end ]; do
+        r=$("$bb" cat /proc/meminfo | "$bb" awk -v l="$lines" \
+                '$1 == "MemTotal:" { t = $2 } END { print (t == 262144 && NR == l) ? "good" : "bad " t " " NR }')
+        n=$((n + 1))
+        [ "$r" = good ] || { bad=$((bad + 1)); [ $bad = 1 ] && echo "busybox first bad: $r"; }
+done
+echo "busybox reads $n bad $bad"
+wait
+for f in /dev/shm/loop.*; do echo "${f#*loop.}: $(tail -n 1 "$f")"; grep -A3 '^bad' "$f" | head -n 4; done
+INSIDE
+read_kids() { local f l; KIDS=""; for f in /proc/"$1"/task/*/children; do l=""; read -r l < "$f" 2>/dev/null; KIDS+=" $l"; done; KIDS=${KIDS## }; }
+read_kids "$CURATEFS_PID"
+if [ -z "$KIDS" ]; then
+        echo "# curatefs $CURATEFS_PID serves without a holder: no serving process to kill"
+else
+        mkfifo "$T/goK"; rm -f "$T/readyK"
+        cr_bg run --mountpoint "$MNT" --memory 256M -- bash "$T/kills.sh" "$BUSYBOX" "$SF" "$LOOP_SECONDS" "$T/readyK" "$T/goK"
+        wait_file "$T/readyK" 30 || not_ok "the killed-under container came up"
+        echo > "$T/goK"
+        kills=0 end=$((SECONDS + LOOP_SECONDS))
+        while [ $SECONDS -lt $end ]; do
+                read_kids "$CURATEFS_PID"; set -- $KIDS
+                [ $# -gt 0 ] && kill -KILL "$1" 2>/dev/null && kills=$((kills + 1))
+                sleep 0.3
+        done
+        cr_wait 60
+        echo "$OUT" | sed 's/^/# killed under: /'
+        check "$kills serving processes killed: busybox cat of meminfo always whole" grep -q '^busybox reads [1-9][0-9]* bad 0$' <<<"$OUT"
+        check_eq "... and sendfile/read() of 7 views always whole" 7 "$(grep -c ': reads [1-9][0-9]* bad 0$' <<<"$OUT")"
+        check "the holder lives on" kill -0 "$CURATEFS_PID"
+fi
+
 finish
