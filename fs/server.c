@@ -821,10 +821,13 @@ struct handle {
         struct reader_hint hint;
         enum view_id view;
         bool fresh; /* rendered at open and not yet read at offset 0 */
-        /* a c/<id>/ node's: its entry and the snapshot generation it pinned
-         * (cnode_unpin); NULL for the shared views */
+        /* a c/<id>/ node's: its entry, the snapshot generation it opened on
+         * and whether it still pins it (cnode_unpin); NULL for the shared
+         * views. slot: its place in cn_slots + 1 (its fh names it). */
         struct cn_entry *cn;
         uint64_t cn_epoch;
+        bool cn_pinned;
+        size_t slot, open_len;
         /* every live handle, so that a serving process that stops frees
          * those of files still open (their RELEASE goes to its successor) */
         struct handle *prev, *next;
@@ -870,10 +873,58 @@ static uint64_t fh_gen_bits(void) {
         return generation & ((1U << FH_GEN_BITS) - 1);
 }
 
+/* A c/ node's handle is named by a slot instead of its address, to make
+ * room for the length of the snapshot it was opened on: the size the
+ * kernel was told, which a replacement serving process, that never saw the
+ * handle, needs to know how far the kernel reads it (cnode_read_pagecache).
+ * fh = generation << 44 | 1 << 43 | length << 22 | slot; a pointer fh has
+ * bit 43 clear (the pointer takes bits 0-42). */
+#define FH_CN_FLAG (1ULL << 43)
+#define FH_CN_SLOT_BITS 22
+#define FH_CN_LEN_BITS 21
+#define FH_CN_LEN_UNKNOWN ((1ULL << FH_CN_LEN_BITS) - 1) /* 2 MiB or more */
+#define FH_CN_SLOTS_MIN 64
+_Static_assert(FH_CN_SLOT_BITS + FH_CN_LEN_BITS == 43, "slot and length fill the bits below the flag");
+static struct handle **cn_slots; /* under handles_lock */
+static size_t cn_nslots, cn_slot_hint;
+
+/* Give H a slot (called with handles_lock): -EMFILE when all 2^22 are taken. */
+static int cn_slot_take(struct handle *h) {
+        for (size_t i = cn_slot_hint; i < cn_nslots; i++)
+                if (!cn_slots[i]) {
+                        cn_slots[i] = h;
+                        h->slot = i + 1;
+                        cn_slot_hint = i + 1;
+                        return 0;
+                }
+        size_t was = cn_nslots, n = was ? was * 2 : FH_CN_SLOTS_MIN;
+        if (n > (1U << FH_CN_SLOT_BITS))
+                return -EMFILE;
+        struct handle **grown = realloc(cn_slots, n * sizeof(*grown));
+        if (!grown)
+                return -ENOMEM;
+        memset(grown + was, 0, (n - was) * sizeof(*grown));
+        cn_slots = grown;
+        cn_nslots = n;
+        cn_slots[was] = h;
+        h->slot = was + 1;
+        cn_slot_hint = was + 1;
+        return 0;
+}
+
+/* The length a c/ node's fh of any generation carries, or FH_CN_LEN_UNKNOWN */
+static size_t fh_cn_len(uint64_t fh) {
+        return fh & FH_CN_FLAG ? (fh >> FH_CN_SLOT_BITS) & FH_CN_LEN_UNKNOWN : FH_CN_LEN_UNKNOWN;
+}
+
 /* 0 when H does not fit (then the open fails rather than hand out a
  * handle that could not be told from another generation's) */
 static uint64_t fh_of(const struct handle *h) {
         uintptr_t p = (uintptr_t)h;
+        if (h->slot) {
+                uint64_t len = h->open_len < FH_CN_LEN_UNKNOWN ? h->open_len : FH_CN_LEN_UNKNOWN;
+                return fh_gen_bits() << FH_GEN_SHIFT | FH_CN_FLAG | len << FH_CN_SLOT_BITS | (h->slot - 1);
+        }
         if (p % FH_ALIGN != 0 || (uint64_t)p >> 47 != 0)
                 return 0;
         return fh_gen_bits() << FH_GEN_SHIFT | (uint64_t)p >> FH_PTR_SHIFT;
@@ -884,6 +935,13 @@ static uint64_t fh_of(const struct handle *h) {
 static struct handle *fh_own(uint64_t fh) {
         if (fh >> FH_GEN_SHIFT != fh_gen_bits())
                 return NULL;
+        if (fh & FH_CN_FLAG) {
+                size_t slot = fh & ((1U << FH_CN_SLOT_BITS) - 1);
+                pthread_mutex_lock(&handles_lock);
+                struct handle *h = slot < cn_nslots ? cn_slots[slot] : NULL;
+                pthread_mutex_unlock(&handles_lock);
+                return h;
+        }
         return (struct handle *)(uintptr_t)((fh & ((1ULL << FH_GEN_SHIFT) - 1)) << FH_PTR_SHIFT);
 }
 
@@ -895,6 +953,11 @@ static void handle_free(struct handle *h) {
                 handles = h->next;
         if (h->next)
                 h->next->prev = h->prev;
+        if (h->slot) {
+                cn_slots[h->slot - 1] = NULL;
+                if (h->slot - 1 < cn_slot_hint)
+                        cn_slot_hint = h->slot - 1;
+        }
         pthread_mutex_unlock(&handles_lock);
         snap_unref(h->snap);
         reader_hint_done(&h->hint);
@@ -902,8 +965,9 @@ static void handle_free(struct handle *h) {
         free(h);
 }
 
-/* A handle on VIEW holding SNAP (its reference moves in). */
-static int handle_add(enum view_id view, struct snap *snap, struct handle **ret) {
+/* A handle on VIEW holding SNAP (its reference moves in); SLOT: named by
+ * a slot (a c/ node's). */
+static int handle_add(enum view_id view, struct snap *snap, bool slot, struct handle **ret) {
         size_t size = (sizeof(struct handle) + FH_ALIGN - 1) / FH_ALIGN * FH_ALIGN;
         struct handle *h = aligned_alloc(FH_ALIGN, size);
         if (!h)
@@ -911,9 +975,16 @@ static int handle_add(enum view_id view, struct snap *snap, struct handle **ret)
         /* fresh: rendered at open and not yet read at offset 0; no hint
          * yet: only a later lseek(0)+read needs one, and most opens (cat,
          * free) never do, so the open pays no copy for it */
-        *h = (struct handle){ .view = view, .snap = snap, .fresh = true };
+        *h = (struct handle){ .view = view, .snap = snap, .fresh = true, .open_len = snap->len };
         pthread_mutex_init(&h->lock, NULL);
         pthread_mutex_lock(&handles_lock);
+        int r = slot ? cn_slot_take(h) : 0;
+        if (r < 0) {
+                pthread_mutex_unlock(&handles_lock);
+                pthread_mutex_destroy(&h->lock);
+                free(h);
+                return r;
+        }
         h->next = handles;
         if (handles)
                 handles->prev = h;
@@ -929,7 +1000,7 @@ static int handle_new(struct curate *c, enum view_id view, pid_t pid, struct han
         int r = curate_render_hinted(c, view, pid, NULL, &s);
         if (r < 0)
                 return r == -ESRCH ? -ESRCH : -EIO;
-        r = handle_add(view, s, ret);
+        r = handle_add(view, s, false, ret);
         if (r < 0)
                 snap_unref(s);
         return r;
@@ -970,8 +1041,9 @@ void curatefs_drop_handles(void) {
 struct cn_entry {
         uint64_t serial;
         enum view_id view;
-        struct snap *snap;       /* the snapshot whose length was reported */
+        struct snap *snap;       /* the snapshot whose length is reported */
         uint64_t epoch;          /* bumped when it is replaced */
+        bool reported;           /* its length went to the kernel */
         struct cnode_clock clock;
         pid_t reported_pid;      /* whose size query has not opened yet */
         unsigned refs;           /* handles pointing here, of any epoch */
@@ -1059,11 +1131,13 @@ static int cn_current(struct curate *c, struct cn_entry *e, pid_t pid, bool repl
                 snap_unref(e->snap);
                 e->snap = s;
                 e->epoch++;
+                e->reported = false;
                 e->clock = (struct cnode_clock){ .rendered_at = now };
         }
         if (report) {
                 e->clock.reported_at = now;
                 e->reported_pid = pid;
+                e->reported = true;
         }
         e->used_at = now;
         return 0;
@@ -1150,7 +1224,7 @@ static void cnode_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
 /* Is H (ours) still on the snapshot its node reports? */
 static bool cnode_handle_current(struct handle *h) {
         pthread_mutex_lock(&cn_lock);
-        bool cur = h->cn && h->cn->epoch == h->cn_epoch;
+        bool cur = h->cn && h->cn_pinned && h->cn->epoch == h->cn_epoch;
         pthread_mutex_unlock(&cn_lock);
         return cur;
 }
@@ -1243,14 +1317,22 @@ static int cnode_open_handle(fuse_req_t req, fuse_ino_t ino, struct handle **ret
                 return -EISDIR;
         pthread_mutex_lock(&cn_lock);
         struct cn_entry *e = cn_entry_get(cnodes_serial(id), nodes[index].view, now);
-        /* never a new rendering while there is one: the kernel's size is
-         * the last one reported (a new process renders its first) */
-        r = e ? cn_current(ctx_of(req), e, pid, false, false, now) : -ENOMEM;
-        if (r >= 0)
-                r = handle_add(e->view, snap_ref(e->snap), &h);
+        /* Never a new rendering: the kernel's size is the one last
+         * reported. When this process reported none (it replaced the one
+         * that did, after the open's GETATTR), it cannot know that size:
+         * ESTALE makes the kernel walk the path again with LOOKUP_REVAL
+         * (do_filp_open), and that open's GETATTR comes to us. */
+        r = !e ? -ENOMEM : !e->snap || !e->reported ? -ESTALE : cn_current(ctx_of(req), e, pid, false, false, now);
+        if (r >= 0) {
+                struct snap *s = snap_ref(e->snap);
+                r = handle_add(e->view, s, true, &h);
+                if (r < 0)
+                        snap_unref(s);
+        }
         if (r >= 0) {
                 h->cn = e;
                 h->cn_epoch = e->epoch;
+                h->cn_pinned = true;
                 e->refs++;
                 e->clock.pins++;
                 if (e->reported_pid == pid)
@@ -1262,24 +1344,52 @@ static int cnode_open_handle(fuse_req_t req, fuse_ino_t ino, struct handle **ret
         return r;
 }
 
-/* The handle leaves its pinned snapshot (fresh figures, or released). */
+static void cnode_unpin_locked(struct handle *h) {
+        if (h->cn_pinned && h->cn->epoch == h->cn_epoch && h->cn->clock.pins > 0)
+                h->cn->clock.pins--;
+        h->cn_pinned = false;
+}
+
+/* The handle leaves its snapshot for fresh figures (read() only). */
 static void cnode_unpin(struct handle *h) {
         if (!h->cn)
                 return;
         pthread_mutex_lock(&cn_lock);
-        if (h->cn->epoch == h->cn_epoch && h->cn->clock.pins > 0)
-                h->cn->clock.pins--;
+        cnode_unpin_locked(h);
+        pthread_mutex_unlock(&cn_lock);
+}
+
+/* ... or is released (or its open failed). */
+static void cnode_release(struct handle *h) {
+        if (!h->cn)
+                return;
+        pthread_mutex_lock(&cn_lock);
+        cnode_unpin_locked(h);
         h->cn->refs--;
         h->cn->used_at = now_monotonic_ns();
         h->cn = NULL;
         pthread_mutex_unlock(&cn_lock);
 }
 
-/* A READ on a c/ node's handle of another generation: the snapshot this
- * process reports (rendered now if it has none). */
-static int cnode_read_foreign(fuse_req_t req, fuse_ino_t ino, struct snap **ret) {
+/* What a READ of c/ node INO serves when it is not simply its own
+ * handle's snapshot: a page cache fill, or a handle of another generation.
+ *
+ * A page cache fill (sendfile, splice; FUSE sends it without a lock owner,
+ * a direct_io read() with one) is kept by the kernel up to the size it
+ * has, the length we last reported: so it gets the node's reported
+ * snapshot (a handle opened on it is on that one; one that moved on to
+ * fresh figures is not). A serving process that has reported nothing yet
+ * for the node replaced the one that did: the size the kernel has is the
+ * one the fh carries (the handle's length at OPEN), and a rendering longer
+ * than it would be cut there, silently: that READ fails with EIO instead
+ * (logged once). A shorter one is whole: the short READ shrinks the size
+ * (fuse_short_read).
+ * A direct read() of another generation's handle gets the node's snapshot
+ * (rendered now if there is none): read() is not bounded by the size. */
+static int cnode_read_snap(fuse_req_t req, fuse_ino_t ino, struct handle *h, uint64_t fh, bool pagecache,
+                           struct snap **ret) {
         char id[REG_ID_MAX + 1];
-        size_t index;
+        size_t index, told = h ? h->open_len : fh_cn_len(fh);
         uint64_t now = now_monotonic_ns();
         int r = cnode_resolve(req, ino, id, &index);
 
@@ -1290,10 +1400,54 @@ static int cnode_read_foreign(fuse_req_t req, fuse_ino_t ino, struct snap **ret)
         pthread_mutex_lock(&cn_lock);
         struct cn_entry *e = cn_entry_get(cnodes_serial(id), nodes[index].view, now);
         r = e ? cn_current(ctx_of(req), e, fuse_req_ctx(req)->pid, false, false, now) : -ENOMEM;
+        if (r >= 0 && pagecache && !e->reported && e->snap->len > told && told != FH_CN_LEN_UNKNOWN)
+                r = -EFBIG;
         if (r >= 0)
                 *ret = snap_ref(e->snap);
         pthread_mutex_unlock(&cn_lock);
+        if (r == -EFBIG) {
+                curate_log_once(ctx_of(req), "a view grew past the size the kernel has for an open file while "
+                                             "serving processes were replaced; failing that sendfile with EIO");
+                r = -EIO;
+        }
         return r;
+}
+
+/* A READ of a c/ node that its own handle does not answer as any file
+ * would (see cnode_read_snap). */
+static bool cnode_read_special(fuse_req_t req, fuse_ino_t ino, struct handle *h, struct fuse_file_info *fi,
+                               size_t size, off_t off) {
+        bool pagecache = fi->lock_owner == 0;
+        struct snap *s;
+        int r = 0;
+
+        if (!cnodes_is_ino(ino) || (h && !pagecache))
+                return false; /* read() of its own handle: as any view */
+        if (!h && !pagecache && off > 0 && fh_cn_len(fi->fh) != FH_CN_LEN_UNKNOWN && (size_t)off >= fh_cn_len(fi->fh)) {
+                /* read() on past the end of the snapshot the file was
+                 * opened on: it has read it all (the common case: whole
+                 * reads), and a new rendering's tail would be appended */
+                fuse_reply_buf(req, NULL, 0);
+                return true;
+        }
+        if (h && cnode_handle_current(h)) {
+                /* never renders anew, unlike an own read() at offset 0:
+                 * the kernel keeps only the size it was told */
+                pthread_mutex_lock(&h->lock);
+                s = snap_ref(h->snap);
+                pthread_mutex_unlock(&h->lock);
+        } else
+                r = cnode_read_snap(req, ino, h, fi->fh, pagecache, &s);
+        if (r < 0) {
+                fuse_reply_err(req, r == -ESRCH ? ESRCH : r == -EBADF || r == -ENOENT ? -r : EIO);
+                return true;
+        }
+        if (off < 0 || (size_t)off >= s->len)
+                fuse_reply_buf(req, NULL, 0);
+        else
+                fuse_reply_buf(req, s->data + off, s->len - off < size ? s->len - off : size);
+        snap_unref(s);
+        return true;
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
@@ -1325,7 +1479,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         fi->fh = fh_of(h);
         if (!fi->fh) {
                 curate_log_once(ctx_of(req), "a file handle's address does not fit a FUSE fh; opens fail with EIO");
-                cnode_unpin(h);
+                cnode_release(h);
                 handle_free(h);
                 fuse_reply_err(req, EIO);
                 return;
@@ -1338,7 +1492,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         fi->nonseekable = 0;
         if (fuse_reply_open(req, fi) == -ENOENT) {
                 /* the opener was interrupted: the kernel will send no RELEASE */
-                cnode_unpin(h);
+                cnode_release(h);
                 handle_free(h);
         }
 }
@@ -1349,9 +1503,7 @@ static void read_foreign(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off)
         struct snap *s;
         int r;
 
-        if (cnodes_is_ino(ino))
-                r = cnode_read_foreign(req, ino, &s);
-        else if (!n || n->kind != NODE_VIEW)
+        if (!n || n->kind != NODE_VIEW)
                 /* only a view is ever opened with a handle */
                 r = -EBADF;
         else
@@ -1371,6 +1523,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
         struct handle *h = fh_own(fi->fh);
         struct snap *s;
 
+        if (cnode_read_special(req, ino, h, fi, size, off))
+                return;
         if (!h) {
                 read_foreign(req, ino, size, off);
                 return;
@@ -1409,7 +1563,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         struct handle *h = fi->fh ? fh_own(fi->fh) : NULL;
         if (h) {
-                cnode_unpin(h);
+                cnode_release(h);
                 handle_free(h);
         }
         fuse_reply_err(req, 0);
