@@ -9,8 +9,10 @@
  *                               empty, ending in a newline, its line "KEY:"
  *                               giving VALUE (KEY "-": no line checked), and
  *                               as many lines as the first text. Prints
- *                               "reads N bad M" and the
- *                               first bad text; exit 1 when M > 0
+ *                               "reads N bad M errors E" (E: the open or
+ *                               read failed, counted apart from M, the
+ *                               texts that came back wrong) and the first
+ *                               bad text or error; exit 1 when M or E > 0
  *   sendfile-cat held FILE    - open once, read to EOF, print, "--"; then
  *                               for each line on stdin lseek(0)+read again
  *                               (top's way) and print, "--"
@@ -86,11 +88,13 @@ static int good(const char *text, ssize_t len, const char *key, const char *valu
 static int loop(const char *path, double seconds, const char *key, const char *value) {
         static char text[MAX_TEXT + 1];
         struct timespec t0, t;
-        long reads = 0, bad = 0, lines = -1;
+        long reads = 0, bad = 0, errors = 0, lines = -1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         do {
                 ssize_t len = read_text(path, reads % 2, text, MAX_TEXT);
-                if (!good(text, len, key, value, &lines) && bad++ == 0) {
+                if (len < 0 && errors++ == 0)
+                        printf("error %s: %s\n", reads % 2 ? "read" : "sendfile", strerrorname_np(-len));
+                else if (len >= 0 && !good(text, len, key, value, &lines) && bad++ == 0) {
                         printf("bad %s (%zd bytes):\n", reads % 2 ? "read" : "sendfile", len);
                         if (len > 0)
                                 fwrite(text, 1, len, stdout);
@@ -99,8 +103,8 @@ static int loop(const char *path, double seconds, const char *key, const char *v
                 reads++;
                 clock_gettime(CLOCK_MONOTONIC, &t);
         } while ((t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 < seconds);
-        printf("reads %ld bad %ld\n", reads, bad);
-        return bad > 0;
+        printf("reads %ld bad %ld errors %ld\n", reads, bad, errors);
+        return bad > 0 || errors > 0;
 }
 
 static int held(const char *path) {
