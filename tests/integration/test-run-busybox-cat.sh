@@ -22,6 +22,41 @@ run_tmpdir
 cp "$SENDFILE_CAT" "$T/sendfile-cat"
 SF=$T/sendfile-cat
 
+# ---- what the running kernel does with a FUSE file's size ------------------------
+# sizefs: one direct_io file whose reported size and text length are set
+# apart. Linux 6.5+ splices it through the page cache (fuse_splice_read ->
+# filemap_splice_read): a text longer than the size is cut there, silently,
+# a shorter one is whole (the short READ shrinks the size: fuse_short_read),
+# size 0 reads as nothing; read() is not bounded by the size. Earlier
+# kernels splice through read_iter: the size does not matter. curatefs's
+# c/ nodes rely on each of these, and on a page cache fill coming without
+# a lock owner (fuse_send_read gives read()'s one).
+SIZEFS=${SIZEFS:-${BUILD_ROOT:-}/tests/sizefs}
+[ -x "$SIZEFS" ] || SIZEFS=$(command -v sizefs)
+if [ -x "$SIZEFS" ]; then
+        SZ=$(mktemp -d /tmp/curate-sizefs.XXXXXX); OUR_DIRS+=("$SZ"); mkdir "$SZ/m"
+        echo "10 10" > "$SZ/ctl"
+        "$SIZEFS" "$SZ/ctl" "$SZ/m" -f -o default_permissions,attr_timeout=0,entry_timeout=0,negative_timeout=0 2> "$SZ/log" &
+        OUR_PIDS+=($!); OUR_MOUNTS+=("$SZ/m")
+        for i in $(seq 100); do [ -e "$SZ/m/f" ] && break; sleep 0.05; done
+        fact() { echo "$1 $2" > "$SZ/ctl"; echo "$("$BUSYBOX" cat "$SZ/m/f" | wc -c) $(head -c 1048576 "$SZ/m/f" | wc -c)"; }
+        IFS=. read -r kmaj kmin _ <<<"$(uname -r)"
+        if [ "$kmaj" -gt 6 ] || { [ "$kmaj" = 6 ] && [ "${kmin%%[!0-9]*}" -ge 5 ]; }; then
+                check_eq "Linux $kmaj.$kmin: size 100, text 200: sendfile stops at the size, read() gets all" "100 200" "$(fact 100 200)"
+                check_eq "size 200, text 100: both whole" "100 100" "$(fact 200 100)"
+                check_eq "size 0: sendfile reads nothing" "0 100" "$(fact 0 100)"
+                : > "$SZ/log"; fact 9000 9000 > /dev/null
+                check_eq "sendfile's READ is a page cache fill of the pages up to the size, read()'s a direct one" \
+                        "READ 0 12288 pagecache|direct" "$(awk 'NR == 1 { print $1, $2, $3, $4 } NR == 2 { print $4 }' "$SZ/log" | paste -sd '|')"
+        else
+                check_eq "Linux $kmaj.$kmin: sendfile reads through read_iter, whatever the size" "200 200|100 100" \
+                        "$(fact 100 200)|$(fact 0 100)"
+        fi
+        umount "$SZ/m"
+else
+        not_ok "sizefs not built"
+fi
+
 # ---- every view, whole, by busybox cat and by sendfile ----------------------------
 # Inside: each view file curatefs serves there (its fuse.curatefs bind mounts
 # that are regular files), read with busybox cat, sendfile and head -c 1M.

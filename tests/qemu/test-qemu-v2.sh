@@ -74,6 +74,7 @@ GUEST
 items=("$CURATEFS" "$BUILD_ROOT/tests/reread" "$BUILD_ROOT/tests/escape-probe"
        $( [ -x "$BUILD_ROOT/tests/view-reader" ] && echo "$BUILD_ROOT/tests/view-reader")
        $( [ -x "$BUILD_ROOT/tests/sendfile-cat" ] && echo "$BUILD_ROOT/tests/sendfile-cat")
+       $( [ -x "$BUILD_ROOT/tests/sizefs" ] && echo "$BUILD_ROOT/tests/sizefs")
        "$src/tests/integration:/tests")
 # procps top needs a terminfo entry even in batch mode
 [ -f /lib/terminfo/d/dumb ] && items+=("/lib/terminfo/d/dumb:/lib/terminfo/d/dumb")
