@@ -876,7 +876,7 @@ static uint64_t fh_gen_bits(void) {
 /* A c/ node's handle is named by a slot instead of its address, to make
  * room for the length of the snapshot it was opened on: the size the
  * kernel was told, which a replacement serving process, that never saw the
- * handle, needs to know how far the kernel reads it (cnode_read_pagecache).
+ * handle, needs to know how far the kernel reads it (cnode_read_snap).
  * fh = generation << 44 | 1 << 43 | length << 22 | slot; a pointer fh has
  * bit 43 clear (the pointer takes bits 0-42). */
 #define FH_CN_FLAG (1ULL << 43)

@@ -61,10 +61,12 @@ fi
 # Inside: each view file curatefs serves there (its fuse.curatefs bind mounts
 # that are regular files), read with busybox cat, sendfile and head -c 1M.
 # Renderings of one view may differ in figures between two reads, never in
-# their lines: each must end in a newline and have the same keys.
+# their lines: each must end in a newline and have the same keys (each
+# line's first word and count of words).
 cat > "$T/views.sh" <<'INSIDE'
 bb=$1 sf=$2
-keys() { awk '{ print $1 }' "$1" | tr '\n' ' '; }
+# each line's first word (a number: N) and its count of words
+keys() { awk '{ k = $1; if (k ~ /^[0-9.]+$/) k = "N"; print k, NF }' "$1" | tr '\n' ' '; }
 for f in $(findmnt -rn -o TARGET,FSTYPE | awk '$2 == "fuse.curatefs" { print $1 }'); do
         [ -f "$f" ] || continue
         "$bb" cat "$f" > /dev/shm/bb; "$sf" "$f" > /dev/shm/sf; head -c 1048576 "$f" > /dev/shm/hd
