@@ -1042,6 +1042,7 @@ struct cn_entry {
         uint64_t serial;
         enum view_id view;
         struct snap *snap;       /* the snapshot whose length is reported */
+        char *owner;             /* the /proc/PID/cgroup text it was rendered for */
         uint64_t epoch;          /* bumped when it is replaced */
         bool reported;           /* its length went to the kernel */
         struct cnode_clock clock;
@@ -1082,7 +1083,8 @@ static bool node_mirrored(size_t i) {
 
 /* The id and node index of c/ inode INO, for the request's reader: -ENOENT
  * unless the reader is in that container. */
-static int cnode_resolve(fuse_req_t req, fuse_ino_t ino, char id[static REG_ID_MAX + 1], size_t *ret_index) {
+static int cnode_resolve(fuse_req_t req, fuse_ino_t ino, char id[static REG_ID_MAX + 1], size_t *ret_index,
+                         char **ret_text) {
         _cleanup_free_ char *text = NULL;
         uint64_t serial;
         size_t index;
@@ -1093,6 +1095,8 @@ static int cnode_resolve(fuse_req_t req, fuse_ino_t ino, char id[static REG_ID_M
             !cnodes_reader_find(text, serial, id))
                 return -ENOENT;
         *ret_index = index;
+        if (ret_text)
+                *ret_text = TAKE_PTR(text);
         return 0;
 }
 
@@ -1107,6 +1111,7 @@ static struct cn_entry *cn_entry_get(uint64_t serial, enum view_id view, uint64_
                 if (e->refs == 0 && now - e->used_at > CN_IDLE_NS) {
                         *pp = e->next;
                         snap_unref(e->snap);
+                        free(e->owner);
                         free(e);
                         continue;
                 }
@@ -1120,16 +1125,28 @@ static struct cn_entry *cn_entry_get(uint64_t serial, enum view_id view, uint64_
         return e;
 }
 
-/* The snapshot whose length the node reports now, rendered for PID when
- * due (REPLACE) or missing. REPORT: its size goes to the kernel. Locked. */
-static int cn_current(struct curate *c, struct cn_entry *e, pid_t pid, bool replace, bool report, uint64_t now) {
-        if (!e->snap || (replace && cnodes_snapshot_due(&e->clock, now, CACHE_TTL_NS))) {
+/* The snapshot whose length the node reports now, rendered for PID (whose
+ * /proc/PID/cgroup is TEXT) when missing, or when due (REPLACE) and PID is
+ * in the cgroup it was rendered for: the page cache is the node's, one for
+ * the container, and its figures are those of one cgroup; a reader of
+ * another (a --delegate child's child) takes it over only once it is over
+ * CNODE_PIN_MAX_NS old. REPORT: its size goes to the kernel. Locked. */
+static int cn_current(struct curate *c, struct cn_entry *e, pid_t pid, const char *text, bool replace, bool report,
+                      uint64_t now) {
+        bool own = !e->owner || streq(e->owner, text);
+        if (!e->snap || (replace && cnodes_snapshot_due(&e->clock, now, CACHE_TTL_NS) &&
+                         (own || now - e->clock.rendered_at > CNODE_PIN_MAX_NS))) {
                 struct snap *s;
-                int r = curate_render_hinted(c, e->view, pid, NULL, &s);
-                if (r < 0)
+                char *o = strdup(text);
+                int r = o ? curate_render_hinted(c, e->view, pid, NULL, &s) : -ENOMEM;
+                if (r < 0) {
+                        free(o);
                         return r == -ESRCH ? -ESRCH : -EIO;
+                }
                 snap_unref(e->snap);
+                free(e->owner);
                 e->snap = s;
+                e->owner = o;
                 e->epoch++;
                 e->reported = false;
                 e->clock = (struct cnode_clock){ .rendered_at = now };
@@ -1144,14 +1161,14 @@ static int cn_current(struct curate *c, struct cn_entry *e, pid_t pid, bool repl
 }
 
 /* The length node INDEX of (SERIAL) reports to PID now. */
-static int cnode_size(struct curate *c, uint64_t serial, size_t index, pid_t pid, off_t *ret) {
+static int cnode_size(struct curate *c, uint64_t serial, size_t index, pid_t pid, const char *text, off_t *ret) {
         uint64_t now = now_monotonic_ns();
         int r = -ENOMEM;
 
         pthread_mutex_lock(&cn_lock);
         struct cn_entry *e = cn_entry_get(serial, nodes[index].view, now);
         if (e)
-                r = cn_current(c, e, pid, true, true, now);
+                r = cn_current(c, e, pid, text, true, true, now);
         if (r >= 0)
                 *ret = e->snap->len;
         pthread_mutex_unlock(&cn_lock);
@@ -1171,12 +1188,12 @@ static void cnode_stat(uint64_t serial, size_t index, off_t size, struct stat *s
 
 /* The attributes of node INDEX for the request's reader: a view's length
  * is the one its next OPEN takes. */
-static int cnode_attr(fuse_req_t req, const char *id, size_t index, struct stat *st) {
+static int cnode_attr(fuse_req_t req, const char *id, size_t index, const char *text, struct stat *st) {
         uint64_t serial = cnodes_serial(id);
         off_t size = 0;
 
         if (nodes[index].kind == NODE_VIEW) {
-                int r = cnode_size(ctx_of(req), serial, index, fuse_req_ctx(req)->pid, &size);
+                int r = cnode_size(ctx_of(req), serial, index, fuse_req_ctx(req)->pid, text, &size);
                 if (r < 0)
                         return r;
         }
@@ -1184,9 +1201,9 @@ static int cnode_attr(fuse_req_t req, const char *id, size_t index, struct stat 
         return 0;
 }
 
-static void cnode_reply_entry(fuse_req_t req, const char *id, size_t index) {
+static void cnode_reply_entry(fuse_req_t req, const char *id, size_t index, const char *text) {
         struct fuse_entry_param e = { .ino = cnodes_ino(cnodes_serial(id), index) };
-        int r = cnode_attr(req, id, index, &e.attr);
+        int r = cnode_attr(req, id, index, text, &e.attr);
         if (r < 0)
                 fuse_reply_err(req, -r);
         else
@@ -1201,13 +1218,14 @@ static void cnode_lookup_id(fuse_req_t req, const char *id) {
                 fuse_reply_err(req, ENOENT);
                 return;
         }
-        cnode_reply_entry(req, id, INO_ROOT - 1);
+        cnode_reply_entry(req, id, INO_ROOT - 1, text);
 }
 
 static void cnode_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
+        _cleanup_free_ char *text = NULL;
         char id[REG_ID_MAX + 1];
         size_t dir;
-        int r = cnode_resolve(req, parent, id, &dir);
+        int r = cnode_resolve(req, parent, id, &dir, &text);
 
         if (r < 0) {
                 fuse_reply_err(req, -r);
@@ -1215,7 +1233,7 @@ static void cnode_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
         }
         for (size_t i = 0; i < NNODES; i++)
                 if (i != INO_ROOT - 1 && nodes[i].parent == dir + 1 && node_mirrored(i) && streq(nodes[i].name, name)) {
-                        cnode_reply_entry(req, id, i);
+                        cnode_reply_entry(req, id, i, text);
                         return;
                 }
         fuse_reply_err(req, nodes[dir].kind == NODE_DIR ? ENOENT : ENOTDIR);
@@ -1231,10 +1249,11 @@ static bool cnode_handle_current(struct handle *h) {
 
 static void cnode_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         struct handle *h = fi && fi->fh ? fh_own(fi->fh) : NULL;
+        _cleanup_free_ char *text = NULL;
         char id[REG_ID_MAX + 1];
         struct stat st;
         size_t index;
-        int r = cnode_resolve(req, ino, id, &index);
+        int r = cnode_resolve(req, ino, id, &index, &text);
 
         if (r >= 0 && h && cnode_handle_current(h)) {
                 /* fstat of a file opened on the snapshot the node reports:
@@ -1246,7 +1265,7 @@ static void cnode_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
                 /* The size is the inode's, every reader's: one of a handle
                  * that has moved on (lseek(0)+read) would cut a sendfile
                  * in flight on the current snapshot. So the node's. */
-                r = cnode_attr(req, id, index, &st);
+                r = cnode_attr(req, id, index, text, &st);
         if (r < 0)
                 fuse_reply_err(req, -r);
         else
@@ -1256,7 +1275,7 @@ static void cnode_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 static void cnode_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off) {
         char id[REG_ID_MAX + 1], buf[4096];
         size_t dir, len = 0;
-        int r = cnode_resolve(req, ino, id, &dir);
+        int r = cnode_resolve(req, ino, id, &dir, NULL);
 
         if (r < 0 || nodes[dir].kind != NODE_DIR) {
                 fuse_reply_err(req, r < 0 ? -r : ENOTDIR);
@@ -1292,7 +1311,7 @@ static void cnode_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
 static void cnode_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         char id[REG_ID_MAX + 1];
         size_t dir;
-        int r = cnode_resolve(req, ino, id, &dir);
+        int r = cnode_resolve(req, ino, id, &dir, NULL);
         if (r < 0)
                 fuse_reply_err(req, -r);
         else if (nodes[dir].kind != NODE_DIR)
@@ -1301,15 +1320,41 @@ static void cnode_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
                 fuse_reply_open(req, fi);
 }
 
+/* The opens answered ESTALE lately (cnode_open_handle): the kernel's retry
+ * of one is let through. Locked by cn_lock. */
+#define CN_STALE_RING 64
+#define CN_STALE_NS (1000 * 1000 * 1000ULL)
+static struct {
+        pid_t pid;
+        fuse_ino_t ino;
+        uint64_t at;
+} cn_stale[CN_STALE_RING];
+static unsigned cn_stale_next;
+
+/* Was PID's open of INO answered ESTALE within the last second? (forgets
+ * it); else remembers this one. */
+static bool cn_stale_retried(pid_t pid, fuse_ino_t ino, uint64_t now) {
+        for (unsigned i = 0; i < CN_STALE_RING; i++)
+                if (cn_stale[i].pid == pid && cn_stale[i].ino == ino && now - cn_stale[i].at <= CN_STALE_NS) {
+                        cn_stale[i].pid = 0;
+                        return true;
+                }
+        cn_stale[cn_stale_next] = (typeof(cn_stale[0])){ .pid = pid, .ino = ino, .at = now };
+        cn_stale_next = (cn_stale_next + 1) % CN_STALE_RING;
+        return false;
+}
+
 /* OPEN: a handle on the snapshot whose length the kernel was told, pinned
  * until the handle moves to fresh figures or is released. */
 static int cnode_open_handle(fuse_req_t req, fuse_ino_t ino, struct handle **ret) {
+        _cleanup_free_ char *text = NULL;
         char id[REG_ID_MAX + 1];
         size_t index;
         uint64_t now = now_monotonic_ns();
         pid_t pid = fuse_req_ctx(req)->pid;
         struct handle *h = NULL;
-        int r = cnode_resolve(req, ino, id, &index);
+        struct snap *s = NULL;
+        int r = cnode_resolve(req, ino, id, &index, &text);
 
         if (r < 0)
                 return r == -ENOENT ? -EACCES : r;
@@ -1321,20 +1366,31 @@ static int cnode_open_handle(fuse_req_t req, fuse_ino_t ino, struct handle **ret
          * reported. When this process reported none (it replaced the one
          * that did, after the open's GETATTR), it cannot know that size:
          * ESTALE makes the kernel walk the path again with LOOKUP_REVAL
-         * (do_filp_open), and that open's GETATTR comes to us. */
-        r = !e ? -ENOMEM : !e->snap || !e->reported ? -ESTALE : cn_current(ctx_of(req), e, pid, false, false, now);
-        if (r >= 0) {
-                struct snap *s = snap_ref(e->snap);
-                r = handle_add(e->view, s, true, &h);
-                if (r < 0)
-                        snap_unref(s);
-        }
+         * (do_filp_open), and that open's GETATTR comes to us, unless the
+         * process we replace still serves (a SIGHUP restart): then its
+         * retry is let through, on a snapshot of our own. */
+        if (!e)
+                r = -ENOMEM;
+        else if ((!e->snap || !e->reported) && !cn_stale_retried(pid, ino, now))
+                r = -ESTALE;
+        else
+                r = cn_current(ctx_of(req), e, pid, text, false, false, now);
+        bool own = r >= 0 && streq(e->owner, text);
+        /* a reader of another cgroup of the container: read() gets its own
+         * figures; a page cache fill still the node's (cnode_read_snap) */
+        if (r >= 0 && own)
+                s = snap_ref(e->snap);
+        else if (r >= 0 && (r = curate_render_hinted(ctx_of(req), e->view, pid, NULL, &s)) < 0)
+                r = r == -ESRCH ? -ESRCH : -EIO;
+        if (r >= 0 && (r = handle_add(e->view, s, true, &h)) < 0)
+                snap_unref(s);
         if (r >= 0) {
                 h->cn = e;
                 h->cn_epoch = e->epoch;
-                h->cn_pinned = true;
+                h->cn_pinned = own;
+                h->open_len = e->snap->len; /* the size the kernel has */
                 e->refs++;
-                e->clock.pins++;
+                e->clock.pins += own;
                 if (e->reported_pid == pid)
                         e->clock.reported_at = 0;
         }
@@ -1391,7 +1447,8 @@ static int cnode_read_snap(fuse_req_t req, fuse_ino_t ino, struct handle *h, uin
         char id[REG_ID_MAX + 1];
         size_t index, told = h ? h->open_len : fh_cn_len(fh);
         uint64_t now = now_monotonic_ns();
-        int r = cnode_resolve(req, ino, id, &index);
+        _cleanup_free_ char *text = NULL;
+        int r = cnode_resolve(req, ino, id, &index, &text);
 
         if (r < 0)
                 return r;
@@ -1399,7 +1456,13 @@ static int cnode_read_snap(fuse_req_t req, fuse_ino_t ino, struct handle *h, uin
                 return -EBADF;
         pthread_mutex_lock(&cn_lock);
         struct cn_entry *e = cn_entry_get(cnodes_serial(id), nodes[index].view, now);
-        r = e ? cn_current(ctx_of(req), e, fuse_req_ctx(req)->pid, false, false, now) : -ENOMEM;
+        r = e ? cn_current(ctx_of(req), e, fuse_req_ctx(req)->pid, text, false, false, now) : -ENOMEM;
+        if (r >= 0 && !pagecache && !streq(e->owner, text)) {
+                /* read() by a reader of another cgroup: its own figures */
+                pthread_mutex_unlock(&cn_lock);
+                r = curate_render_hinted(ctx_of(req), nodes[index].view, fuse_req_ctx(req)->pid, NULL, ret);
+                return r < 0 ? (r == -ESRCH ? -ESRCH : -EIO) : 0;
+        }
         if (r >= 0 && pagecache && !e->reported && e->snap->len > told && told != FH_CN_LEN_UNKNOWN)
                 r = -EFBIG;
         if (r >= 0)
