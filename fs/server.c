@@ -1028,16 +1028,21 @@ void curatefs_drop_handles(void) {
  * size would be cut there, silently; a shorter one is safe (the short READ
  * shrinks the size: fuse_short_read). So each (container, view) keeps the
  * snapshot whose length it last reported, and OPEN takes that very
- * snapshot into its handle: cnode_current() replaces it only when no
- * reader may still be between the size and its read (cnodes_snapshot_due).
+ * snapshot into its handle: cn_current() replaces it only when no
+ * reader may still be between the size and its read (cnodes_snapshot_due),
+ * and a page cache fill is always served the reported one (a READ without
+ * a lock owner: cnode_read_special).
  * OPEN never keeps the cache (fuse_finish_open drops the pages), and the
  * handle stays direct_io, so read() and top's lseek(0)+read still reach us
  * and get fresh figures.
  *
- * Nothing here survives the serving process, and nothing needs to: an
- * inode's serial is a hash of the id, and the reader's own /proc/PID/cgroup
- * names the id (cnodes_reader_find). Entry and attribute timeouts are 0:
- * the names and sizes are asked again on every walk. */
+ * Nothing here survives the serving process: an inode's serial is a hash
+ * of the id, and the reader's own /proc/PID/cgroup names the id
+ * (cnodes_reader_find); a handle's fh carries the size its OPEN took, and
+ * a process that has reported no size yet makes an open ask again
+ * (cnode_open_handle) and fails a fill it cannot serve whole (cnode_read_snap).
+ * Entry and attribute timeouts are 0: names and sizes are asked again on
+ * every walk. */
 struct cn_entry {
         uint64_t serial;
         enum view_id view;
