@@ -6,7 +6,11 @@
 # exact size and are an inode of the container's own: busybox cat prints
 # every view whole, and no container ever reads another's figures, nor the
 # host's, out of a shared page cache. Only readers in the container's
-# cgroup may look them up or open them, the host's root included.
+# cgroup may look them up or open them: not the host's root, not another
+# container. Checked here: the running kernel's handling of a FUSE size
+# (sizefs), every view by busybox cat and sendfile, two containers in tight
+# loops, who may open a node, top's lseek(0)+read, serving processes killed
+# under the readers. LOOP_SECONDS (default 4) sets the loops' length.
 . "$(dirname "$0")/lib.sh"
 require_curate
 export LC_ALL=C
