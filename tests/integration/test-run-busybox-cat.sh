@@ -189,6 +189,27 @@ if [ -n "$cmdC" ] && [ -d "/proc/$cmdC/root/proc" ]; then
 else
         not_ok "C's command ($cmdC) and its /proc/PID/root/proc found"
 fi
+# a cgroup below C's with a limit of its own (v1: v2 keeps no process in a
+# cgroup that has children with controllers, and C's command is in it):
+# its read()s get its own figures; its sendfile the node's, which are C's
+# or its own, never D's, and whole
+if ! cg_is_v2 && [ -n "$cmdC" ]; then
+        subdirs=""
+        for d in $(run_cgroups "$pidC"); do
+                mkdir "$d/sub" && OUR_CGROUPS+=("$d/sub") && subdirs+=" $d/sub"
+                [ -f "$d/cpuset.cpus" ] && cat "$d/cpuset.cpus" > "$d/sub/cpuset.cpus" && cat "$d/cpuset.mems" > "$d/sub/cpuset.mems"
+        done
+        echo $((128 << 20)) > "$(cg_file "$pidC" memory memory.limit_in_bytes | sed 's|/memory.limit_in_bytes$|/sub/memory.limit_in_bytes|')"
+        in_sub() { CG_DIRS="$subdirs" "$BASH" -c "$_CG_ENTER" in_sub "$@"; }
+        check_eq "C's sub-cgroup (128M): read() of C's node gives its own MemTotal" 131072 \
+                "$(in_sub head -c 1048576 "$nodeC/proc/meminfo" | kb_of MemTotal)"
+        r=$(in_sub "$BUSYBOX" cat "$nodeC/proc/meminfo" | awk '$1 == "MemTotal:" { t = $2 } END { print NR, t }')
+        check "C's sub-cgroup: busybox cat of C's node is whole, with C's or its own MemTotal ($r)" \
+                test "$r" = "$(wc -l < /proc/meminfo) 262144" -o "$r" = "$(wc -l < /proc/meminfo) 131072"
+        check_eq "C itself still reads its own 256M with busybox cat" 262144 \
+                "$(in_cg "$pidC" "$BUSYBOX" cat "$nodeC/proc/meminfo" | kb_of MemTotal)"
+        for d in $subdirs; do rmdir "$d"; done # before curate removes C's cgroups
+fi
 echo > "$T/goC"; echo > "$T/goD"
 CR_PID=$pidC CR_OUTF=$outC CR_ERRF=$errC; cr_wait 30; check_eq "C exits 0" 0 "$RC"
 CR_PID=$pidD CR_OUTF=$outD CR_ERRF=$errD; cr_wait 30; check_eq "D exits 0" 0 "$RC"
