@@ -1166,18 +1166,42 @@ static int cn_current(struct curate *c, struct cn_entry *e, pid_t pid, const cha
 }
 
 /* The length node INDEX of (SERIAL) reports to PID now. */
-static int cnode_size(struct curate *c, uint64_t serial, size_t index, pid_t pid, const char *text, off_t *ret) {
+/* What a size report changed, to undo when its reply is refused. */
+struct cn_report {
+        uint64_t serial, epoch;
+        enum view_id view;
+        bool first; /* the first report of that snapshot */
+};
+
+static int cnode_size(struct curate *c, uint64_t serial, size_t index, pid_t pid, const char *text, off_t *ret,
+                      struct cn_report *ret_report) {
         uint64_t now = now_monotonic_ns();
         int r = -ENOMEM;
 
         pthread_mutex_lock(&cn_lock);
         struct cn_entry *e = cn_entry_get(serial, nodes[index].view, now);
         if (e)
-                r = cn_current(c, e, pid, text, true, true, now);
+                r = cn_current(c, e, pid, text, true, false, now);
+        if (r >= 0) {
+                *ret_report = (struct cn_report){ .serial = serial, .epoch = e->epoch, .view = e->view, .first = !e->reported };
+                r = cn_current(c, e, pid, text, false, true, now);
+        }
         if (r >= 0)
                 *ret = e->snap->len;
         pthread_mutex_unlock(&cn_lock);
         return r;
+}
+
+/* The kernel refused the reply carrying REPORT (its request was answered
+ * already: a journal replay; or interrupted): it does not have that size. */
+static void cnode_unreport(const struct cn_report *report, int reply) {
+        if (reply != -ENOENT || !report->first)
+                return;
+        pthread_mutex_lock(&cn_lock);
+        for (struct cn_entry *e = cn_buckets[(report->serial * 31 + report->view) % CN_BUCKETS]; e; e = e->next)
+                if (e->serial == report->serial && e->view == report->view && e->epoch == report->epoch)
+                        e->reported = false;
+        pthread_mutex_unlock(&cn_lock);
 }
 
 static void cnode_stat(uint64_t serial, size_t index, off_t size, struct stat *st) {
@@ -1193,12 +1217,14 @@ static void cnode_stat(uint64_t serial, size_t index, off_t size, struct stat *s
 
 /* The attributes of node INDEX for the request's reader: a view's length
  * is the one its next OPEN takes. */
-static int cnode_attr(fuse_req_t req, const char *id, size_t index, const char *text, struct stat *st) {
+static int cnode_attr(fuse_req_t req, const char *id, size_t index, const char *text, struct stat *st,
+                      struct cn_report *ret_report) {
         uint64_t serial = cnodes_serial(id);
         off_t size = 0;
 
+        *ret_report = (struct cn_report){ 0 };
         if (nodes[index].kind == NODE_VIEW) {
-                int r = cnode_size(ctx_of(req), serial, index, fuse_req_ctx(req)->pid, text, &size);
+                int r = cnode_size(ctx_of(req), serial, index, fuse_req_ctx(req)->pid, text, &size, ret_report);
                 if (r < 0)
                         return r;
         }
@@ -1208,11 +1234,12 @@ static int cnode_attr(fuse_req_t req, const char *id, size_t index, const char *
 
 static void cnode_reply_entry(fuse_req_t req, const char *id, size_t index, const char *text) {
         struct fuse_entry_param e = { .ino = cnodes_ino(cnodes_serial(id), index) };
-        int r = cnode_attr(req, id, index, text, &e.attr);
+        struct cn_report report;
+        int r = cnode_attr(req, id, index, text, &e.attr, &report);
         if (r < 0)
                 fuse_reply_err(req, -r);
         else
-                fuse_reply_entry(req, &e);
+                cnode_unreport(&report, fuse_reply_entry(req, &e));
 }
 
 /* c/<ID>: only for a reader in that container */
@@ -1255,6 +1282,7 @@ static bool cnode_handle_current(struct handle *h) {
 static void cnode_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         struct handle *h = fi && fi->fh ? fh_own(fi->fh) : NULL;
         _cleanup_free_ char *text = NULL;
+        struct cn_report report = { 0 };
         char id[REG_ID_MAX + 1];
         struct stat st;
         size_t index;
@@ -1270,11 +1298,11 @@ static void cnode_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
                 /* The size is the inode's, every reader's: one of a handle
                  * that has moved on (lseek(0)+read) would cut a sendfile
                  * in flight on the current snapshot. So the node's. */
-                r = cnode_attr(req, id, index, text, &st);
+                r = cnode_attr(req, id, index, text, &st, &report);
         if (r < 0)
                 fuse_reply_err(req, -r);
         else
-                fuse_reply_attr(req, &st, 0);
+                cnode_unreport(&report, fuse_reply_attr(req, &st, 0));
 }
 
 static void cnode_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off) {
