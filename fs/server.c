@@ -1061,15 +1061,19 @@ struct cn_entry {
 static pthread_mutex_t cn_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cn_entry *cn_buckets[CN_BUCKETS];
 
+/* the top directory node I is below (its own index for one) */
+static size_t node_top(size_t i) {
+        while (nodes[i].parent != INO_ROOT)
+                i = nodes[i].parent - 1;
+        return i;
+}
+
 static bool node_mirrored_uncached(size_t i) {
-        if (nodes[i].kind == NODE_VIEW)
-                return true;
-        if (nodes[i].kind != NODE_DIR || i == INO_ROOT - 1)
+        size_t top;
+        if (i == INO_ROOT - 1 || (nodes[i].kind != NODE_VIEW && nodes[i].kind != NODE_DIR))
                 return false;
-        for (size_t j = 0; j < NNODES; j++)
-                if (j != i && nodes[j].parent == i + 1 && node_mirrored_uncached(j))
-                        return true;
-        return false;
+        top = node_top(i);
+        return top != INO_DEV - 1 && top != INO_DEVS - 1 && top != INO_C - 1;
 }
 
 static bool mirrored[NNODES];
@@ -1080,7 +1084,8 @@ static void mirrored_init(void) {
 }
 
 /* Is node index I copied below c/<id>/ (index 0: c/<id> itself)? Every
- * view of the fixed table and every directory that leads to one. */
+ * view and directory of the fixed table but dev/'s (devs/ has the
+ * per-container ones) and c/ itself: proc/ and sys/ as they are. */
 static bool node_mirrored(size_t i) {
         pthread_once(&mirrored_once, mirrored_init);
         return i == INO_ROOT - 1 || (i < NNODES && mirrored[i]);
@@ -1210,7 +1215,7 @@ static void cnode_stat(uint64_t serial, size_t index, off_t size, struct stat *s
                 st->st_mode = S_IFREG | 0444;
                 st->st_size = size;
         } else {
-                st->st_mode = S_IFDIR | 0555;
+                st->st_mode = S_IFDIR | nodes[index].perm;
                 st->st_nlink = 2;
         }
 }

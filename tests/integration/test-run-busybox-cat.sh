@@ -171,6 +171,8 @@ check_eq "host root: c/ lists no container" "" "$(ls -A "$MNT/c")"
 check_eq "host root: open c/run-C/proc/meminfo is ENOENT" ENOENT "$("$SF" open "$nodeC/proc/meminfo")"
 check "host root: stat c/run-C fails" bash -c '! stat "$0" >/dev/null 2>&1' "$nodeC"
 check_eq "host root: busybox cat c/run-C/proc/meminfo prints nothing" "" "$("$BUSYBOX" cat "$nodeC/proc/meminfo" 2>/dev/null)"
+check_eq "c/run-C holds a copy of each of proc/ and sys/'s files and directories" \
+        "$(cd "$MNT" && find proc sys | sort | tr '\n' ' ')" "$(in_cg "$pidC" sh -c 'cd "$0" && find proc sys | sort' "$nodeC" | tr '\n' ' ')"
 check_eq "a process of C's cgroup opens C's node" ok "$(in_cg "$pidC" "$SF" open "$nodeC/proc/meminfo")"
 check_eq "... and reads C's figures (MemTotal 262144)" 262144 "$(in_cg "$pidC" "$BUSYBOX" cat "$nodeC/proc/meminfo" | kb_of MemTotal)"
 check_eq "a process of D's cgroup: open C's node is ENOENT" ENOENT "$(in_cg "$pidD" "$SF" open "$nodeC/proc/meminfo")"
