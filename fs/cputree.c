@@ -19,7 +19,8 @@ uint64_t cputree_ino(const char *rel) {
         if (n < sizeof(first)) {
                 memcpy(first, rel, n);
                 first[n] = 0;
-                if (cpu_numbered_name(first, "cpu", &cpu))
+                /* (the slot stays below 2^14: cputree.h's inode range) */
+                if (cpu_numbered_name(first, "cpu", &cpu) && cpu < (1u << 13))
                         slot = cpu + 1;
         }
         return CPUTREE_INO_BASE | (uint64_t)slot << SLOT_SHIFT | (devs_hash(DEVS_HASH_INIT, rel, strlen(rel)) & HASH_MASK);

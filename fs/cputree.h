@@ -18,11 +18,15 @@
 #include <sys/stat.h>
 #include "views.h"
 
-#define CPUTREE_INO_BASE 0xC000000000000000ULL /* above every devs/ inode */
+/* Above every devs/ inode (devs.h: below 2^63 + 2^33) and below the c/
+ * copies' (cnodes.h: from 0xC000000000000000); slot << 40 | hash stays
+ * under 2^54 for up to 2^14 CPUs. */
+#define CPUTREE_INO_BASE 0xA000000000000000ULL
+#define CPUTREE_INO_END 0xC000000000000000ULL
 #define CPUTREE_HOST_DIR "sys/devices/system/cpu"
 
 static inline bool cputree_is_ino(uint64_t ino) {
-        return ino >= CPUTREE_INO_BASE;
+        return ino >= CPUTREE_INO_BASE && ino < CPUTREE_INO_END;
 }
 /* The inode of REL (below the cpu directory, no leading slash). */
 uint64_t cputree_ino(const char *rel);

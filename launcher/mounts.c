@@ -33,6 +33,7 @@ struct mount_ctx {
          * mount here could hide it (the private /tmp over a source under
          * /tmp); -EBADF for a tmpfs */
         int *src_fd;
+        bool views_own; /* the views are MOUNTPOINT/c/<id>/'s, bound in mounts_finish */
         char **ret_error;
 };
 
@@ -396,10 +397,44 @@ static struct mount_op view_op(const struct mount_ctx *c, int v) {
         return (struct mount_op){ .kind = OP_BIND, .from_fd = c->mp_fd, .from = policy_views[v].source };
 }
 
+/* With a cgroup of its own, the container gets curatefs's copies of the
+ * views made for it alone, MOUNTPOINT/c/<id>/: they report their size, so
+ * sendfile (busybox cat) reads them, and no page cache of theirs is shared
+ * with another container. curatefs shows them only to readers in the
+ * cgroup, so they are bound once the command is in it (mounts_finish). A
+ * curatefs without c/ (one started before it had them) serves the shared
+ * files, as before. */
+static bool views_per_container(const struct mount_ctx *c) {
+        struct stat st;
+        return c->cfg->views_id[0] && c->p->views && fstatat(c->mp_fd, "c", &st, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The cpu directory's files curatefs renders itself (fs/server.c's table;
+ * the rest of the tree is the host's, cut per reader): sized copies of them
+ * from c/<id>/ over the shared tree's, so busybox cat reads them too. */
+static const char *const cpu_files[] = { "online", "possible", "present", "offline" };
+
+static int setup_cpu_files(const struct mount_ctx *c) {
+        const struct policy_view_info *tree = &policy_views[POLICY_VIEW_CPU_TREE];
+        char own[PATH_MAX], target[PATH_MAX];
+
+        for (size_t i = 0; i < ELEMENTSOF(cpu_files); i++) {
+                snprintf(own, sizeof(own), "c/%s/%s/%s", c->cfg->views_id, tree->source, cpu_files[i]);
+                snprintf(target, sizeof(target), "%s/%s", tree->target, cpu_files[i]);
+                const struct mount_op op = { .kind = OP_BIND, .from_fd = c->mp_fd, .from = own };
+                int r = mount_on(c, target, &op);
+                if (r < 0)
+                        return fail(c, r, "binding the curatefs view", target);
+        }
+        return 0;
+}
+
 static int setup_views(const struct mount_ctx *c) {
+        char own[PATH_MAX];
+
         for (int v = 0; v < _POLICY_VIEW_MAX; v++) {
                 const struct policy_view_info *info = &policy_views[v];
-                const struct mount_op op = view_op(c, v);
+                struct mount_op op = view_op(c, v);
                 int r;
 
                 if (!(c->p->views & (1u << v)))
@@ -407,10 +442,18 @@ static int setup_views(const struct mount_ctx *c) {
                 /* the tree serves online too */
                 if (v == POLICY_VIEW_CPU_ONLINE && (c->p->views & (1u << POLICY_VIEW_CPU_TREE)))
                         continue;
+                /* the tree's cpuN part is only in the shared directory: its
+                 * fixed files are bound from c/<id>/ over it (below) */
+                if (c->views_own && op.kind == OP_BIND && v != POLICY_VIEW_CPU_TREE) {
+                        snprintf(own, sizeof(own), "c/%s/%s", c->cfg->views_id, info->source);
+                        op.from = own;
+                }
                 /* 1: a rootfs without /sys, nothing to curate there */
                 r = mount_on(c, info->target, &op);
                 if (r < 0)
                         return fail(c, r, "binding the curatefs view", info->target);
+                if (r == 0 && v == POLICY_VIEW_CPU_TREE && c->views_own && (r = setup_cpu_files(c)) < 0)
+                        return r;
         }
         return 0;
 }
@@ -833,6 +876,8 @@ int mounts_prepare(const struct run_config *cfg, char **ret_error) {
         if (r >= 0)
                 r = setup_sys(c);
         if (r >= 0)
+                c->views_own = views_per_container(c);
+        if (r >= 0 && !c->views_own)
                 r = setup_views(c);
         if (r >= 0)
                 r = setup_tmp(c);
@@ -875,7 +920,9 @@ int mounts_finish(const struct cg_shown *cg, char **ret_error) {
 
         c->cg = cg;
         c->ret_error = ret_error;
-        r = setup_cgroupfs(c);
+        r = c->views_own ? setup_views(c) : 0;
+        if (r >= 0)
+                r = setup_cgroupfs(c);
         if (r >= 0)
                 r = setup_dev(c);
         if (r >= 0)

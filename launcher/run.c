@@ -311,6 +311,9 @@ int run_validate(struct run_config *cfg, char **ret_error) {
                                     "no curatefs serves %s and only root can start one: run `curate daemon start` as root, "
                                     "or use --views none --host-dev",
                                     cfg->mountpoint);
+        /* curatefs serves the views of cgroup curate/<id> a copy of their own */
+        if (root && !p->cgroup)
+                snprintf(cfg->views_id, sizeof(cfg->views_id), "run-%d", getpid());
         return resolve_devices(cfg, ret_error);
 }
 

@@ -17,6 +17,10 @@ struct run_config {
          * per-container /dev: not root, --cgroup, --host-dev) */
         struct cdi_edits dev;
         char devices_id[32];
+        /* the container's own view nodes, MOUNTPOINT/c/<views_id>/ (the
+         * transient cgroup's name, "run-<pid>"; empty: the shared views,
+         * without a cgroup of curate's own) */
+        char views_id[32];
         /* /proc/driver/nvidia curated (the host has the driver and the
          * container a curated /dev): the GPUs' bus ids and the capability
          * files its device set gives (devices/nvidia-proc.h) */

@@ -32,7 +32,7 @@ mount_curatefs -d || { not_ok "mount curatefs"; finish; }
 ok "curatefs mounted"
 
 # --- the tree ------------------------------------------------------------------
-check_eq "the root holds dev, devs, proc and sys" "dev devs proc sys" "$(ls -A "$MNT" | words)"
+check_eq "the root holds c, dev, devs, proc and sys" "c dev devs proc sys" "$(ls -A "$MNT" | words)"
 check_eq "dev holds exactly the curated names" "$(expected_dev /dev)" "$(ls -A "$MNT/dev" | words)"
 check_eq "dev is a 0755 directory" "directory 755" "$(stat -c '%F %a' "$MNT/dev")"
 for d in $DIRS; do

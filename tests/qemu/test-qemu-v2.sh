@@ -4,7 +4,7 @@
 # scripts and the real clients (procps free/top/uptime, util-linux), and runs
 # test-fs-views.sh and test-fs-clients.sh there, then (when CURATE is built)
 # the launcher's tests named in CURATE_QEMU_RUN_TESTS (default "all": basic
-# mounts security process ns policy daemon devices escape options sysinfo cputree; or a list; "none"). Skips (77)
+# mounts security process ns policy daemon devices escape options sysinfo cputree busybox-cat; or a list; "none"). Skips (77)
 # with a message when qemu or the kernel package is missing.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +15,7 @@ command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 not
 guest=$(mktemp /tmp/curate-guest.XXXXXX)
 trap 'rm -f "$guest"' EXIT
 run_tests=${CURATE_QEMU_RUN_TESTS:-all}
-[ "$run_tests" = all ] && run_tests="basic mounts security process ns policy daemon devices escape options sysinfo cputree"
+[ "$run_tests" = all ] && run_tests="basic mounts security process ns policy daemon devices escape options sysinfo cputree busybox-cat"
 [ "$run_tests" = none ] && run_tests=""
 [ -x "${CURATE:-}" ] || { [ -n "$run_tests" ] && echo "# CURATE not built: the launcher tests are left out"; run_tests=""; }
 # an operation's bound in the crash test: the guest runs under TCG
@@ -76,6 +76,8 @@ GUEST
 items=("$CURATEFS" "$BUILD_ROOT/tests/reread" "$BUILD_ROOT/tests/escape-probe"
        $( [ -x "$BUILD_ROOT/tests/view-reader" ] && echo "$BUILD_ROOT/tests/view-reader")
        $( [ -x "$BUILD_ROOT/tests/sysinfo-probe" ] && echo "$BUILD_ROOT/tests/sysinfo-probe")
+       $( [ -x "$BUILD_ROOT/tests/sendfile-cat" ] && echo "$BUILD_ROOT/tests/sendfile-cat")
+       $( [ -x "$BUILD_ROOT/tests/sizefs" ] && echo "$BUILD_ROOT/tests/sizefs")
        "$src/tests/integration:/tests")
 # procps top needs a terminfo entry even in batch mode
 [ -f /lib/terminfo/d/dumb ] && items+=("/lib/terminfo/d/dumb:/lib/terminfo/d/dumb")

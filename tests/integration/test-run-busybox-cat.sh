@@ -1,0 +1,292 @@
+#!/bin/bash
+# busybox cat (the cat of every Alpine and busybox image) reads with
+# sendfile(2), which on Linux 6.5-6.18 reads a FUSE file through the page
+# cache no further than its size, even a direct_io one. curate run binds
+# curatefs's per-container copies, MOUNTPOINT/c/<id>/, which report their
+# exact size and are an inode of the container's own: busybox cat prints
+# every view whole, and no container ever reads another's figures, nor the
+# host's, out of a shared page cache. Only readers in the container's
+# cgroup may look them up or open them: not the host's root, not another
+# container. Checked here: the running kernel's handling of a FUSE size
+# (sizefs), every view by busybox cat and sendfile, two containers in tight
+# loops, who may open a node, top's lseek(0)+read, serving processes killed
+# under the readers. LOOP_SECONDS (default 4) sets the loops' length.
+. "$(dirname "$0")/lib.sh"
+require_curate
+export LC_ALL=C
+
+BUSYBOX=$(command -v busybox) || skip "busybox not installed (scripts/setup.sh installs busybox-static)"
+SENDFILE_CAT=${SENDFILE_CAT:-${BUILD_ROOT:-}/tests/sendfile-cat}
+[ -x "$SENDFILE_CAT" ] || SENDFILE_CAT=$(command -v sendfile-cat) || skip "sendfile-cat not built"
+LOOP_SECONDS=${LOOP_SECONDS:-4}
+
+mount_curatefs || { not_ok "mount curatefs"; finish; }
+run_tmpdir
+# the command gets a private /tmp: the helper goes beside the test's files
+cp "$SENDFILE_CAT" "$T/sendfile-cat"
+SF=$T/sendfile-cat
+
+# ---- what the running kernel does with a FUSE file's size ------------------------
+# sizefs: one direct_io file whose reported size and text length are set
+# apart. Linux 6.5+ splices it through the page cache (fuse_splice_read ->
+# filemap_splice_read): a text longer than the size is cut there, silently,
+# a shorter one is whole (the short READ shrinks the size: fuse_short_read),
+# size 0 reads as nothing; read() is not bounded by the size. Earlier
+# kernels splice through read_iter: the size does not matter. curatefs's
+# c/ nodes rely on each of these, and on a page cache fill coming without
+# a lock owner (fuse_send_read gives read()'s one).
+SIZEFS=${SIZEFS:-${BUILD_ROOT:-}/tests/sizefs}
+[ -x "$SIZEFS" ] || SIZEFS=$(command -v sizefs)
+if [ -x "$SIZEFS" ]; then
+        SZ=$(mktemp -d /tmp/curate-sizefs.XXXXXX); OUR_DIRS+=("$SZ"); mkdir "$SZ/m"
+        echo "10 10" > "$SZ/ctl"
+        "$SIZEFS" "$SZ/ctl" "$SZ/m" -f -o default_permissions,attr_timeout=0,entry_timeout=0,negative_timeout=0 2> "$SZ/log" &
+        OUR_PIDS+=($!); OUR_MOUNTS+=("$SZ/m")
+        for i in $(seq 100); do [ -e "$SZ/m/f" ] && break; sleep 0.05; done
+        fact() { echo "$1 $2" > "$SZ/ctl"; echo "$("$BUSYBOX" cat "$SZ/m/f" | wc -c) $(head -c 1048576 "$SZ/m/f" | wc -c)"; }
+        IFS=. read -r kmaj kmin _ <<<"$(uname -r)"
+        if [ "$kmaj" -gt 6 ] || { [ "$kmaj" = 6 ] && [ "${kmin%%[!0-9]*}" -ge 5 ]; }; then
+                check_eq "Linux $kmaj.$kmin: size 100, text 200: sendfile stops at the size, read() gets all" "100 200" "$(fact 100 200)"
+                check_eq "size 200, text 100: both whole" "100 100" "$(fact 200 100)"
+                check_eq "size 0: sendfile reads nothing" "0 100" "$(fact 0 100)"
+                : > "$SZ/log"; fact 9000 9000 > /dev/null
+                check_eq "sendfile's READ is a page cache fill of the pages up to the size, read()'s a direct one" \
+                        "READ 0 12288 pagecache|direct" "$(awk 'NR == 1 { print $1, $2, $3, $4 } NR == 2 { print $4 }' "$SZ/log" | paste -sd '|')"
+        else
+                check_eq "Linux $kmaj.$kmin: sendfile reads through read_iter, whatever the size" "200 200|100 100" \
+                        "$(fact 100 200)|$(fact 0 100)"
+        fi
+        umount "$SZ/m"
+else
+        not_ok "sizefs not built"
+fi
+
+# ---- every view, whole, by busybox cat and by sendfile ----------------------------
+# Inside: each view file curatefs serves there (its fuse.curatefs bind mounts
+# that are regular files), read with busybox cat, sendfile and head -c 1M.
+# Renderings of one view may differ in figures between two reads, never in
+# their lines: each must end in a newline and have the same keys (each
+# line's first word and count of words).
+cat > "$T/views.sh" <<'INSIDE'
+bb=$1 sf=$2
+# each line's first word (a number: N) and its count of words
+keys() { awk '{ k = $1; if (k ~ /^[0-9.]+$/) k = "N"; print k, NF }' "$1" | tr '\n' ' '; }
+for f in $(findmnt -rn -o TARGET,FSTYPE | awk '$2 == "fuse.curatefs" { print $1 }'); do
+        [ -f "$f" ] || continue
+        "$bb" cat "$f" > /dev/shm/bb; "$sf" "$f" > /dev/shm/sf; head -c 1048576 "$f" > /dev/shm/hd
+        for w in bb sf; do
+                last=$(tail -c 1 /dev/shm/$w | od -An -c | tr -d ' ')
+                echo "$f $w size=$(wc -c < /dev/shm/$w) nl=$last same_keys=$([ "$(keys /dev/shm/$w)" = "$(keys /dev/shm/hd)" ] && echo yes || echo no)"
+        done
+        echo "$f stat=$(stat -c %s "$f") hd=$(wc -c < /dev/shm/hd)"
+done
+echo "memtotal_bb=$("$bb" cat /proc/meminfo | awk '$1 == "MemTotal:" { print $2 }')"
+echo "memtotal_sf=$("$sf" /proc/meminfo | awk '$1 == "MemTotal:" { print $2 }')"
+echo "source=$(findmnt -no SOURCE,FSROOT /proc/meminfo | tail -n 1)"
+INSIDE
+cr run --mountpoint "$MNT" --memory 256M -- bash "$T/views.sh" "$BUSYBOX" "$SF"
+check_eq "curate run --memory 256M exits 0" 0 "$RC"
+[ "$RC" = 0 ] || echo "$ERR" | sed 's/^/# /'
+id=run-$CR_PID
+check_eq "busybox cat /proc/meminfo: MemTotal is the limit" 262144 "$(kv memtotal_bb <<<"$OUT")"
+check_eq "sendfile /proc/meminfo: MemTotal is the limit" 262144 "$(kv memtotal_sf <<<"$OUT")"
+check "/proc/meminfo is the container's own node c/$id/proc/meminfo" grep -q "^source=.*/c/$id/proc/meminfo" <<<"$OUT"
+nviews=$(grep -c ' bb size=' <<<"$OUT")
+check "the views are found inside ($nviews files, at least meminfo cpuinfo stat uptime loadavg swaps diskstats online)" \
+        test "$nviews" -ge 8
+while read -r f w size nl same; do
+        case $f in */diskstats) [ "$size" = size=0 ] && continue ;; esac # no disk touched yet: empty
+        check "$w of $f is complete ($size, ends in a newline, the lines of head -c 1M)" \
+                test "$size" != size=0 -a "$nl" = 'nl=\n' -a "$same" = same_keys=yes
+done <<<"$(grep -E ' (bb|sf) size=' <<<"$OUT")"
+# meminfo's figures have fixed widths: its length does not change
+m=$(grep '^/proc/meminfo stat=' <<<"$OUT"); s=${m#*stat=}
+check_eq "stat's size of /proc/meminfo is its length" "${m##*hd=}" "${s%% *}"
+
+# ---- two containers, tight loops: never the other's figures, never cut ------------
+cat > "$T/loop.sh" <<'INSIDE'
+bb=$1 sf=$2 secs=$3 want=$4 ready=$5 go=$6
+lines=$(wc -l < /proc/meminfo)
+echo > "$ready"; read -r _ < "$go"
+"$sf" loop /proc/meminfo "$secs" MemTotal "$want" &
+n=0 bad=0 end=$((SECONDS + secs))
+while [ $SECONDS -lt $end ]; do
+        r=$("$bb" cat /proc/meminfo | "$bb" awk -v w="$want" -v l="$lines" \
+                '$1 == "MemTotal:" { t = $2 } END { print (t == w && NR == l) ? "good" : "bad " t " " NR }')
+        n=$((n + 1))
+        [ "$r" = good ] || { bad=$((bad + 1)); [ $bad = 1 ] && echo "busybox first bad: $r"; }
+done
+echo "busybox reads $n bad $bad"
+wait $!; echo "sendfile_rc=$?"
+INSIDE
+mkfifo "$T/goA" "$T/goB"
+rm -f "$T/readyA" "$T/readyB"
+cr_bg run --mountpoint "$MNT" --memory 256M -- bash "$T/loop.sh" "$BUSYBOX" "$SF" "$LOOP_SECONDS" 262144 "$T/readyA" "$T/goA"
+pidA=$CR_PID outA=$CR_OUTF errA=$CR_ERRF
+cr_bg run --mountpoint "$MNT" --memory 512M -- bash "$T/loop.sh" "$BUSYBOX" "$SF" "$LOOP_SECONDS" 524288 "$T/readyB" "$T/goB"
+pidB=$CR_PID outB=$CR_OUTF errB=$CR_ERRF
+wait_file "$T/readyA" 30 && wait_file "$T/readyB" 30 || not_ok "the loop containers came up"
+nodeA=$MNT/c/run-$pidA/proc/meminfo nodeB=$MNT/c/run-$pidB/proc/meminfo
+# while both loop, the host's root tries A's node in a loop too: it must
+# never get in (it would fill A's page cache with the host's figures)
+echo > "$T/goA" & echo > "$T/goB" &
+hostgot=0 hosttries=0 end=$((SECONDS + LOOP_SECONDS))
+while [ $SECONDS -lt $end ]; do
+        r=$("$SF" open "$nodeA"); hosttries=$((hosttries + 1))
+        [ "$r" = ENOENT ] || hostgot=$((hostgot + 1))
+        "$BUSYBOX" cat "$nodeA" 2>/dev/null | grep -q . && hostgot=$((hostgot + 1))
+done
+CR_PID=$pidA CR_OUTF=$outA CR_ERRF=$errA; cr_wait 60; rcA=$RC outA=$OUT
+CR_PID=$pidB CR_OUTF=$outB CR_ERRF=$errB; cr_wait 60; rcB=$RC outB=$OUT
+echo "$outA" | sed 's/^/# A (256M): /'
+echo "$outB" | sed 's/^/# B (512M): /'
+for c in A B; do
+        o=outA; [ $c = B ] && o=outB
+        check "$c: sendfile and read() loop: every read complete with its own MemTotal" grep -q '^reads [1-9][0-9]* bad 0 errors 0$' <<<"${!o}"
+        check "$c: busybox cat loop: every read complete with its own MemTotal" grep -q '^busybox reads [1-9][0-9]* bad 0$' <<<"${!o}"
+        check "$c: the loops ran to their end" grep -q '^sendfile_rc=0$' <<<"${!o}"
+done
+check_eq "the host's root never opened or read A's node ($hosttries tries)" 0 "$hostgot"
+
+# ---- who may open a container's node -----------------------------------------------
+# container A waits; the host's root, a process of B's cgroup and A's own
+# mount namespace reached through /proc/PID/root are tried against it
+cat > "$T/wait.sh" <<'INSIDE'
+echo > "$1"; read -r _ < "$2"
+INSIDE
+mkfifo "$T/goC" "$T/goD"; rm -f "$T/readyC" "$T/readyD"
+cr_bg run --mountpoint "$MNT" --memory 256M -- bash "$T/wait.sh" "$T/readyC" "$T/goC"
+pidC=$CR_PID outC=$CR_OUTF errC=$CR_ERRF
+cr_bg run --mountpoint "$MNT" --memory 512M -- bash "$T/wait.sh" "$T/readyD" "$T/goD"
+pidD=$CR_PID outD=$CR_OUTF errD=$CR_ERRF
+wait_file "$T/readyC" 30 && wait_file "$T/readyD" 30 || not_ok "the waiting containers came up"
+nodeC=$MNT/c/run-$pidC
+cmdC=$(head -n 1 "$(run_cgroups "$pidC" | head -n 1)/cgroup.procs")
+# a process of the host moved into a container's cgroups (every hierarchy)
+in_cg() { # PID CMD...: run CMD in curate PID's cgroups
+        local dirs; dirs=$(run_cgroups "$1" | tr '\n' ' '); shift
+        CG_DIRS="$dirs" "$BASH" -c "$_CG_ENTER" in_cg "$@"
+}
+check_eq "host root: c/ lists no container" "" "$(ls -A "$MNT/c")"
+check_eq "host root: open c/run-C/proc/meminfo is ENOENT" ENOENT "$("$SF" open "$nodeC/proc/meminfo")"
+check "host root: stat c/run-C fails" bash -c '! stat "$0" >/dev/null 2>&1' "$nodeC"
+check_eq "host root: busybox cat c/run-C/proc/meminfo prints nothing" "" "$("$BUSYBOX" cat "$nodeC/proc/meminfo" 2>/dev/null)"
+check_eq "c/run-C holds a copy of each of proc/ and sys/'s files and directories" \
+        "$(cd "$MNT" && find proc sys | sort | tr '\n' ' ')" "$(in_cg "$pidC" sh -c 'cd "$0" && find proc sys | sort' "$nodeC" | tr '\n' ' ')"
+check_eq "a process of C's cgroup opens C's node" ok "$(in_cg "$pidC" "$SF" open "$nodeC/proc/meminfo")"
+check_eq "... and reads C's figures (MemTotal 262144)" 262144 "$(in_cg "$pidC" "$BUSYBOX" cat "$nodeC/proc/meminfo" | kb_of MemTotal)"
+check_eq "a process of D's cgroup: open C's node is ENOENT" ENOENT "$(in_cg "$pidD" "$SF" open "$nodeC/proc/meminfo")"
+check_eq "a process of D's cgroup: lookup of c/run-C is ENOENT" ENOENT "$(in_cg "$pidD" "$SF" open "$nodeC")"
+denied() { [ "$1" = ENOENT ] || [ "$1" = EACCES ]; }
+if [ -n "$cmdC" ] && [ -d "/proc/$cmdC/root/proc" ]; then
+        # C's own bind mount, reached from outside: no lookup is asked (the
+        # kernel holds the inode), the open's GETATTR or OPEN is refused
+        r=$("$SF" open "/proc/$cmdC/root/proc/meminfo")
+        check "host root: C's /proc/meminfo through /proc/PID/root cannot be opened ($r)" denied "$r"
+        r=$(in_cg "$pidD" "$SF" open "/proc/$cmdC/root/proc/meminfo")
+        check "D's cgroup: C's /proc/meminfo through /proc/PID/root cannot be opened ($r)" denied "$r"
+        check_eq "host root: busybox cat of it prints nothing" "" "$("$BUSYBOX" cat "/proc/$cmdC/root/proc/meminfo" 2>/dev/null)"
+        check_eq "C's own process still reads it whole after those tries" "$(wc -l < /proc/meminfo) 262144" \
+                "$(in_cg "$pidC" "$BUSYBOX" cat "/proc/$cmdC/root/proc/meminfo" | awk '$1 == "MemTotal:" { t = $2 } END { print NR, t }')"
+else
+        not_ok "C's command ($cmdC) and its /proc/PID/root/proc found"
+fi
+# a cgroup below C's with a limit of its own (v1: v2 keeps no process in a
+# cgroup that has children with controllers, and C's command is in it):
+# its read()s get its own figures; its sendfile the node's, which are C's
+# or its own, never D's, and whole
+if ! cg_is_v2 && [ -n "$cmdC" ]; then
+        subdirs=""
+        for d in $(run_cgroups "$pidC"); do
+                mkdir "$d/sub" && OUR_CGROUPS+=("$d/sub") && subdirs+=" $d/sub"
+                [ -f "$d/cpuset.cpus" ] && cat "$d/cpuset.cpus" > "$d/sub/cpuset.cpus" && cat "$d/cpuset.mems" > "$d/sub/cpuset.mems"
+        done
+        echo $((128 << 20)) > "$(cg_file "$pidC" memory memory.limit_in_bytes | sed 's|/memory.limit_in_bytes$|/sub/memory.limit_in_bytes|')"
+        in_sub() { CG_DIRS="$subdirs" "$BASH" -c "$_CG_ENTER" in_sub "$@"; }
+        check_eq "C's sub-cgroup (128M): read() of C's node gives its own MemTotal" 131072 \
+                "$(in_sub head -c 1048576 "$nodeC/proc/meminfo" | kb_of MemTotal)"
+        r=$(in_sub "$BUSYBOX" cat "$nodeC/proc/meminfo" | awk '$1 == "MemTotal:" { t = $2 } END { print NR, t }')
+        check "C's sub-cgroup: busybox cat of C's node is whole, with C's or its own MemTotal ($r)" \
+                test "$r" = "$(wc -l < /proc/meminfo) 262144" -o "$r" = "$(wc -l < /proc/meminfo) 131072"
+        check_eq "C itself still reads its own 256M with busybox cat" 262144 \
+                "$(in_cg "$pidC" "$BUSYBOX" cat "$nodeC/proc/meminfo" | kb_of MemTotal)"
+        for d in $subdirs; do rmdir "$d"; done # before curate removes C's cgroups
+fi
+echo > "$T/goC"; echo > "$T/goD"
+CR_PID=$pidC CR_OUTF=$outC CR_ERRF=$errC; cr_wait 30; check_eq "C exits 0" 0 "$RC"
+CR_PID=$pidD CR_OUTF=$outD CR_ERRF=$errD; cr_wait 30; check_eq "D exits 0" 0 "$RC"
+
+# ---- top's way: one fd held, lseek(0)+read gets fresh figures ------------------------
+# the fd is held across 32 MiB written to the container's /dev/shm (a tmpfs
+# charged to its memory cgroup); the second read must show it
+cat > "$T/held.sh" <<'INSIDE'
+sf=$1 bb=$2
+mkfifo /dev/shm/go
+"$sf" held /proc/meminfo < /dev/shm/go > /dev/shm/out &
+exec 3> /dev/shm/go
+until grep -q '^--$' /dev/shm/out; do "$bb" usleep 10000; done
+dd if=/dev/zero of=/dev/shm/fill bs=1M count=32 2>/dev/null
+"$bb" usleep 200000 # past the render cache's 100 ms (figures at most that old)
+echo >&3; exec 3>&-; wait
+cat /dev/shm/out
+echo "after=$("$bb" cat /proc/meminfo | wc -l)"
+INSIDE
+cr run --mountpoint "$MNT" --memory 256M -- bash "$T/held.sh" "$SF" "$BUSYBOX"
+check_eq "held-fd container exits 0" 0 "$RC"
+f1=$(awk '/^--/ { n++ } /^MemFree/ && n == 0 { print $2 }' <<<"$OUT"); f2=$(awk '/^--/ { n++ } /^MemFree/ && n == 1 { print $2 }' <<<"$OUT")
+check "lseek(0)+read on a held fd renders fresh figures (MemFree $f1 -> $f2 kB)" test $(( ${f1:-0} - ${f2:-0} )) -ge 30000
+check_eq "busybox cat after it is whole" "after=$(wc -l < /proc/meminfo)" "$(grep '^after=' <<<"$OUT")"
+
+# ---- serving processes killed under the readers --------------------------------------
+# curatefs's holder keeps the connection and starts a replacement at once;
+# the replacement never saw the container's nodes and resolves them from
+# the reader's cgroup. Every read of every view (but diskstats, which may be
+# empty) stays whole, by busybox cat and by sendfile and read().
+cat > "$T/kills.sh" <<'INSIDE'
+bb=$1 sf=$2 secs=$3 ready=$4 go=$5
+lines=$(wc -l < /proc/meminfo)
+echo > "$ready"; read -r _ < "$go"
+for f in /proc/meminfo /proc/cpuinfo /proc/stat /proc/uptime /proc/loadavg /proc/swaps /sys/devices/system/cpu/online; do
+        "$sf" loop "$f" "$secs" - - > "/dev/shm/loop.${f##*/}" &
+done
+n=0 bad=0 errors=0 end=$((SECONDS + secs))
+while [ $SECONDS -lt $end ]; do
+        n=$((n + 1))
+        "$bb" cat /proc/meminfo > /dev/shm/bb 2>/dev/null || { errors=$((errors + 1)); continue; }
+        r=$("$bb" awk -v l="$lines" '$1 == "MemTotal:" { t = $2 } END { print (t == 262144 && NR == l) ? "good" : "bad " t " " NR }' /dev/shm/bb)
+        [ "$r" = good ] || { bad=$((bad + 1)); [ $bad = 1 ] && echo "busybox first bad: $r"; }
+done
+echo "busybox reads $n bad $bad errors $errors"
+wait
+for f in /dev/shm/loop.*; do echo "${f#*loop.}: $(tail -n 1 "$f")"; grep -A14 -E "^(bad|error)" "$f" | head -n 15; done
+INSIDE
+read_kids() { local f l; KIDS=""; for f in /proc/"$1"/task/*/children; do l=""; read -r l < "$f" 2>/dev/null; KIDS+=" $l"; done; KIDS=${KIDS## }; }
+read_kids "$CURATEFS_PID"
+if [ -z "$KIDS" ]; then
+        echo "# curatefs $CURATEFS_PID serves without a holder: no serving process to kill"
+else
+        mkfifo "$T/goK"; rm -f "$T/readyK"
+        cr_bg run --mountpoint "$MNT" --memory 256M -- bash "$T/kills.sh" "$BUSYBOX" "$SF" "$LOOP_SECONDS" "$T/readyK" "$T/goK"
+        wait_file "$T/readyK" 30 || not_ok "the killed-under container came up"
+        echo > "$T/goK"
+        kills=0 end=$((SECONDS + LOOP_SECONDS))
+        while [ $SECONDS -lt $end ]; do
+                read_kids "$CURATEFS_PID"; set -- $KIDS
+                [ $# -gt 0 ] && kill -KILL "$1" 2>/dev/null && kills=$((kills + 1))
+                sleep 0.3
+        done
+        cr_wait 60
+        echo "$OUT" | sed 's/^/# killed under: /'
+        # Never a wrong or cut text. A read may fail (EIO, not silently):
+        # a kill between a sendfile's open and its read, the view longer
+        # now than the size the kernel was told, or two kills around one
+        # open (ESTALE twice); at most one read per reader and kill.
+        check "$kills serving processes killed: busybox cat of meminfo never wrong or cut" grep -q '^busybox reads [1-9][0-9]* bad 0 ' <<<"$OUT"
+        check_eq "... nor sendfile/read() of 7 views" 7 "$(grep -c ': reads [1-9][0-9]* bad 0 ' <<<"$OUT")"
+        errs=$(grep -E '^(busybox|[a-z]+:) reads ' <<<"$OUT" | awk '{ n += $NF; if ($NF > m) m = $NF } END { print n + 0, m + 0 }')
+        echo "# figures kills=$kills failed_reads=${errs% *} (the most of one reader: ${errs#* })"
+        check "... failed reads (${errs% *}) at most one per reader and kill" test "${errs#* }" -le "$kills"
+        check "the holder lives on" kill -0 "$CURATEFS_PID"
+fi
+
+finish

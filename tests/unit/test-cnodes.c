@@ -1,0 +1,100 @@
+#include "config.h"
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+#include "cnodes.h"
+#include "devs.h"
+
+#define V1_IN(id) "12:memory:/curate/" id "\n11:cpu,cpuacct:/curate/" id "\n0::/\n"
+
+/* in the container: a line at /curate/ID or below; the host's root and a
+ * sibling with a longer name are not */
+static void test_reader_in(void **state) {
+        assert_true(cnodes_reader_in(V1_IN("run-12"), "run-12"));
+        assert_true(cnodes_reader_in("0::/curate/run-12\n", "run-12"));
+        assert_true(cnodes_reader_in("0::/curate/run-12/payload\n", "run-12"));
+        assert_false(cnodes_reader_in("0::/\n", "run-12"));
+        assert_false(cnodes_reader_in("12:memory:/\n11:cpu:/\n", "run-12"));
+        assert_false(cnodes_reader_in(V1_IN("run-123"), "run-12"));
+        assert_false(cnodes_reader_in(V1_IN("run-1"), "run-12"));
+        assert_false(cnodes_reader_in("0::/other/curate/run-12\n", "run-12"));
+        assert_false(cnodes_reader_in("0::/curate/run-12x\n", "run-12"));
+        /* not a valid id: never */
+        assert_false(cnodes_reader_in("0::/curate/..\n", ".."));
+        assert_false(cnodes_reader_in("0::/curate/\n", ""));
+        /* the path may hold ':' */
+        assert_false(cnodes_reader_in("0::/x:/curate/run-12\n", "run-12"));
+}
+
+/* a fresh serving process finds the id from the reader's cgroup alone */
+static void test_reader_find(void **state) {
+        char id[REG_ID_MAX + 1] = "";
+        uint64_t s12 = cnodes_serial("run-12"), s13 = cnodes_serial("run-13");
+
+        assert_true(s12 != s13);
+        assert_true(cnodes_reader_find(V1_IN("run-12"), s12, id));
+        assert_string_equal(id, "run-12");
+        assert_true(cnodes_reader_find("0::/curate/run-13/deeper\n", s13, id));
+        assert_string_equal(id, "run-13");
+        /* a reader of another container, or of the host, finds nothing */
+        assert_false(cnodes_reader_find(V1_IN("run-13"), s12, id));
+        assert_false(cnodes_reader_find("0::/\n", s12, id));
+        assert_false(cnodes_reader_find("", s12, id));
+}
+
+/* inode numbers: stable, split back, apart from devs/ and the fixed table */
+static void test_ino(void **state) {
+        uint64_t s = cnodes_serial("run-4242"), serial;
+        size_t index;
+
+        assert_true(s > 0 && s < (1ULL << CNODE_SERIAL_BITS));
+        assert_int_equal(s, cnodes_serial("run-4242"));
+        uint64_t ino = cnodes_ino(s, 7);
+        assert_true(cnodes_is_ino(ino));
+        assert_true(cnodes_ino_split(ino, &serial, &index));
+        assert_int_equal(serial, s);
+        assert_int_equal(index, 7);
+        /* the largest devs/ inode is below every c/ inode */
+        uint64_t devs_max = devs_ino_make((1ULL << DEVS_SERIAL_BITS) - 1, (1U << DEVS_INDEX_BITS) - 1);
+        assert_true(devs_max < CNODE_INO_BASE);
+        assert_false(cnodes_is_ino(devs_max));
+        assert_false(cnodes_is_ino(31));
+        assert_false(cnodes_ino_split(CNODE_INO_BASE + 5, &serial, &index)); /* serial 0 */
+        /* the largest c/ inode fits */
+        assert_true(cnodes_ino_split(cnodes_ino((1ULL << CNODE_SERIAL_BITS) - 1, 65535), &serial, &index));
+}
+
+#define MS (1000 * 1000ULL)
+/* when the snapshot whose length was reported may be replaced */
+static void test_due(void **state) {
+        const uint64_t ttl = 100 * MS, t0 = 1000 * MS;
+        struct cnode_clock k = { 0 };
+
+        assert_true(cnodes_snapshot_due(&k, t0, ttl)); /* nothing rendered */
+        k = (struct cnode_clock){ .rendered_at = t0 };
+        assert_false(cnodes_snapshot_due(&k, t0 + 50 * MS, ttl)); /* within the TTL */
+        assert_true(cnodes_snapshot_due(&k, t0 + 150 * MS, ttl)); /* old, nobody in between */
+        /* a handle still open on it: kept, up to CNODE_PIN_MAX_NS */
+        k.pins = 1;
+        assert_false(cnodes_snapshot_due(&k, t0 + 150 * MS, ttl));
+        assert_false(cnodes_snapshot_due(&k, t0 + CNODE_PIN_MAX_NS, ttl));
+        assert_true(cnodes_snapshot_due(&k, t0 + CNODE_PIN_MAX_NS + 1, ttl));
+        /* a size just reported, its OPEN not yet seen: kept for the grace */
+        k = (struct cnode_clock){ .rendered_at = t0, .reported_at = t0 + 140 * MS };
+        assert_false(cnodes_snapshot_due(&k, t0 + 150 * MS, ttl));
+        assert_true(cnodes_snapshot_due(&k, t0 + 140 * MS + CNODE_REPORT_GRACE_NS + 1, ttl));
+        assert_true(cnodes_snapshot_due(&k, t0 + CNODE_PIN_MAX_NS + 1, ttl));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_reader_in),
+                cmocka_unit_test(test_reader_find),
+                cmocka_unit_test(test_ino),
+                cmocka_unit_test(test_due),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
