@@ -4,10 +4,10 @@
 # inputs, e.g. from seed-corpus.sh). Prints the executions, the time taken,
 # the corpus size and the crashes (their inputs kept under the work
 # directory). With --merge, the committed corpus/NAME/ is replaced by the
-# minimized union (-merge=1) of itself and what the campaign found.
+# minimized union (-merge=1, edges only) of itself and what the campaign found;
+# inputs named regress-* (crashes found before, fixed) are always kept.
 # Usage: run-campaign.sh [--merge] NAME [RUNS [SEEDS]]
 #   FUZZ_BUILD: the fuzz build directory (default: build-fuzz)
-#   FUZZ_JOBS: parallel workers (default 1)
 set -uo pipefail
 merge=0
 [ "${1:-}" = --merge ] && { merge=1; shift; }
@@ -41,7 +41,10 @@ for f in "$work/artifacts"/*; do
 done
 if [ "$merge" = 1 ] && [ "$crashes" = 0 ]; then
         rm -rf "$work/merged" && mkdir "$work/merged"
-        nice -n 19 "$harness" -merge=1 "$work/merged" "$corpus" "$work/corpus" >"$work/merge.log" 2>&1 &&
+        # edges only (no hit-count buckets): every edge stays covered by a
+        # corpus a fraction of the size
+        nice -n 19 "$harness" -merge=1 -use_counters=0 "$work/merged" "$corpus" "$work/corpus" >"$work/merge.log" 2>&1 &&
+                { cp "$corpus"/regress-* "$work/merged/" 2>/dev/null; true; } &&
                 rm -rf "$corpus" && mkdir -p "$corpus" && cp "$work/merged"/* "$corpus/" &&
                 echo "fuzz-$name: corpus/$name now $(ls "$corpus" | wc -l) inputs, $(du -sk --apparent-size "$corpus" | cut -f1) KiB"
 fi
