@@ -88,7 +88,40 @@ const char *fuzz_dir_path(void) {
         return dir_path;
 }
 
+/* What each file last held: libFuzzer mostly mutates one part of an
+ * input, and rewriting the others each time would be most of the work. */
+#define PUT_CACHE 32
+static struct {
+        int dirfd;
+        const char *name; /* the harness's static string */
+        bool known, present;
+        char *text;
+} put_cache[PUT_CACHE];
+
+static bool unchanged(int dirfd, const char *name, const char *text) {
+        size_t i;
+        for (i = 0; i < PUT_CACHE && put_cache[i].name; i++)
+                if (put_cache[i].dirfd == dirfd && strcmp(put_cache[i].name, name) == 0)
+                        break;
+        if (i == PUT_CACHE)
+                return false; /* not cached: always write */
+        if (put_cache[i].known && put_cache[i].present == !!text &&
+            (!text || strcmp(put_cache[i].text, text) == 0))
+                return true;
+        free(put_cache[i].text);
+        put_cache[i].dirfd = dirfd;
+        put_cache[i].name = name;
+        put_cache[i].known = true;
+        put_cache[i].present = !!text;
+        put_cache[i].text = text ? strdup(text) : NULL;
+        if (text && !put_cache[i].text)
+                die("strdup");
+        return false;
+}
+
 void fuzz_put(int dirfd, const char *name, const char *text) {
+        if (unchanged(dirfd, name, text))
+                return;
         if (!text) {
                 if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
                         die(name);

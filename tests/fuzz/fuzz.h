@@ -32,7 +32,8 @@ int fuzz_dir(void);
 const char *fuzz_dir_path(void);
 
 /* Write TEXT to NAME beneath DIRFD (replacing it), or remove NAME when TEXT
- * is NULL. Aborts on failure: a harness that cannot set up its input would
+ * is NULL; a file already holding TEXT is left alone (NAME must outlive the
+ * run: a literal). Aborts on failure: a harness that cannot set up its input would
  * fuzz nothing. */
 void fuzz_put(int dirfd, const char *name, const char *text);
 
