@@ -47,6 +47,14 @@ for f in "$src"/policies/*.conf; do seed policy "" "$f"; done
 text policy "" '[limits]\nmemory = 512M\ncpus = 1.5\n[devices]\nallow = nvidia0\n'
 for f in $(find "$fx/cdi" -name '*.json'); do seed cdi-json "" "$f"; done
 for f in $(find "$fx/cdi" -name '*.yaml' -o -name '*.yml'); do seed cdi-yaml "" "$f"; done
+# the registry: a JSON and a YAML spec of etc/cdi and a JSON of var/run/cdi
+for d in "$fx"/cdi/*/; do
+        j=$(find "$d" -name '*.json' | sort | head -1)
+        y=$(find "$d" -name '*.yaml' -o -name '*.yml' | sort | head -1)
+        v=$(find "$d" -name '*.json' | sort | tail -1)
+        seed cdi-registry "" "$j" "$y" "$v"
+done
+seed cdi-registry "" "$fx/cdi/basic/etc/cdi/nvidia.json" "$fx/cdi/basic/var/run/cdi/example.yaml" "$fx/cdi/nodes/etc/cdi/nodes.json"
 
 # registrations
 text registration "" 'nvidia0 c 195 0 0666 rwm\nnvidiactl c 195 255 0666\n# comment\n\ndri/renderD128 c 226 128 0660 rw\n'
