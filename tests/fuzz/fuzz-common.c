@@ -55,7 +55,7 @@ unsigned fuzz_pick(const uint8_t **data, size_t *size, unsigned n) {
         return v;
 }
 
-static char dir_path[64];
+static char dir_path[PATH_MAX];
 static int dir_fd = -EBADF;
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
@@ -72,8 +72,10 @@ int fuzz_dir(void) {
         if (dir_fd >= 0)
                 return dir_fd;
         const char *tmp = getenv("TMPDIR");
+        /* smoke.sh and run-campaign.sh point TMPDIR into their own work
+         * directory, so a run killed before atexit leaves nothing behind */
         snprintf(dir_path, sizeof(dir_path), "%s/curate-fuzz-XXXXXX",
-                 tmp && *tmp && strlen(tmp) < 32 ? tmp : "/tmp");
+                 tmp && *tmp && strlen(tmp) < PATH_MAX - 64 ? tmp : "/tmp");
         if (!mkdtemp(dir_path))
                 die("mkdtemp");
         atexit(remove_dir);

@@ -25,6 +25,7 @@ mkdir -p "$work/corpus" "$work/artifacts"
 cp -r "$corpus"/. "$work/corpus/" 2>/dev/null
 [ -n "$seeds" ] && [ -d "$seeds" ] && cp -r "$seeds"/. "$work/corpus/"
 
+export TMPDIR=$work # the harness's private directory lives beside the log
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 start=$(date +%s)
