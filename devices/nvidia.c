@@ -139,10 +139,15 @@ int parse_proc_devices(const char *text, const char *name, unsigned *ret_major) 
                         /* a section header: "Character devices:", "Block devices:" */
                         chr = len == strlen("Character devices:") && memcmp(p, "Character devices:", len) == 0;
                 else if (chr) {
+                        /* strtoul would skip any white space, the line's
+                         * end included, and read the next line's number */
+                        const char *num = p + strspn(p, " \t");
                         char *end;
+                        if (!isdigit((unsigned char)*num))
+                                return -EINVAL;
                         errno = 0;
-                        unsigned long major = strtoul(p, &end, 10);
-                        if (end == p || !isblank((unsigned char)*end))
+                        unsigned long major = strtoul(num, &end, 10);
+                        if (!isblank((unsigned char)*end))
                                 return -EINVAL;
                         while (isblank((unsigned char)*end))
                                 end++;

@@ -23,7 +23,9 @@ static int proc_stat_read(int root_fd, pid_t pid, struct proc_stat *ret) {
         if (n < 0)
                 return n;
         char *p = strrchr(text, ')');
-        if (!p || p[1] != ' ')
+        /* a state must follow: the fields are read from p + 3 on, which
+         * would be past the text's end after a bare ") " */
+        if (!p || p[1] != ' ' || !p[2])
                 return -EINVAL;
         struct proc_stat st = { .state = p[2] };
         p += 3;

@@ -2,7 +2,8 @@
 # Run every test: unit (cmocka), integration (real FUSE, cgroups, namespaces,
 # clients; root), the same checks on a cgroup v2 kernel under qemu, and the
 # unit and integration tests again with everything (the daemon included) built
-# with AddressSanitizer + UBSan. Ends with
+# with AddressSanitizer + UBSan, and a short libFuzzer run of every parser of
+# outside input (tests/fuzz, built with clang). Ends with
 # "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,11 @@ if [ ! -f build-asan/build.ninja ]; then
         meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
 ninja -C build-asan >/dev/null
+# the libFuzzer harnesses (tests/fuzz): clang, ASan + UBSan; a 20 s smoke each
+if [ ! -f build-fuzz/build.ninja ]; then
+        CC=clang meson setup build-fuzz -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=enabled >/dev/null
+fi
+ninja -C build-fuzz >/dev/null
 
 passed=0 failed=0 skipped=0
 # Count individual checks, not meson suites: cmocka's "[  PASSED  ] N test(s)"
@@ -39,5 +45,7 @@ tally build
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C build-asan --suite unit --suite integration \
         --print-errorlogs --num-processes 1
 tally build-asan
+meson test -C build-fuzz --suite fuzz --print-errorlogs --num-processes 1
+tally build-fuzz
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

@@ -81,7 +81,6 @@ int main(int argc, char **argv) {
                 }
                 return 0;
         }
-        size_t len = 0;
         for (;;) {
                 size_t k = n > 0 && n < (long)sizeof(buf) ? (size_t)n : sizeof(buf);
                 ssize_t r = read(fd, buf, k);
@@ -92,7 +91,6 @@ int main(int argc, char **argv) {
                 if (r == 0)
                         break;
                 fwrite(buf, 1, r, stdout);
-                len += r;
                 usleep(argc > 4 ? atoi(argv[4]) : 1000);
         }
         return 0;

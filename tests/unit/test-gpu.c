@@ -150,6 +150,11 @@ static void test_parse_proc_devices(void **state) {
         assert_int_equal(major, 195);
         assert_int_equal(parse_proc_devices("Character devices:\nx nvidia\n", "nvidia", &major), -EINVAL);
         assert_int_equal(parse_proc_devices("Character devices:\n9999 nvidia\n", "nvidia", &major), -EINVAL);
+        /* a line of white space other than blanks is no number: strtoul
+         * would skip to the next line and its name would end before it
+         * began (found by tests/fuzz/fuzz-proc-devices) */
+        assert_int_equal(parse_proc_devices("Character devices:\n\v\n195 nvidia\n", "nvidia", &major), -EINVAL);
+        assert_int_equal(parse_proc_devices("Character devices:\n \r\n4 x\n", "x", &major), -EINVAL);
         assert_int_equal(major, 195);
 }
 
