@@ -51,6 +51,9 @@ for b in "$CURATE" "$CURATEFS" "$BUILD/tests/view-reader"; do
 done
 BUILD=$(cd "$BUILD" && pwd)
 CURATE=$(realpath "$CURATE") CURATEFS=$(realpath "$CURATEFS")
+# from /: curate keeps the caller's working directory, and one under the
+# host's /tmp (a checkout there) is not in the container
+cd /
 
 kernel_at_least() { # MAJOR MINOR
 	local v; v=$(uname -r)

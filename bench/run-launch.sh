@@ -27,7 +27,10 @@
 # untimed. Everything started or mounted here is undone on exit.
 set -u
 
-BUILD=${BUILD:-./build}
+BUILD=$(cd "${BUILD:-./build}" && pwd)
+# from /: curate keeps the caller's working directory, and one under the
+# host's /tmp (a checkout there) is not in the container
+cd /
 CURATE=${CURATE:-$BUILD/launcher/curate}
 CURATEFS=${CURATEFS:-$BUILD/fs/curatefs}
 BWRAP=${BWRAP:-$(command -v bwrap || echo bwrap)}

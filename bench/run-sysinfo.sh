@@ -11,7 +11,10 @@
 # SYSINFO_CALLS (default 100000). curatefs is started by curate on a temp
 # mount point and stopped on exit.
 set -u
-BUILD=${BUILD:-./build}
+BUILD=$(cd "${BUILD:-./build}" && pwd)
+# from /: curate keeps the caller's working directory, and one under the
+# host's /tmp (a checkout there) is not in the container
+cd /
 CURATE=${CURATE:-$BUILD/launcher/curate}
 N=${SYSINFO_CALLS:-100000}
 die() { echo "run-sysinfo: $*" >&2; exit 1; }

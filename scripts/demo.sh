@@ -22,6 +22,8 @@ echo "=== The host sees ==="
 show
 echo
 echo "=== \$ curate run --memory 256M --cpus 1 -- bash -c show ==="
-"$CURATE" run --memory 256M --cpus 1 -- bash -c show
+# from /: curate keeps the caller's working directory, and a checkout under
+# the host's /tmp is not in the container (its /tmp is private)
+(cd / && "$CURATE" run --memory 256M --cpus 1 -- bash -c show)
 echo
 "$CURATE" daemon status
