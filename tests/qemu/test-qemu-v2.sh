@@ -98,4 +98,4 @@ if [ -n "$run_tests" ]; then
                 p=$(command -v $b) && items+=("$p")
         done
 fi
-CURATE_QEMU_TIMEOUT=${CURATE_QEMU_TIMEOUT:-540} exec "$here/run-in-qemu.sh" "$guest" "${items[@]}"
+CURATE_QEMU_TIMEOUT=${CURATE_QEMU_TIMEOUT:-1700} exec "$here/run-in-qemu.sh" "$guest" "${items[@]}"
