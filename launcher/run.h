@@ -37,6 +37,8 @@ int run_parse_options(int argc, char **argv, struct run_config *cfg, char **ret_
 /* Check the merged configuration against the host and the caller before
  * anything is created. Returns 0 or -errno with *ret_error set. */
 int run_validate(struct run_config *cfg, char **ret_error);
+/* Does the run need curatefs (a view, or the curated /dev)? */
+bool run_needs_daemon(const struct policy *p);
 /* Release what run_validate() resolved (not the policy). */
 void run_config_done(struct run_config *cfg);
 /* Run the command; returns curate's exit status. */
