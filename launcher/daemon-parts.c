@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
+#include <json-c/json.h>
 #include "daemon-parts.h"
 #include "fileio.h"
 #include "macro.h"
@@ -166,6 +168,133 @@ void daemon_parts_print(FILE *f, pid_t holder) {
         }
         if (n > (int)ELEMENTSOF(serving))
                 fprintf(f, "  (%d more serving processes)\n", n - (int)ELEMENTSOF(serving));
+}
+
+/* ---- the parts as JSON (`curate daemon status --json`) ---- */
+
+static const char *exe_state_name(enum exe_state s) {
+        static const char *const names[] = {
+                [EXE_UNKNOWN] = "unknown",
+                [EXE_CURRENT] = "current",
+                [EXE_REPLACED] = "replaced",
+                [EXE_REMOVED] = "removed",
+        };
+        return names[s];
+}
+
+/* PID's resident set in KiB (VmRSS of /proc/PID/status; a kernel thread has
+ * none), or -errno. */
+static int64_t rss_kib(pid_t pid) {
+        char path[64];
+        _cleanup_free_ char *text = NULL;
+        uint64_t kib;
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+        if ((r = read_file_at(AT_FDCWD, path, &text, NULL)) < 0)
+                return r;
+        if ((r = keyed_u64(text, "VmRSS", &kib)) < 0)
+                return r;
+        return (int64_t)kib;
+}
+
+/* Seconds since PID started: its start time (proc(5) /proc/PID/stat field
+ * 22, in clock ticks since boot) against the CLOCK_BOOTTIME now, the clock
+ * that start time counts on. -errno when unreadable. */
+static int64_t age_s(pid_t pid) {
+        char path[64], text[1024];
+        _cleanup_close_ int fd = -EBADF;
+        unsigned long long start;
+        struct timespec now;
+        long hz = sysconf(_SC_CLK_TCK);
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+                return -errno;
+        int r = read_fd_into(fd, text, sizeof(text));
+        if (r < 0)
+                return r;
+        /* after the name: state (field 3) ... starttime (field 22) */
+        const char *p = strrchr(text, ')');
+        if (!p || hz <= 0 ||
+            sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                   &start) != 1)
+                return -EINVAL;
+        if (clock_gettime(CLOCK_BOOTTIME, &now) < 0)
+                return -errno;
+        int64_t s = (int64_t)now.tv_sec - (int64_t)(start / (unsigned long long)hz);
+        return s < 0 ? 0 : s;
+}
+
+/* The systemd unit PID runs in (curatefs.service when the unit started it):
+ * the last component of its name=systemd (v1) or unified (0::) cgroup path,
+ * when that ends in ".service"; NULL otherwise. */
+static char *unit_of(pid_t pid) {
+        char path[64];
+        _cleanup_free_ char *text = NULL;
+
+        snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+        if (read_file_at(AT_FDCWD, path, &text, NULL) < 0)
+                return NULL;
+        for (char *line = text, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                if (strncmp(line, "1:name=systemd:", 15) != 0 && strncmp(line, "0::", 3) != 0)
+                        continue;
+                const char *last = strrchr(line, '/');
+                size_t n = last ? strlen(last + 1) : 0;
+                if (n > 8 && streq(last + 1 + n - 8, ".service"))
+                        return strdup(last + 1);
+        }
+        return NULL;
+}
+
+static json_object *part_json(pid_t pid) {
+        char path[PATH_MAX];
+        enum exe_state s = exe_of(pid, path);
+        int64_t rss = rss_kib(pid), age = age_s(pid);
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "pid", json_object_new_int64(pid));
+        json_object_object_add(o, "binary", s == EXE_UNKNOWN ? NULL : json_object_new_string(path));
+        json_object_object_add(o, "binary_state", json_object_new_string(exe_state_name(s)));
+        json_object_object_add(o, "rss_kib", rss < 0 ? NULL : json_object_new_int64(rss));
+        json_object_object_add(o, "age_s", age < 0 ? NULL : json_object_new_int64(age));
+        return o;
+}
+
+int daemon_parts_json(pid_t holder, json_object *into) {
+        pid_t serving[DAEMON_PARTS_MAX];
+        _cleanup_free_ char *unit = NULL;
+        int64_t total;
+
+        int n = daemon_serving_pids(holder, serving, ELEMENTSOF(serving), 500);
+        if (n < 0)
+                return n;
+        json_object *h = part_json(holder), *list = json_object_new_array();
+        if (!h || !list) {
+                json_object_put(h);
+                json_object_put(list);
+                return -ENOMEM;
+        }
+        json_object_object_add(into, "holder", h);
+        json_object_object_add(into, "single_process", json_object_new_boolean(n == 0));
+        total = rss_kib(holder);
+        total = total > 0 ? total : 0;
+        for (int i = 0; i < n && i < (int)ELEMENTSOF(serving); i++) {
+                int64_t rss = rss_kib(serving[i]);
+                json_object_array_add(list, part_json(serving[i]));
+                total += rss > 0 ? rss : 0;
+        }
+        json_object_object_add(into, "serving", list);
+        json_object_object_add(into, "serving_count", json_object_new_int(n));
+        json_object_object_add(into, "rss_kib_total", json_object_new_int64(total));
+        unit = unit_of(holder);
+        json_object_object_add(into, "unit", unit ? json_object_new_string(unit) : NULL);
+        return 0;
 }
 
 /* ---- replacing the serving processes ---- */

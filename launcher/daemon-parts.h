@@ -5,6 +5,7 @@
  * re-executed with CURATEFS_SERVE set). An old-style curatefs is one
  * process with no children. */
 #include <stdio.h>
+#include <json-c/json.h>
 #include <sys/types.h>
 
 #define DAEMON_PARTS_MAX 16 /* one serving process, two while a restart overlaps them */
@@ -32,3 +33,11 @@ int daemon_replace_serving(pid_t holder, int timeout_ms, pid_t ret_old[static DA
 
 /* "201 202": PIDS as text, in BUF. */
 const char *pid_list(const pid_t *pids, size_t n, char *buf, size_t size);
+
+/* Add HOLDER's parts to INTO, for `curate daemon status --json`: "holder"
+ * and each of "serving" as { pid, binary, binary_state (current, replaced,
+ * removed, unknown), rss_kib, age_s }, "single_process" (an old-style
+ * curatefs), "serving_count", "rss_kib_total" (holder and serving
+ * processes) and "unit" (the systemd service it runs in, or null). 0, or
+ * -errno (-ESRCH: HOLDER is gone). */
+int daemon_parts_json(pid_t holder, json_object *into);

@@ -622,6 +622,9 @@ static void daemon_help(void) {
                "Options:\n"
                "  -m, --mountpoint DIR  the mount point (default %s)\n"
                "  -k, --kill            with stop: end the daemon now (SIGTERM)\n"
+               "  -j, --json            with status: one JSON object (mountpoint, state,\n"
+               "                        holder_pid, holder and serving processes with\n"
+               "                        their binaries, RSS and age, rss_kib_total, unit)\n"
                "  -h, --help            show this help and exit\n"
                "\n"
                "Environment:\n"
@@ -725,9 +728,39 @@ static int cmd_stop(const char *mountpoint, bool kill_it) {
         }
 }
 
-static int cmd_status(const char *mountpoint) {
+/* One JSON object on stdout, for tools that scrape it: the mount point,
+ * "state" (serving, stale or stopped), "holder_pid" and the parts
+ * (daemon_parts_json). Same exit status as the text form. */
+static int status_json(const char *mountpoint, const char *canonical, enum daemon_state state) {
+        static const char *const names[] = {
+                [DAEMON_NONE] = "stopped", [DAEMON_SERVING] = "serving",
+                [DAEMON_STALE] = "stale", [DAEMON_OTHER_DEAD] = "stopped",
+        };
+        json_object *o = json_object_new_object();
+        pid_t pid = state == DAEMON_SERVING ? daemon_pid(canonical) : -1;
+        int r;
+
+        if (!o)
+                return fail("%s", strerror(ENOMEM));
+        json_object_object_add(o, "mountpoint", json_object_new_string(canonical ? canonical : mountpoint));
+        json_object_object_add(o, "state", json_object_new_string(names[state]));
+        json_object_object_add(o, "serving", json_object_new_boolean(state == DAEMON_SERVING));
+        json_object_object_add(o, "holder_pid", pid > 0 ? json_object_new_int64(pid) : NULL);
+        if (pid > 0 && (r = daemon_parts_json(pid, o)) < 0 && r != -ESRCH) {
+                json_object_put(o);
+                return fail("status of pid %d: %s", (int)pid, strerror(-r));
+        }
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+        return state == DAEMON_SERVING ? 0 : STATUS_NOT_RUNNING;
+}
+
+static int cmd_status(const char *mountpoint, bool json) {
         char canonical[PATH_MAX];
 
+        if (json)
+                return canonicalize(mountpoint, canonical) < 0 ? status_json(mountpoint, NULL, DAEMON_NONE)
+                                                               : status_json(mountpoint, canonical, probe(canonical));
         if (canonicalize(mountpoint, canonical) < 0) {
                 printf("curatefs not running at %s\n", mountpoint);
                 return STATUS_NOT_RUNNING;
@@ -810,22 +843,26 @@ int daemon_main(int argc, char **argv) {
         static const struct option longopts[] = {
                 { "mountpoint", required_argument, NULL, 'm' },
                 { "kill", no_argument, NULL, 'k' },
+                { "json", no_argument, NULL, 'j' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         const char *mountpoint = CURATEFS_DEFAULT_MOUNTPOINT;
-        bool kill_it = false;
+        bool kill_it = false, json = false;
         int c;
 
         optind = 0; /* GNU: start afresh, main.c may have parsed before */
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":m:kh", longopts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, ":m:kjh", longopts, NULL)) >= 0) {
                 switch (c) {
                 case 'm':
                         mountpoint = optarg;
                         break;
                 case 'k':
                         kill_it = true;
+                        break;
+                case 'j':
+                        json = true;
                         break;
                 case 'h':
                         daemon_help();
@@ -847,6 +884,8 @@ int daemon_main(int argc, char **argv) {
         const char *cmd = argv[optind];
         if (kill_it && !streq(cmd, "stop"))
                 return fail("--kill goes with stop only");
+        if (json && !streq(cmd, "status"))
+                return fail("--json goes with status only");
         if (streq(cmd, "start"))
                 return cmd_start(mountpoint);
         if (streq(cmd, "stop"))
@@ -854,6 +893,6 @@ int daemon_main(int argc, char **argv) {
         if (streq(cmd, "restart"))
                 return cmd_restart(mountpoint);
         if (streq(cmd, "status"))
-                return cmd_status(mountpoint);
+                return cmd_status(mountpoint, json);
         return fail("unknown command '%s' (start, stop, restart or status)\nTry 'curate daemon --help'.", cmd);
 }

@@ -1,0 +1,55 @@
+#!/bin/bash
+# curate daemon status --json: one JSON object other tools can parse, whose
+# pids, binaries and RSS are the daemon's own (checked against the pid file,
+# /proc/PID/stat's parent and /proc/PID/exe), with the text form's exit status.
+. "$(dirname "$0")/lib.sh"
+require_curate
+command -v python3 >/dev/null || skip "no python3 to parse the JSON"
+trap 'cleanup_run; cleanup' EXIT
+export LC_ALL=C
+
+# jq-like: field PATH (a python expression on o) of JSON on stdin
+field() { python3 -c 'import json, sys; o = json.load(sys.stdin); v = eval(sys.argv[1]); print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)' "$1"; }
+
+fresh_mountpoint
+out=$("$CURATE" daemon status --json --mountpoint "$FRESH"); rc=$?
+check_eq "not running: exit 3, as the text form" 3 "$rc"
+check_eq "not running: state" "stopped" "$(field 'o["state"]' <<<"$out")"
+check_eq "not running: serving false, no holder" "false null" \
+        "$(field 'o["serving"]' <<<"$out") $(field 'o["holder_pid"]' <<<"$out")"
+
+out=$("$CURATE" daemon start --mountpoint "$FRESH" 2>&1)
+check "curate daemon start" test "$(fuse_mounts_at "$FRESH")" -ge 1 || echo "$out"
+out=$("$CURATE" daemon status --json --mountpoint "$FRESH"); rc=$?
+check_eq "serving: exit 0" 0 "$rc"
+check "the output is one JSON object" python3 -c 'import json, sys; assert isinstance(json.loads(sys.argv[1]), dict)' "$out"
+check_eq "serving: state" "serving" "$(field 'o["state"]' <<<"$out")"
+check_eq "mountpoint" "$(realpath "$FRESH")" "$(field 'o["mountpoint"]' <<<"$out")"
+pidfile=/run/curate/curatefs-$(realpath "$FRESH" | tr / _).pid
+holder=$(cat "$pidfile" 2>/dev/null)
+check_eq "holder_pid is the pid file's" "$holder" "$(field 'o["holder_pid"]' <<<"$out")"
+check_eq "holder.pid" "$holder" "$(field 'o["holder"]["pid"]' <<<"$out")"
+check_eq "holder binary is the one started" "$(realpath "$CURATEFS")" "$(field 'o["holder"]["binary"]' <<<"$out")"
+check_eq "holder binary_state" "current" "$(field 'o["holder"]["binary_state"]' <<<"$out")"
+serving=$(field '" ".join(str(s["pid"]) for s in o["serving"])' <<<"$out")
+check "at least one serving process" test -n "$serving"
+check_eq "serving_count" "$(wc -w <<<"$serving")" "$(field 'o["serving_count"]' <<<"$out")"
+for p in $serving; do
+        check_eq "serving $p is the holder's child" "$holder" "$(awk '{ sub(/.*\) /, ""); print $2 }' "/proc/$p/stat")"
+        check_eq "serving $p: binary" "$(readlink "/proc/$p/exe")" \
+                "$(field '[s["binary"] for s in o["serving"] if s["pid"] == '"$p"'][0]' <<<"$out")"
+done
+check_eq "single_process false" "false" "$(field 'o["single_process"]' <<<"$out")"
+rss_holder=$(awk '/^VmRSS:/ { print $2 }' "/proc/$holder/status")
+got=$(field 'o["holder"]["rss_kib"]' <<<"$out")
+# RSS moves: the figure must be the holder's, within a factor of two
+check "holder.rss_kib is the holder's VmRSS ($got vs $rss_holder kB)" \
+        test "$got" -gt 0 -a "$got" -le $((rss_holder * 2)) -a "$rss_holder" -le $((got * 2))
+check "rss_kib_total at least the holder's" test "$(field 'o["rss_kib_total"]' <<<"$out")" -ge "$got"
+check "holder.age_s is a small number" test "$(field 'o["holder"]["age_s"]' <<<"$out")" -lt 3600
+check_eq "unit: null outside systemd's services" "null" "$(field 'o["unit"]' <<<"$out")"
+
+err=$("$CURATE" daemon stop --json --mountpoint "$FRESH" 2>&1); rc=$?
+check_eq "--json with stop is refused (125)" 125 "$rc"
+check "… and the daemon still serves" test "$(fuse_mounts_at "$FRESH")" -ge 1
+finish
