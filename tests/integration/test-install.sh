@@ -104,6 +104,15 @@ if [ ${#man_pages[@]} -gt 0 ]; then
         missing=$("$D$sbindir/curatefs" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u |
                   while read -r o; do grep -qF -- "$o" <<<"$fspage" || echo "$o"; done)
         check_eq "curatefs(8) names every option of curatefs --help" "" "$missing"
+        mainpage=$(MANWIDTH=200 man -l "$D$mandir/man1/curate.1" 2>/dev/null)
+        missing=$("$D$bindir/curate" daemon --help | grep -oE -- '--[a-z][a-z-]+' | sort -u |
+                  while read -r o; do grep -qF -- "$o" <<<"$mainpage" || echo "$o"; done)
+        check_eq "curate(1) names every option of curate daemon --help" "" "$missing"
+        devpage=$(MANWIDTH=200 man -l "$D$mandir/man1/curate-device.1" 2>/dev/null)
+        missing=$({ "$D$bindir/curate" device --help; "$D$bindir/curate" devices --help; } |
+                  grep -oE -- '--[a-z][a-z-]+' | sort -u |
+                  while read -r o; do grep -qF -- "$o" <<<"$devpage" || echo "$o"; done)
+        check_eq "curate-device(1) names every option of curate device(s) --help" "" "$missing"
 fi
 
 # ---- bash completion ------------------------------------------------------------------
@@ -130,6 +139,7 @@ check_eq "curate run --memory 1G --share-t<TAB>" "--share-tmp" "$(complete_words
 check_eq "curate run --net <TAB>" "host none" "$(complete_words curate run --net '')"
 check_eq "curate run --device /dev/nul<TAB>" "/dev/null" "$(complete_words curate run --device /dev/nul)"
 check_eq "curate daemon st<TAB>" "start status stop" "$(complete_words curate daemon st)"
+check_eq "curate daemon status --j<TAB>" "--json" "$(complete_words curate daemon status --j)"
 check_eq "curate devices l<TAB>" "list" "$(complete_words curate devices l)"
 check_eq "curate device <TAB>" "--help add remove" "$(complete_words curate device '')"
 check_eq "curate run --policy hard<TAB> (installed policies)" "hardened-service" \
