@@ -289,7 +289,7 @@ int daemon_parts_json(pid_t holder, json_object *into) {
                 json_object_array_add(list, part_json(serving[i]));
                 total += rss > 0 ? rss : 0;
         }
-        json_object_object_add(into, "serving", list);
+        json_object_object_add(into, "serving_processes", list);
         json_object_object_add(into, "serving_count", json_object_new_int(n));
         json_object_object_add(into, "rss_kib_total", json_object_new_int64(total));
         unit = unit_of(holder);

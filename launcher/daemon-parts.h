@@ -35,7 +35,7 @@ int daemon_replace_serving(pid_t holder, int timeout_ms, pid_t ret_old[static DA
 const char *pid_list(const pid_t *pids, size_t n, char *buf, size_t size);
 
 /* Add HOLDER's parts to INTO, for `curate daemon status --json`: "holder"
- * and each of "serving" as { pid, binary, binary_state (current, replaced,
+ * and each of "serving_processes" as { pid, binary, binary_state (current, replaced,
  * removed, unknown), rss_kib, age_s }, "single_process" (an old-style
  * curatefs), "serving_count", "rss_kib_total" (holder and serving
  * processes) and "unit" (the systemd service it runs in, or null). 0, or

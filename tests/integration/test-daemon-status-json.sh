@@ -24,6 +24,7 @@ out=$("$CURATE" daemon status --json --mountpoint "$FRESH"); rc=$?
 check_eq "serving: exit 0" 0 "$rc"
 check "the output is one JSON object" python3 -c 'import json, sys; assert isinstance(json.loads(sys.argv[1]), dict)' "$out"
 check_eq "serving: state" "serving" "$(field 'o["state"]' <<<"$out")"
+check_eq "serving: the serving flag stays a boolean" "true" "$(field 'o["serving"]' <<<"$out")"
 check_eq "mountpoint" "$(realpath "$FRESH")" "$(field 'o["mountpoint"]' <<<"$out")"
 pidfile=/run/curate/curatefs-$(realpath "$FRESH" | tr / _).pid
 holder=$(cat "$pidfile" 2>/dev/null)
@@ -31,13 +32,13 @@ check_eq "holder_pid is the pid file's" "$holder" "$(field 'o["holder_pid"]' <<<
 check_eq "holder.pid" "$holder" "$(field 'o["holder"]["pid"]' <<<"$out")"
 check_eq "holder binary is the one started" "$(realpath "$CURATEFS")" "$(field 'o["holder"]["binary"]' <<<"$out")"
 check_eq "holder binary_state" "current" "$(field 'o["holder"]["binary_state"]' <<<"$out")"
-serving=$(field '" ".join(str(s["pid"]) for s in o["serving"])' <<<"$out")
+serving=$(field '" ".join(str(s["pid"]) for s in o["serving_processes"])' <<<"$out")
 check "at least one serving process" test -n "$serving"
 check_eq "serving_count" "$(wc -w <<<"$serving")" "$(field 'o["serving_count"]' <<<"$out")"
 for p in $serving; do
         check_eq "serving $p is the holder's child" "$holder" "$(awk '{ sub(/.*\) /, ""); print $2 }' "/proc/$p/stat")"
         check_eq "serving $p: binary" "$(readlink "/proc/$p/exe")" \
-                "$(field '[s["binary"] for s in o["serving"] if s["pid"] == '"$p"'][0]' <<<"$out")"
+                "$(field '[s["binary"] for s in o["serving_processes"] if s["pid"] == '"$p"'][0]' <<<"$out")"
 done
 check_eq "single_process false" "false" "$(field 'o["single_process"]' <<<"$out")"
 rss_holder=$(awk '/^VmRSS:/ { print $2 }' "/proc/$holder/status")
