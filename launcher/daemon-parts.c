@@ -216,19 +216,26 @@ static int64_t age_s(pid_t pid) {
                 return r;
         /* after the name: state (field 3) ... starttime (field 22) */
         const char *p = strrchr(text, ')');
-        if (!p || hz <= 0 ||
-            sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-                   &start) != 1)
+        if (!p || hz <= 0)
+                return -EINVAL;
+        p++;
+        for (int field = 3; field < 22; field++) {
+                p += strspn(p, " ");
+                p += strcspn(p, " ");
+        }
+        if (sscanf(p, " %llu", &start) != 1)
                 return -EINVAL;
         if (clock_gettime(CLOCK_BOOTTIME, &now) < 0)
                 return -errno;
-        int64_t s = (int64_t)now.tv_sec - (int64_t)(start / (unsigned long long)hz);
-        return s < 0 ? 0 : s;
+        int64_t now_ticks = (int64_t)now.tv_sec * hz + (int64_t)now.tv_nsec * hz / 1000000000;
+        int64_t ticks = now_ticks - (int64_t)start;
+        return ticks < 0 ? 0 : ticks / hz;
 }
 
 /* The systemd unit PID runs in (curatefs.service when the unit started it):
- * the last component of its name=systemd (v1) or unified (0::) cgroup path,
- * when that ends in ".service"; NULL otherwise. */
+ * the last component of its name=systemd (v1, whatever its hierarchy id)
+ * or unified (0::) cgroup path, when that ends in ".service"; NULL
+ * otherwise. */
 static char *unit_of(pid_t pid) {
         char path[64];
         _cleanup_free_ char *text = NULL;
@@ -240,7 +247,8 @@ static char *unit_of(pid_t pid) {
                 next = strchr(line, '\n');
                 if (next)
                         *next++ = 0;
-                if (strncmp(line, "1:name=systemd:", 15) != 0 && strncmp(line, "0::", 3) != 0)
+                const char *controllers = strchr(line, ':');
+                if (!controllers || (strncmp(controllers, ":name=systemd:", 14) != 0 && strncmp(line, "0::", 3) != 0))
                         continue;
                 const char *last = strrchr(line, '/');
                 size_t n = last ? strlen(last + 1) : 0;
