@@ -26,7 +26,6 @@ CDI_DIR=/var/run/cdi
 declare -a CDI_INSTALLED=()
 # install_spec SRC NAME: SRC as $CDI_DIR/NAME, a file already there kept aside
 install_spec() {
-        mkdir -p "$CDI_DIR"
         if [ -e "$CDI_DIR/$2" ] && [ ! -e "$T/saved-$2" ]; then
                 mv "$CDI_DIR/$2" "$T/saved-$2" || return 1
         fi
@@ -39,7 +38,10 @@ restore_specs() {
                 rm -f "$CDI_DIR/$n"
                 [ -e "$T/saved-$n" ] && mv "$T/saved-$n" "$CDI_DIR/$n"
         done
+        [ "$MADE_CDI_DIR" = 1 ] && rmdir "$CDI_DIR" 2>/dev/null
 }
+MADE_CDI_DIR=0
+[ -d "$CDI_DIR" ] || { mkdir -p "$CDI_DIR" && MADE_CDI_DIR=1; }
 PODMAN=(podman --root "$T/storage" --runroot "$T/run" --tmpdir "$T/tmp" --storage-driver vfs
         --runtime runc --cgroup-manager cgroupfs --events-backend none)
 IMAGE=localhost/curate-cdi-test:$$
@@ -52,9 +54,10 @@ podman_cleanup() {
         done
 }
 trap 'restore_specs; podman_cleanup; cleanup_run; cleanup' EXIT
-# one test at a time writes these spec names
-exec 9>/run/lock/curate-podman-cdi-test.lock
-flock -w 300 9 || skip "another test-podman-cdi holds /run/lock/curate-podman-cdi-test.lock"
+# one test at a time writes these spec names (a lock on the directory
+# itself: no lock file is left behind)
+exec 9<"$CDI_DIR"
+flock -w 300 9 || skip "another test holds the lock on $CDI_DIR"
 
 # ---- the image: static busybox with its applet links, plus procps free
 # (busybox free asks sysinfo(2), which no bind can change) and its libraries
@@ -89,7 +92,10 @@ check "no daemon: nothing written" test ! -e "$T/none.yaml"
 OUT=$("$CURATE" cdi generate --mountpoint "$FRESH" --output "$T/x.txt" 2>&1); RC=$?
 check_eq "--output of no known format: usage, exit 2" 2 "$RC"
 
+BEFORE=$(cat "$CDI_DIR/curate.yaml" 2>/dev/null)
 "$CURATE" daemon start --mountpoint "$FRESH" >/dev/null || { not_ok "daemon start"; finish; }
+check_eq "daemon start on a private mount point leaves $CDI_DIR/curate.yaml alone" \
+        "$BEFORE" "$(cat "$CDI_DIR/curate.yaml" 2>/dev/null)"
 mkdir -p "$T/spec"
 check "generate to a private --output" "$CURATE" cdi generate --mountpoint "$FRESH" --output "$T/spec/curate.yaml"
 check "generate as JSON" "$CURATE" cdi generate --mountpoint "$FRESH" --output "$T/spec/curate.json"
@@ -157,6 +163,17 @@ check_eq "--gpus=amd on a host without AMD GPU: exit 1" 1 "$RC"
 check "--gpus=amd: nothing written" test ! -e "$T/spec/amd.yaml"
 install_spec "$T/spec/nvidia.yaml" curate-nvidia.yaml
 
+# a host with both vendors: one spec per file, so --output needs a vendor
+BOTH=$T/both
+cp -a "$SOURCE_ROOT/tests/fixtures/gpu/two" "$BOTH" && cp -a "$SOURCE_ROOT/tests/fixtures/amd/two/." "$BOTH/"
+OUT=$(CURATE_HOST_ROOT="$BOTH" "$CURATE" cdi generate --gpus --output "$T/spec/both.yaml" 2>&1); RC=$?
+check_eq "NVIDIA and AMD, one --output: exit 1" 1 "$RC"
+check "NVIDIA and AMD, one --output: says to name a vendor" grep -q -- "--gpus=nvidia or --gpus=amd" <<<"$OUT"
+check "NVIDIA and AMD, one --output: nothing written" test ! -e "$T/spec/both.yaml"
+check "--gpus=amd on that host" env CURATE_HOST_ROOT="$BOTH" "$CURATE" cdi generate --gpus=amd --output "$T/spec/amd.json"
+check "--gpus=amd: kind amd.com/gpu with /dev/kfd" grep -q '"amd.com/gpu"' "$T/spec/amd.json"
+check "--gpus=amd: /dev/kfd in it" grep -q '"/dev/kfd"' "$T/spec/amd.json"
+
 NODES='for n in /dev/nvidia0 /dev/nvidia1 /dev/nvidiactl /dev/nvidia-uvm /dev/nvidia-uvm-tools; do
         [ -e $n ] && ls -ln $n | awk -v n=$n "{ sub(\",\", \"\", \$5); print n \"=\" \$1 \" \" \$5 \":\" \$6 }"; done'
 pod --device nvidia.com/gpu=0 "$IMAGE" sh -c "$NODES"
@@ -181,7 +198,7 @@ check_eq "curate run --device nvidia.com/gpu=0: /dev/nvidia1 195:1" "195:1" "$(k
 check_eq "curate run --device nvidia.com/gpu=0: no /dev/nvidia0" "" "$(kv /dev/nvidia0 <<<"$OUT")"
 
 # ---- nothing left: the host's CDI dirs as found, podman storage private
-restore_specs; CDI_INSTALLED=()
+restore_specs; CDI_INSTALLED=(); MADE_CDI_DIR=0
 podman_cleanup
 check_eq "no image left in the private storage" "" "$("${PODMAN[@]}" images -q 2>/dev/null)"
 finish
