@@ -656,6 +656,7 @@ static int cmd_start(const char *mountpoint) {
         if (r < 0)
                 return fail("%s", error ? error : strerror(-r));
         print_running(started ? "running" : "already running", canonical);
+        cdi_daemon_started(canonical);
         return 0;
 }
 

@@ -4,7 +4,8 @@
  *   run.c           namespaces, process supervision, exit status
  *   mounts.c        the container's mount table (views, /dev, masks, binds)
  *   cgroup-setup.c  the command's cgroup, transient or joined
- *   daemon.c        the shared curatefs daemon: ensure / start / stop / status */
+ *   daemon.c        the shared curatefs daemon: ensure / start / stop / status
+ *   cdi-cmd.c       curate cdi generate: CDI specs of the views and GPUs for engines */
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -91,6 +92,17 @@ int daemon_main(int argc, char **argv);
 /* ---- devices-cmd.c ---- */
 /* `curate devices list [--json]`; returns the exit status. */
 int devices_main(int argc, char **argv);
+
+/* ---- cdi-cmd.c ---- */
+/* `curate cdi generate ...`; returns the exit status (0, 1 failed, 2 usage). */
+int cdi_main(int argc, char **argv);
+/* Write the curate.dev/views spec for the curatefs serving MOUNTPOINT to
+ * OUTPUT (NULL: /var/run/cdi/curate.yaml), atomically. -ENOENT, nothing
+ * written, when no curatefs serves it. 0 or -errno with *ret_error. */
+int cdi_write_views(const char *mountpoint, const char *output, char **ret_error);
+/* After `curate daemon start` on CANONICAL: as root, for the default mount
+ * point only, rewrite the default spec (a failure is reported, not fatal). */
+void cdi_daemon_started(const char *canonical);
 
 /* ---- hotplug.c ---- */
 /* `curate device add|remove CONTAINER [--gpu SPEC] [DEVICE...]`; returns the

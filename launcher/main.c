@@ -30,6 +30,7 @@ static void help_main(void) {
                "       curate daemon start|stop|restart|status [--mountpoint DIR] [--kill]\n"
                "       curate devices list [--json]\n"
                "       curate device add|remove CONTAINER [--gpu SPEC] [DEVICE...]\n"
+               "       curate cdi generate [--output FILE] [--mountpoint DIR] [--gpus]\n"
                "       curate --help | --version\n"
                "\n"
                "Run COMMAND so that its /proc, /sys and /dev are its own: its memory, CPUs,\n"
@@ -41,9 +42,10 @@ static void help_main(void) {
                "  daemon   start, stop, restart or query the shared curatefs daemon\n"
                "  devices  list the GPUs this host can pass through\n"
                "  device   add devices to or remove them from a running container\n"
+               "  cdi      write CDI specs of the views and GPUs for podman, CRI-O, containerd\n"
                "\n"
                "`curate run --help`, `curate daemon --help`, `curate devices --help` and\n"
-               "`curate device --help` describe their options.\n");
+               "`curate device --help` describe their options (`curate cdi --help` too).\n");
 }
 
 static void help_run(void) {
@@ -243,6 +245,8 @@ int main(int argc, char **argv) {
                 return devices_main(argc - 1, argv + 1);
         if (streq(argv[1], "device"))
                 return device_main(argc - 1, argv + 1);
+        if (streq(argv[1], "cdi"))
+                return cdi_main(argc - 1, argv + 1);
         fprintf(stderr, "curate: unknown command '%s' (try curate --help)\n", argv[1]);
         return EXIT_CURATE;
 }

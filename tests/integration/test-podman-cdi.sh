@@ -1,0 +1,204 @@
+#!/bin/bash
+# `curate cdi generate` under a real engine (issue 11 items 1 and 2): rootful
+# podman 4.3 with runc runs a busybox image made here (`podman import`) with
+# --device curate.dev/views=all and sees its own --memory and --cpus in
+# /proc/meminfo, procps free, /proc/cpuinfo and /sys/devices/system/cpu; the
+# GPU spec of the fake NVIDIA tree (tests/fixtures/gpu/two, nodes made with
+# mknod) gives podman exactly the nodes curate's discovery names. curate's
+# own CDI loader (`curate run --device`) takes both specs too.
+#
+# podman 4.3 reads CDI specs only from /etc/cdi and /var/run/cdi (no spec
+# dir setting before 4.4's containers.conf cdi_spec_dirs), so the specs,
+# generated into a private directory first, are installed as
+# /var/run/cdi/curate.yaml and curate-nvidia.yaml for the test; a file that
+# was there is put back at exit. Podman's storage (--root, --runroot,
+# --tmpdir) is private to the test and removed with its image and containers:
+# the host's podman state is not touched.
+. "$(dirname "$0")/lib.sh"
+require_curate
+command -v podman >/dev/null || skip "podman not installed (scripts/setup.sh installs it)"
+command -v runc >/dev/null || skip "runc not installed (scripts/setup.sh installs it)"
+BUSYBOX=$(command -v busybox) || skip "busybox-static not installed"
+ldd "$BUSYBOX" >/dev/null 2>&1 && skip "$BUSYBOX is not static (busybox-static)"
+
+run_tmpdir
+CDI_DIR=/var/run/cdi
+declare -a CDI_INSTALLED=()
+# install_spec SRC NAME: SRC as $CDI_DIR/NAME, a file already there kept aside
+install_spec() {
+        if [ -e "$CDI_DIR/$2" ] && [ ! -e "$T/saved-$2" ]; then
+                mv "$CDI_DIR/$2" "$T/saved-$2" || return 1
+        fi
+        CDI_INSTALLED+=("$2")
+        cp "$1" "$CDI_DIR/$2"
+}
+restore_specs() {
+        local n
+        for n in "${CDI_INSTALLED[@]}"; do
+                rm -f "$CDI_DIR/$n"
+                [ -e "$T/saved-$n" ] && mv "$T/saved-$n" "$CDI_DIR/$n"
+        done
+        [ "$MADE_CDI_DIR" = 1 ] && rmdir "$CDI_DIR" 2>/dev/null
+}
+MADE_CDI_DIR=0
+[ -d "$CDI_DIR" ] || { mkdir -p "$CDI_DIR" && MADE_CDI_DIR=1; }
+PODMAN=(podman --root "$T/storage" --runroot "$T/run" --tmpdir "$T/tmp" --storage-driver vfs
+        --runtime runc --cgroup-manager cgroupfs --events-backend none)
+IMAGE=localhost/curate-cdi-test:$$
+podman_cleanup() {
+        "${PODMAN[@]}" rm -a -f >/dev/null 2>&1
+        "${PODMAN[@]}" rmi -a -f >/dev/null 2>&1
+        # nothing of podman's may stay mounted under the directory removed next
+        awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
+                umount -l "$m"
+        done
+}
+trap 'restore_specs; podman_cleanup; cleanup_run; cleanup' EXIT
+# one test at a time writes these spec names (a lock on the directory
+# itself: no lock file is left behind)
+exec 9<"$CDI_DIR"
+flock -w 300 9 || skip "another test holds the lock on $CDI_DIR"
+
+# ---- the image: static busybox with its applet links, plus procps free
+# (busybox free asks sysinfo(2), which no bind can change) and its libraries
+R=$T/rootfs
+mkdir -p "$R"/{bin,proc,sys,dev,etc,tmp,usr/bin}
+cp "$BUSYBOX" "$R/bin/busybox"
+for a in $("$BUSYBOX" --list); do [ "$a" = busybox ] || ln -sf busybox "$R/bin/$a"; done
+HAVE_FREE=0
+if [ -x /usr/bin/free ] && ldd /usr/bin/free >/dev/null 2>&1; then
+        cp /usr/bin/free "$R/usr/bin/free"
+        for lib in $(ldd /usr/bin/free | grep -o '/[^ ]*'); do
+                mkdir -p "$R$(dirname "$lib")" && cp -L "$lib" "$R$lib"
+        done
+        HAVE_FREE=1
+fi
+tar -C "$R" -cf "$T/rootfs.tar" .
+"${PODMAN[@]}" import "$T/rootfs.tar" "$IMAGE" >/dev/null 2>"$T/import.err" ||
+        skip "podman cannot import an image here: $(tail -1 "$T/import.err")"
+RUN=(run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+"${PODMAN[@]}" "${RUN[@]}" "$IMAGE" true 2>"$T/run.err" ||
+        skip "rootful podman with runc cannot run a container here: $(tail -1 "$T/run.err")"
+pod() { OUT=$("${PODMAN[@]}" "${RUN[@]}" "$@" 2>"$T/pod.err"); RC=$?; ERR=$(cat "$T/pod.err"); }
+HOST_CPUS=$(grep -c ^processor /proc/cpuinfo)
+HOST_MEM=$(kb_of MemTotal </proc/meminfo)
+
+# ---- generation refuses without a daemon, writing nothing
+fresh_mountpoint
+OUT=$("$CURATE" cdi generate --mountpoint "$FRESH" --output "$T/none.yaml" 2>&1); RC=$?
+check_eq "no daemon: exit 1" 1 "$RC"
+check "no daemon: says so" grep -q "no curatefs serves $FRESH" <<<"$OUT"
+check "no daemon: nothing written" test ! -e "$T/none.yaml"
+OUT=$("$CURATE" cdi generate --mountpoint "$FRESH" --output "$T/x.txt" 2>&1); RC=$?
+check_eq "--output of no known format: usage, exit 2" 2 "$RC"
+
+BEFORE=$(cat "$CDI_DIR/curate.yaml" 2>/dev/null)
+"$CURATE" daemon start --mountpoint "$FRESH" >/dev/null || { not_ok "daemon start"; finish; }
+check_eq "daemon start on a private mount point leaves $CDI_DIR/curate.yaml alone" \
+        "$BEFORE" "$(cat "$CDI_DIR/curate.yaml" 2>/dev/null)"
+mkdir -p "$T/spec"
+check "generate to a private --output" "$CURATE" cdi generate --mountpoint "$FRESH" --output "$T/spec/curate.yaml"
+check "generate as JSON" "$CURATE" cdi generate --mountpoint "$FRESH" --output "$T/spec/curate.json"
+check "JSON and YAML name the same mounts" bash -c \
+        "[ \$(grep -c hostPath '$T/spec/curate.yaml') = \$(grep -c hostPath '$T/spec/curate.json') ]"
+check "no temporary file left beside it" bash -c "[ \$(ls -A '$T/spec' | wc -l) = 2 ]"
+install_spec "$T/spec/curate.yaml" curate.yaml
+
+# ---- curate devices list shows them
+OUT=$("$CURATE" devices list)
+for d in all meminfo cpuinfo cpu-tree; do
+        check "devices list: curate.dev/views=$d" grep -q "^curate.dev/views=$d " <<<"$OUT"
+done
+
+# ---- podman with the views
+SCRIPT='echo mem=$(head -1 /proc/meminfo | tr -s " "); [ -x /usr/bin/free ] && echo free=$(/usr/bin/free -k | awk "/^Mem:/ { print \$2 }");
+echo online=$(head -1 /sys/devices/system/cpu/online); echo cpus=$(ls /sys/devices/system/cpu | grep -c "^cpu[0-9]");
+echo procs=$(grep -c ^processor /proc/cpuinfo); echo x 2>/dev/null >/proc/meminfo && echo meminfo=writable; true'
+pod --memory 256m --cpus 1 --device curate.dev/views=all "$IMAGE" sh -c "$SCRIPT"
+check_eq "views=all: podman exit 0 ($ERR)" 0 "$RC"
+check_eq "views=all: /proc/meminfo MemTotal is --memory 256m" "MemTotal: 262144 kB" "$(kv mem <<<"$OUT")"
+[ "$HAVE_FREE" = 1 ] && check_eq "views=all: procps free shows 256 MiB" 262144 "$(kv free <<<"$OUT")"
+check_eq "views=all: cpu/online is --cpus 1" 0 "$(kv online <<<"$OUT")"
+check_eq "views=all: one cpuN in the curated /sys/devices/system/cpu" 1 "$(kv cpus <<<"$OUT")"
+check_eq "views=all: one processor in /proc/cpuinfo" 1 "$(kv procs <<<"$OUT")"
+check_eq "views=all: /proc/meminfo not writable" "" "$(kv meminfo <<<"$OUT")"
+
+pod --memory 128m --device curate.dev/views=all "$IMAGE" sh -c "$SCRIPT"
+check_eq "views=all, another container: its own 128 MiB" "MemTotal: 131072 kB" "$(kv mem <<<"$OUT")"
+
+# only meminfo: the other files stay the host's (the device names one view)
+pod --memory 256m --cpus 1 --device curate.dev/views=meminfo "$IMAGE" sh -c "$SCRIPT"
+check_eq "views=meminfo: exit 0 ($ERR)" 0 "$RC"
+check_eq "views=meminfo: MemTotal 256 MiB" "MemTotal: 262144 kB" "$(kv mem <<<"$OUT")"
+check_eq "views=meminfo: /proc/cpuinfo is the host's" "$HOST_CPUS" "$(kv procs <<<"$OUT")"
+
+# the control: without the device the container sees the host
+pod --memory 256m --cpus 1 "$IMAGE" sh -c "$SCRIPT"
+check_eq "no device: the host's MemTotal" "MemTotal: $HOST_MEM kB" "$(kv mem <<<"$OUT")"
+
+pod --device curate.dev/views=nosuch "$IMAGE" true
+check "unknown device: podman refuses" test "$RC" != 0
+
+# ---- curate's own loader takes the same spec (--share-tmp: the test's mount
+# point is under /tmp, and curate resolves CDI host paths in the container,
+# whose /tmp is private by default)
+cr run --mountpoint "$FRESH" --share-tmp --views none --memory 256m --device curate.dev/views=all -- \
+        sh -c 'head -1 /proc/meminfo; head -1 /sys/devices/system/cpu/online'
+check_eq "curate run --device curate.dev/views=all: exit 0 ($ERR)" 0 "$RC"
+check "curate run --device curate.dev/views=all: MemTotal 256 MiB" grep -q "^MemTotal: *262144 kB" <<<"$OUT"
+
+# ---- GPUs: the fake NVIDIA host (index 0 is Device Minor 1), real nodes
+HR=$T/hr
+cp -a "$SOURCE_ROOT/tests/fixtures/gpu/two" "$HR"
+rm -f "$HR/dev/nvidia-modeset"
+mknod -m 666 "$HR/dev/nvidia0" c 195 0
+mknod -m 666 "$HR/dev/nvidia1" c 195 1
+mknod -m 666 "$HR/dev/nvidiactl" c 195 255
+mknod -m 666 "$HR/dev/nvidia-modeset" c 195 254
+mknod -m 666 "$HR/dev/nvidia-uvm" c 510 0
+mknod -m 666 "$HR/dev/nvidia-uvm-tools" c 510 1
+check "generate --gpus from the fake tree" env CURATE_HOST_ROOT="$HR" "$CURATE" cdi generate --gpus --output "$T/spec/nvidia.yaml"
+OUT=$(CURATE_HOST_ROOT="$HR" "$CURATE" cdi generate --gpus=amd --output "$T/spec/amd.yaml" 2>&1); RC=$?
+check_eq "--gpus=amd on a host without AMD GPU: exit 1" 1 "$RC"
+check "--gpus=amd: nothing written" test ! -e "$T/spec/amd.yaml"
+install_spec "$T/spec/nvidia.yaml" curate-nvidia.yaml
+
+# a host with both vendors: one spec per file, so --output needs a vendor
+BOTH=$T/both
+cp -a "$SOURCE_ROOT/tests/fixtures/gpu/two" "$BOTH" && cp -a "$SOURCE_ROOT/tests/fixtures/amd/two/." "$BOTH/"
+OUT=$(CURATE_HOST_ROOT="$BOTH" "$CURATE" cdi generate --gpus --output "$T/spec/both.yaml" 2>&1); RC=$?
+check_eq "NVIDIA and AMD, one --output: exit 1" 1 "$RC"
+check "NVIDIA and AMD, one --output: says to name a vendor" grep -q -- "--gpus=nvidia or --gpus=amd" <<<"$OUT"
+check "NVIDIA and AMD, one --output: nothing written" test ! -e "$T/spec/both.yaml"
+check "--gpus=amd on that host" env CURATE_HOST_ROOT="$BOTH" "$CURATE" cdi generate --gpus=amd --output "$T/spec/amd.json"
+check "--gpus=amd: kind amd.com/gpu with /dev/kfd" grep -q '"amd.com/gpu"' "$T/spec/amd.json"
+check "--gpus=amd: /dev/kfd in it" grep -q '"/dev/kfd"' "$T/spec/amd.json"
+
+NODES='for n in /dev/nvidia0 /dev/nvidia1 /dev/nvidiactl /dev/nvidia-uvm /dev/nvidia-uvm-tools; do
+        [ -e $n ] && ls -ln $n | awk -v n=$n "{ sub(\",\", \"\", \$5); print n \"=\" \$1 \" \" \$5 \":\" \$6 }"; done'
+pod --device nvidia.com/gpu=0 "$IMAGE" sh -c "$NODES"
+check_eq "podman nvidia.com/gpu=0: exit 0 ($ERR)" 0 "$RC"
+check_eq "gpu=0: /dev/nvidia1 is char 195:1 (Device Minor 1)" "crw-rw-rw- 195:1" "$(kv /dev/nvidia1 <<<"$OUT")"
+check_eq "gpu=0: no /dev/nvidia0" "" "$(kv /dev/nvidia0 <<<"$OUT")"
+check_eq "gpu=0: nvidiactl 195:255" "195:255" "$(kv /dev/nvidiactl <<<"$OUT" | cut -d' ' -f2)"
+check_eq "gpu=0: nvidia-uvm 510:0" "510:0" "$(kv /dev/nvidia-uvm <<<"$OUT" | cut -d' ' -f2)"
+check_eq "gpu=0: nvidia-uvm-tools 510:1" "510:1" "$(kv /dev/nvidia-uvm-tools <<<"$OUT" | cut -d' ' -f2)"
+pod --device nvidia.com/gpu=GPU-3b3b3b3b-0000-1111-2222-333333333333 "$IMAGE" sh -c "$NODES"
+check_eq "gpu=GPU-3b3b...: /dev/nvidia0 195:0 ($ERR)" "195:0" "$(kv /dev/nvidia0 <<<"$OUT" | cut -d' ' -f2)"
+check_eq "gpu=GPU-3b3b...: no /dev/nvidia1" "" "$(kv /dev/nvidia1 <<<"$OUT")"
+pod --device nvidia.com/gpu=all "$IMAGE" sh -c "$NODES"
+check_eq "gpu=all: both GPUs ($ERR)" "195:0 195:1" \
+        "$(kv /dev/nvidia0 <<<"$OUT" | cut -d' ' -f2) $(kv /dev/nvidia1 <<<"$OUT" | cut -d' ' -f2)"
+
+# curate's loader on the same spec, beneath the fake root whose nodes it checks
+mkdir -p "$HR/etc/cdi" && cp "$T/spec/nvidia.yaml" "$HR/etc/cdi/"
+CURATE_HOST_ROOT=$HR cr run --mountpoint "$FRESH" --device nvidia.com/gpu=0 -- sh -c "$NODES"
+check_eq "curate run --device nvidia.com/gpu=0: exit 0 ($ERR)" 0 "$RC"
+check_eq "curate run --device nvidia.com/gpu=0: /dev/nvidia1 195:1" "195:1" "$(kv /dev/nvidia1 <<<"$OUT" | cut -d' ' -f2)"
+check_eq "curate run --device nvidia.com/gpu=0: no /dev/nvidia0" "" "$(kv /dev/nvidia0 <<<"$OUT")"
+
+# ---- nothing left: the host's CDI dirs as found, podman storage private
+restore_specs; CDI_INSTALLED=(); MADE_CDI_DIR=0
+podman_cleanup
+check_eq "no image left in the private storage" "" "$("${PODMAN[@]}" images -q 2>/dev/null)"
+finish
