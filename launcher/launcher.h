@@ -92,6 +92,11 @@ int daemon_main(int argc, char **argv);
 /* `curate devices list [--json]`; returns the exit status. */
 int devices_main(int argc, char **argv);
 
+/* ---- oci-hook.c ---- */
+/* `curate oci-hook [--mountpoint DIR] [--views LIST]`, the OCI state on
+ * stdin; returns the exit status (0, 1 failed with nothing bound, 2 usage). */
+int oci_hook_main(int argc, char **argv);
+
 /* ---- hotplug.c ---- */
 /* `curate device add|remove CONTAINER [--gpu SPEC] [DEVICE...]`; returns the
  * exit status (0, 1 failed with nothing changed, 2 usage). */

@@ -30,6 +30,7 @@ static void help_main(void) {
                "       curate daemon start|stop|restart|status [--mountpoint DIR] [--kill]\n"
                "       curate devices list [--json]\n"
                "       curate device add|remove CONTAINER [--gpu SPEC] [DEVICE...]\n"
+               "       curate oci-hook [--mountpoint DIR] [--views LIST] < STATE\n"
                "       curate --help | --version\n"
                "\n"
                "Run COMMAND so that its /proc, /sys and /dev are its own: its memory, CPUs,\n"
@@ -41,6 +42,7 @@ static void help_main(void) {
                "  daemon   start, stop, restart or query the shared curatefs daemon\n"
                "  devices  list the GPUs this host can pass through\n"
                "  device   add devices to or remove them from a running container\n"
+               "  oci-hook an OCI createContainer hook binding the views (runc, podman)\n"
                "\n"
                "`curate run --help`, `curate daemon --help`, `curate devices --help` and\n"
                "`curate device --help` describe their options.\n");
@@ -243,6 +245,8 @@ int main(int argc, char **argv) {
                 return devices_main(argc - 1, argv + 1);
         if (streq(argv[1], "device"))
                 return device_main(argc - 1, argv + 1);
+        if (streq(argv[1], "oci-hook"))
+                return oci_hook_main(argc - 1, argv + 1);
         fprintf(stderr, "curate: unknown command '%s' (try curate --help)\n", argv[1]);
         return EXIT_CURATE;
 }
