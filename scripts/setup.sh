@@ -11,6 +11,8 @@ PACKAGES=(gcc meson ninja-build pkg-config libfuse3-dev fuse3 libcap-dev libcmoc
 QEMU_PACKAGES=(qemu-system-x86)
 # test-run-cputree's CPU-counting clients (numpy sizes OpenBLAS's pool)
 PACKAGES+=(python3-psutil python3-numpy python3-threadpoolctl libopenblas0-pthread)
+# test-oci-hook: curate oci-hook under real runc and podman (its hooks.d route)
+PACKAGES+=(runc podman jq)
 
 missing=()
 for p in "${PACKAGES[@]}" "${QEMU_PACKAGES[@]}"; do
