@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,6 +19,7 @@
 #include "macro.h"
 #include "oci-state.h"
 #include "policy.h"
+#include "registration.h"
 
 /* `curate oci-hook`: an OCI createContainer hook that binds curatefs's views
  * over the container's /proc files and /sys/devices/system/cpu.
@@ -33,6 +35,14 @@
  * root: at root.path when the process has not pivoted yet, the root itself
  * when it has.
  *
+ * The container's own views: when its cgroup is /curate/ID (runc's
+ * linux.cgroupsPath "/curate/NAME", podman --cgroup-parent /curate) and the
+ * hook can see MOUNTPOINT/c/ID/ (curatefs shows it only to readers in that
+ * cgroup, which the hook runc forks from its init is), the views are those
+ * copies: sized, so busybox cat (sendfile) reads them whole, as curate run
+ * binds them. Otherwise the shared views, which every reader gets answered
+ * for its own cgroup too, but which busybox cat reads as empty.
+ *
  * All or nothing: every view is cloned (open_tree) and every target opened
  * before the first attach; an attach that fails detaches those made. The
  * hook never starts a daemon: under runc it runs in the container's
@@ -40,18 +50,26 @@
  * nor outlive the container. */
 
 struct hook_view {
-        enum policy_view v;
-        int tree;   /* the detached clone of the daemon's file */
-        int target; /* O_PATH fd of the container's file or directory */
+        char source[PATH_MAX]; /* beneath the mount point: "proc/meminfo", "c/ID/proc/meminfo" */
+        const char *target;    /* in the container: "/proc/meminfo"; "online" below PARENT's */
+        int parent;            /* the cpu tree's index for its sized files, else -1 */
+        bool named;            /* named in the annotation: a missing target is an error */
+        int tree;              /* the detached clone of the daemon's file */
+        int target_fd;         /* O_PATH fd of the container's file or directory */
         bool attached;
 };
+
+/* The cpu tree's files curatefs renders itself, which c/ID/ has sized copies
+ * of (launcher/mounts.c binds the same over curate run's tree). */
+static const char *const cpu_files[] = { "online", "possible", "present", "offline" };
 
 struct hook {
         const char *id; /* for messages */
         const char *mountpoint;
         unsigned views;
         bool explicit_views; /* named in the annotation: a missing target is an error */
-        struct hook_view view[_POLICY_VIEW_MAX];
+        char own[REG_ID_MAX + 1]; /* the container's curate id: use c/ID/; "" none */
+        struct hook_view view[_POLICY_VIEW_MAX + ELEMENTSOF(cpu_files)];
         size_t n;
 };
 
@@ -70,7 +88,7 @@ static int hook_error(const struct hook *h, const char *fmt, ...) {
 static void hook_done(struct hook *h) {
         for (size_t i = 0; i < h->n; i++) {
                 closep(&h->view[i].tree);
-                closep(&h->view[i].target);
+                closep(&h->view[i].target_fd);
         }
         h->n = 0;
 }
@@ -124,28 +142,64 @@ static int hook_views(struct hook *h, const struct oci_state *s, const struct oc
         return 0;
 }
 
-/* Clone every view in the caller's (the daemon's) mount namespace, read-only. */
-static int hook_clone(struct hook *h) {
-        struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                                             MOUNT_ATTR_NOEXEC };
-        _cleanup_close_ int mp = open(h->mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-        if (mp < 0)
-                return hook_error(h, "%s: %s", h->mountpoint, strerror(errno));
+/* The views to bind, in order: the cpu tree before the sized files over it. */
+static void hook_plan(struct hook *h) {
         for (unsigned v = 0; v < _POLICY_VIEW_MAX; v++) {
                 if (!(h->views & (1u << v)))
                         continue;
                 struct hook_view *hv = &h->view[h->n++];
-                *hv = (struct hook_view){ .v = v, .tree = -EBADF, .target = -EBADF };
-                hv->tree = open_tree(mp, policy_views[v].source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+                *hv = (struct hook_view){ .target = policy_views[v].target, .parent = -1, .named = h->explicit_views,
+                                          .tree = -EBADF, .target_fd = -EBADF };
+                /* the tree's other files are the host's, cut per reader: the shared tree */
+                if (h->own[0] && v != POLICY_VIEW_CPU_TREE)
+                        snprintf(hv->source, sizeof(hv->source), "c/%s/%s", h->own, policy_views[v].source);
+                else
+                        snprintf(hv->source, sizeof(hv->source), "%s", policy_views[v].source);
+                if (!h->own[0] || v != POLICY_VIEW_CPU_TREE)
+                        continue;
+                int tree = (int)h->n - 1;
+                for (size_t i = 0; i < ELEMENTSOF(cpu_files); i++) {
+                        hv = &h->view[h->n++];
+                        *hv = (struct hook_view){ .target = cpu_files[i], .parent = tree, .tree = -EBADF,
+                                                  .target_fd = -EBADF };
+                        snprintf(hv->source, sizeof(hv->source), "c/%s/%s/%s", h->own, policy_views[v].source,
+                                 cpu_files[i]);
+                }
+        }
+}
+
+/* Clone every view in the caller's (the daemon's) mount namespace, read-only. */
+static int hook_clone(struct hook *h, int mp) {
+        struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                             MOUNT_ATTR_NOEXEC };
+
+        for (size_t i = 0; i < h->n; i++) {
+                struct hook_view *hv = &h->view[i];
+
+                hv->tree = open_tree(mp, hv->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
                 if (hv->tree < 0)
-                        return hook_error(h, "%s/%s: cannot clone: %s", h->mountpoint, policy_views[v].source,
-                                          strerror(errno));
+                        return hook_error(h, "%s/%s: cannot clone: %s", h->mountpoint, hv->source, strerror(errno));
                 if (mount_setattr(hv->tree, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
-                        return hook_error(h, "%s/%s: cannot make it read-only: %s", h->mountpoint,
-                                          policy_views[v].source, strerror(errno));
+                        return hook_error(h, "%s/%s: cannot make it read-only: %s", h->mountpoint, hv->source,
+                                          strerror(errno));
         }
         return 0;
+}
+
+/* The container's own views when its cgroup is /curate/ID and the hook
+ * may see c/ID/ (it is in that cgroup). */
+static void hook_find_own(struct hook *h, int mp, int proc_pid) {
+        _cleanup_free_ char *text = NULL;
+        char path[PATH_MAX];
+
+        h->own[0] = 0;
+        snprintf(path, sizeof(path), "/proc/%d/cgroup", proc_pid);
+        if (read_file_at(AT_FDCWD, path, &text, NULL) < 0 ||
+            oci_cgroup_curate_id(text, h->own, sizeof(h->own)) < 0)
+                return;
+        snprintf(path, sizeof(path), "c/%s", h->own);
+        if (faccessat(mp, path, F_OK, 0) < 0)
+                h->own[0] = 0;
 }
 
 /* The process the state names, as a pidfd, and its root as an O_PATH fd.
@@ -153,7 +207,7 @@ static int hook_clone(struct hook *h) {
  * runtime numbered it in; /proc numbers it in /proc's, read from the
  * pidfd's fdinfo. The pidfd still open after the root was opened proves
  * the root is that process's and not a successor's on a reused pid. */
-static int hook_open_process(struct hook *h, pid_t pid, int *ret_pidfd, int *ret_root) {
+static int hook_open_process(struct hook *h, pid_t pid, int *ret_pidfd, int *ret_root, int *ret_proc_pid) {
         _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         _cleanup_free_ char *info = NULL;
         char path[64];
@@ -173,6 +227,7 @@ static int hook_open_process(struct hook *h, pid_t pid, int *ret_pidfd, int *ret
                 return hook_error(h, "container process %d: gone (%s)", (int)pid, strerror(errno));
         *ret_pidfd = TAKE_FD(pidfd);
         *ret_root = TAKE_FD(root);
+        *ret_proc_pid = proc_pid;
         return 0;
 }
 
@@ -216,37 +271,36 @@ static int hook_enter(struct hook *h, int pidfd, int proc_root, const struct oci
         return 0;
 }
 
-/* Open each view's target beneath the rootfs; drop the views whose target
- * the container lacks unless they were named. */
+/* Open each view's target beneath the rootfs (a cpu file's in the clone
+ * of the tree it goes over); drop the views whose target the container
+ * lacks unless they were named. */
 static int hook_targets(struct hook *h, int rootfs) {
         struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-        size_t kept = 0;
 
         for (size_t i = 0; i < h->n; i++) {
                 struct hook_view *hv = &h->view[i];
-                const char *target = policy_views[hv->v].target;
                 struct stat st, src;
 
-                hv->target = (int)syscall(SYS_openat2, rootfs, target + 1, &how, sizeof(how));
-                if (hv->target < 0 && errno == ENOENT && !h->explicit_views) {
+                if (hv->parent >= 0)
+                        hv->target_fd = h->view[hv->parent].tree < 0 ? -ENOENT
+                                : openat(h->view[hv->parent].tree, hv->target, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                else
+                        hv->target_fd = (int)syscall(SYS_openat2, rootfs, hv->target + 1, &how, sizeof(how));
+                if (hv->target_fd == -ENOENT)
+                        errno = ENOENT;
+                if (hv->target_fd < 0 && errno == ENOENT && !hv->named) {
                         closep(&hv->tree);
                         hv->tree = -EBADF;
                         continue;
                 }
-                if (hv->target < 0)
-                        return hook_error(h, "%s in the container: %s", target, strerror(errno));
-                if (fstat(hv->target, &st) < 0 || fstat(hv->tree, &src) < 0)
-                        return hook_error(h, "%s in the container: %s", target, strerror(errno));
+                if (hv->target_fd < 0)
+                        return hook_error(h, "%s in the container: %s", hv->target, strerror(errno));
+                if (fstat(hv->target_fd, &st) < 0 || fstat(hv->tree, &src) < 0)
+                        return hook_error(h, "%s in the container: %s", hv->target, strerror(errno));
                 if (S_ISDIR(st.st_mode) != S_ISDIR(src.st_mode))
-                        return hook_error(h, "%s in the container is not a %s", target,
+                        return hook_error(h, "%s in the container is not a %s", hv->target,
                                           S_ISDIR(src.st_mode) ? "directory" : "file");
-                if (&h->view[kept] != hv) {
-                        h->view[kept] = *hv;
-                        hv->tree = hv->target = -EBADF;
-                }
-                kept++;
         }
-        h->n = kept;
         return 0;
 }
 
@@ -254,7 +308,7 @@ static int hook_targets(struct hook *h, int rootfs) {
 static void hook_detach(struct hook *h) {
         char path[64];
 
-        for (size_t i = 0; i < h->n; i++)
+        for (size_t i = h->n; i-- > 0;) /* the cpu files before the tree under them */
                 if (h->view[i].attached) {
                         snprintf(path, sizeof(path), "/proc/self/fd/%d", h->view[i].tree);
                         (void)umount2(path, MNT_DETACH);
@@ -266,11 +320,13 @@ static int hook_attach(struct hook *h) {
         for (size_t i = 0; i < h->n; i++) {
                 struct hook_view *hv = &h->view[i];
 
-                if (move_mount(hv->tree, "", hv->target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+                if (hv->tree < 0) /* skipped: no target */
+                        continue;
+                if (move_mount(hv->tree, "", hv->target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
                         int e = errno;
                         hook_detach(h);
                         return hook_error(h, "cannot bind %s/%s over %s: %s (nothing bound)", h->mountpoint,
-                                          policy_views[hv->v].source, policy_views[hv->v].target, strerror(e));
+                                          hv->source, hv->target, strerror(e));
                 }
                 hv->attached = true;
         }
@@ -278,15 +334,20 @@ static int hook_attach(struct hook *h) {
 }
 
 static int hook_run(struct hook *h, const struct oci_state *s, const struct oci_config *c) {
-        _cleanup_close_ int pidfd = -EBADF, proc_root = -EBADF, rootfs = -EBADF;
-        int r;
+        _cleanup_close_ int mp = -EBADF, pidfd = -EBADF, proc_root = -EBADF, rootfs = -EBADF;
+        int r, proc_pid = -1;
 
         if (!daemon_serving(h->mountpoint))
                 return hook_error(h, "no curatefs serves %s (start it with `curate daemon start`; the hook "
                                   "does not start one)", h->mountpoint);
-        if ((r = hook_clone(h)) != 0)
+        mp = open(h->mountpoint, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (mp < 0)
+                return hook_error(h, "%s: %s", h->mountpoint, strerror(errno));
+        if ((r = hook_open_process(h, s->pid, &pidfd, &proc_root, &proc_pid)) != 0)
                 return r;
-        if ((r = hook_open_process(h, s->pid, &pidfd, &proc_root)) != 0)
+        hook_find_own(h, mp, proc_pid);
+        hook_plan(h);
+        if ((r = hook_clone(h, mp)) != 0)
                 return r;
         if ((r = hook_enter(h, pidfd, proc_root, s, c, &rootfs)) != 0)
                 return r;
@@ -304,6 +365,9 @@ static void help_oci_hook(void) {
                "read-only over its /proc/{meminfo,cpuinfo,stat,uptime,loadavg,swaps,diskstats}\n"
                "and /sys/devices/system/cpu. Views whose target the container lacks are skipped\n"
                "(unless named). All or nothing: on a failure nothing stays bound.\n"
+               "A container whose cgroup is /curate/ID (runc linux.cgroupsPath \"/curate/NAME\",\n"
+               "podman --cgroup-parent /curate) gets curatefs's copies made for it, which\n"
+               "busybox cat reads whole; others get the shared files (read them with head).\n"
                "\n"
                "The views come from the annotation " OCI_HOOK_ANNOTATION " (all, none, or a comma\n"
                "list of meminfo cpuinfo stat uptime loadavg swaps diskstats cpu-online cpu-tree\n"

@@ -8,6 +8,7 @@
 #include "macro.h"
 #include "oci-state.h"
 #include "policy.h"
+#include "registration.h"
 
 static inline void json_putp(json_object **o) {
         if (*o)
@@ -229,4 +230,29 @@ int oci_hook_parse_views(const char *value, unsigned *ret, char **ret_error) {
         } while (p);
         *ret = views;
         return 0;
+}
+
+int oci_cgroup_curate_id(const char *cgroup_text, char *ret, size_t size) {
+        static const char top[] = "/curate/";
+
+        for (const char *l = cgroup_text; *l;) {
+                const char *nl = strchrnul(l, '\n');
+                const char *c1 = memchr(l, ':', nl - l);
+                const char *c2 = c1 ? memchr(c1 + 1, ':', nl - (c1 + 1)) : NULL;
+                if (c2 && (size_t)(nl - c2 - 1) > strlen(top) && strncmp(c2 + 1, top, strlen(top)) == 0) {
+                        const char *id = c2 + 1 + strlen(top);
+                        size_t n = strcspn(id, "/\n");
+                        if (n < size && n <= REG_ID_MAX) {
+                                char buf[REG_ID_MAX + 1];
+                                memcpy(buf, id, n);
+                                buf[n] = 0;
+                                if (reg_id_valid(buf)) {
+                                        memcpy(ret, buf, n + 1);
+                                        return 0;
+                                }
+                        }
+                }
+                l = *nl ? nl + 1 : nl;
+        }
+        return -ENOENT;
 }

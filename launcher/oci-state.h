@@ -41,3 +41,10 @@ unsigned oci_hook_views_all(void);
  * "pressure" is refused (its masking needs curate run's /proc). 0, or
  * -EINVAL with *ret_error naming the bad word. */
 int oci_hook_parse_views(const char *value, unsigned *ret, char **ret_error);
+
+/* The curate container id a process's /proc/PID/cgroup text (CGROUP_TEXT)
+ * names: ID of the first "N:CONTROLLERS:/curate/ID[/...]" line whose ID is
+ * one curate accepts (reg_id_valid), copied into RET (REG_ID_MAX + 1
+ * bytes). curatefs serves MOUNTPOINT/c/ID/, the views sized for busybox
+ * cat, to readers in that cgroup. 0, or -ENOENT when no line names one. */
+int oci_cgroup_curate_id(const char *cgroup_text, char *ret, size_t size);

@@ -48,7 +48,14 @@ cleanup_oci() {
         for d in /sys/fs/cgroup/*/"$CGPARENT" /sys/fs/cgroup/"$CGPARENT"; do
                 [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
         done
+        # podman --cgroup-parent /curate puts conmon in /curate/conmon
+        if [ -z "$CONMON_CG_BEFORE" ]; then
+                for d in /sys/fs/cgroup/*/curate/conmon /sys/fs/cgroup/curate/conmon; do
+                        [ -d "$d" ] && rmdir "$d" 2>/dev/null
+                done
+        fi
 }
+CONMON_CG_BEFORE=$(ls -d /sys/fs/cgroup/*/curate/conmon /sys/fs/cgroup/curate/conmon 2>/dev/null)
 trap 'cleanup_oci; cleanup_run; cleanup' EXIT
 
 MNT_DEV=$(mountpoint -d "$MNT")
@@ -83,7 +90,7 @@ runc_config() {
         local a i=0 jqargs=() list=()
         for a; do jqargs+=(--arg "a$i" "$a"); list+=("\$a$i"); i=$((i + 1)); done
         jq --arg curate "$CURATE" --argjson hookargs "$hookargs" --arg views "$views" --argjson mem $MEM \
-           --arg cg "/$CGPARENT/$ID" "${jqargs[@]}" '
+           --arg cg "${CGPATH:-/$CGPARENT}/$ID" "${jqargs[@]}" '
                 .process.terminal = false | .process.args = ['"$(IFS=,; echo "${list[*]}")"'] |
                 .linux.resources.memory.limit = $mem | .linux.resources.cpu.cpus = "0" |
                 .linux.cgroupsPath = $cg |
@@ -105,6 +112,9 @@ runc_run() {
 # stops at the FUSE file's size) and the container's curatefs mounts
 PROBE='head -1 /proc/meminfo; head -1 /sys/devices/system/cpu/online
 awk '\''{ for (i = 7; $i != "-"; i++) ; if ($(i + 1) == "fuse.curatefs") print $5, substr($6, 1, 2) }'\'' /proc/self/mountinfo'
+# the same through busybox cat and the daemon's files each target shows
+CAT_PROBE='cat /proc/meminfo | head -1; cat /sys/devices/system/cpu/online
+awk '\''{ for (i = 7; $i != "-"; i++) ; if ($(i + 1) == "fuse.curatefs") print "src", $4 }'\'' /proc/self/mountinfo'
 curatefs_targets() { awk 'NF == 2 && $1 ~ /^\// { print $1 }' <<<"$OUT" | sort | tr '\n' ' '; }
 
 runc_run all sh -c "$PROBE"
@@ -140,6 +150,18 @@ JQ_EXTRA='.mounts |= map(select(.destination != "/sys"))' runc_run all sh -c "$P
 check_eq "runc, no /sys, views=all: runs, the cpu tree skipped" \
         "0 /proc/cpuinfo /proc/diskstats /proc/loadavg /proc/meminfo /proc/stat /proc/swaps /proc/uptime " \
         "$RC $(curatefs_targets)"
+
+# a container in a cgroup /curate/ID gets curatefs's copies made for it,
+# MOUNTPOINT/c/ID/: sized, so busybox cat (sendfile) reads them whole
+CGPATH=/curate runc_run all sh -c "$CAT_PROBE"
+check_eq "runc, cgroup /curate/ID: runs" 0 "$RC"
+[ "$RC" = 0 ] || echo "# stderr: $ERR"
+check_eq "runc, cgroup /curate/ID: busybox cat /proc/meminfo" "MemTotal: 262144 kB" "$(head -1 <<<"$OUT" | tr -s ' ')"
+check_eq "runc, cgroup /curate/ID: busybox cat cpu/online" 0 "$(sed -n 2p <<<"$OUT")"
+check_eq "runc, cgroup /curate/ID: the files are c/ID's (the cpu tree the shared one)" \
+        "/c/$ID/proc/cpuinfo /c/$ID/proc/diskstats /c/$ID/proc/loadavg /c/$ID/proc/meminfo /c/$ID/proc/stat /c/$ID/proc/swaps /c/$ID/proc/uptime /c/$ID/sys/devices/system/cpu/offline /c/$ID/sys/devices/system/cpu/online /c/$ID/sys/devices/system/cpu/possible /c/$ID/sys/devices/system/cpu/present /sys/devices/system/cpu " \
+        "$(awk '$1 == "src" { print $2 }' <<<"$OUT" | sort | tr '\n' ' ')"
+check "runc removed its cgroup /curate/ID" test ! -e "/sys/fs/cgroup/memory/curate/$ID"
 
 # ---- failures fail the container, id in the message, nothing left ---------------------
 fails() { # fails WHAT EXPECTED-STDERR-PART: after runc_run
@@ -276,6 +298,12 @@ check_eq "podman: all binds the LXCFS set and the cpu tree" 8 "$(curatefs_target
 pm_run -- sh -c "$PROBE"
 check_eq "podman, no annotation: the hook does not run" "0 " "$RC $(curatefs_targets)"
 check "podman, no annotation: the host's MemTotal" test "$(head -1 <<<"$OUT" | tr -s ' ')" != "MemTotal: 262144 kB"
+# --cgroup-parent /curate: the container's cgroup is /curate/libpod-ID, its own views sized
+pm_run --cgroup-parent /curate --annotation io.curate.views=all -- sh -c "$CAT_PROBE"
+check_eq "podman, --cgroup-parent /curate: busybox cat /proc/meminfo" "0 MemTotal: 262144 kB" \
+        "$RC $(head -1 <<<"$OUT" | tr -s ' ')"
+check_eq "podman, --cgroup-parent /curate: busybox cat cpu/online" 0 "$(sed -n 2p <<<"$OUT")"
+check_eq "podman, --cgroup-parent /curate: c/ID's files" 11 "$(grep -c '^src /c/libpod-[0-9a-f]*/' <<<"$OUT")"
 # podman splits --annotation at commas (a CSV list): blanks separate views too
 pm_run --annotation "io.curate.views=meminfo cpu-online" -- sh -c "$PROBE"
 check_eq "podman, views=\"meminfo cpu-online\": only those" "0 /proc/meminfo /sys/devices/system/cpu/online " \

@@ -11,6 +11,7 @@
 #include "macro.h"
 #include "oci-state.h"
 #include "policy.h"
+#include "registration.h"
 
 #define V(x) (1u << POLICY_VIEW_##x)
 
@@ -199,12 +200,44 @@ static void test_views_bad(void **unused) {
         }
 }
 
+static void test_cgroup_id(void **unused) {
+        static const struct {
+                const char *text, *id; /* NULL: -ENOENT */
+        } cases[] = {
+                { "12:memory:/curate/c1\n11:cpu,cpuacct:/curate/c1\n0::/\n", "c1" },
+                { "0::/curate/run-42/container\n", "run-42" },
+                { "5:pids:/user.slice\n4:memory:/curate/libpod-0a1b\n", "libpod-0a1b" },
+                { "0::/\n", NULL },
+                { "0::/curate/\n", NULL },
+                { "0::/curate/..\n", NULL },
+                { "0::/curate/a b\n", NULL },
+                { "0::/curatex/a\n", NULL },
+                { "0::/x/curate/a\n", NULL },
+                { "no colons /curate/a\n", NULL },
+                { "", NULL },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char id[REG_ID_MAX + 1] = "unchanged";
+                int r = oci_cgroup_curate_id(cases[i].text, id, sizeof(id));
+
+                if (cases[i].id) {
+                        assert_int_equal(r, 0);
+                        assert_string_equal(id, cases[i].id);
+                } else {
+                        assert_int_equal(r, -ENOENT);
+                        assert_string_equal(id, "unchanged");
+                }
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_state_runc),   cmocka_unit_test(test_state_no_annotations),
                 cmocka_unit_test(test_state_bad),    cmocka_unit_test(test_state_embedded_nul),
                 cmocka_unit_test(test_config),       cmocka_unit_test(test_config_bad),
                 cmocka_unit_test(test_views),        cmocka_unit_test(test_views_bad),
+                cmocka_unit_test(test_cgroup_id),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
