@@ -316,13 +316,26 @@ static void hook_detach(struct hook *h) {
                 }
 }
 
+/* A testing aid, as CURATE_HOST_ROOT is: $CURATE_OCI_HOOK_FAIL_ATTACH=N
+ * makes the Nth attach fail with EIO, so that the undo of the ones before
+ * it is tested (nothing on a real host makes a move_mount fail on cue). */
+static bool attach_fails(unsigned nth) {
+        const char *e = getenv("CURATE_OCI_HOOK_FAIL_ATTACH");
+        uint64_t n;
+
+        return e && parse_u64(e, &n) == 0 && n == nth;
+}
+
 static int hook_attach(struct hook *h) {
+        unsigned nth = 0;
+
         for (size_t i = 0; i < h->n; i++) {
                 struct hook_view *hv = &h->view[i];
 
                 if (hv->tree < 0) /* skipped: no target */
                         continue;
-                if (move_mount(hv->tree, "", hv->target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+                if ((attach_fails(++nth) && (errno = EIO)) ||
+                    move_mount(hv->tree, "", hv->target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
                         int e = errno;
                         hook_detach(h);
                         return hook_error(h, "cannot bind %s/%s over %s: %s (nothing bound)", h->mountpoint,

@@ -226,6 +226,16 @@ check_eq "by hand, missing named target: nothing bound in the namespace" "" "$(n
 hook_by_hand byhand-3 "$SPID" "$B" all
 check_eq "by hand, all: what is there is bound, the rest skipped" "0 /proc/cpuinfo /proc/meminfo " \
         "$RC $(ns_binds "$SPID" "$R")"
+# an attach that fails after others worked: those are undone
+# (CURATE_OCI_HOOK_FAIL_ATTACH=N fails the Nth; nothing makes one fail on cue)
+sleeper
+CURATE_OCI_HOOK_FAIL_ATTACH=2 hook_by_hand byhand-2b "$SPID" "$B" "meminfo,cpuinfo"
+check_eq "by hand, second attach fails: the first is undone" \
+        "1 curate oci-hook: byhand-2b: cannot bind $MNT/proc/cpuinfo over /proc/cpuinfo: Input/output error (nothing bound)|" \
+        "$RC $ERR|$(ns_binds "$SPID" "$R")"
+CURATE_OCI_HOOK_FAIL_ATTACH=3 hook_by_hand byhand-2c "$SPID" "$B" "meminfo,cpuinfo"
+check_eq "by hand, a third attach that never comes: both bound" "0 /proc/cpuinfo /proc/meminfo " \
+        "$RC $(ns_binds "$SPID" "$R")"
 # a target of the wrong kind is refused before anything is bound
 sleeper
 mkdir -p "$R/sys/devices/system"; touch "$R/sys/devices/system/cpu"
