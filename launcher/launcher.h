@@ -4,7 +4,8 @@
  *   run.c           namespaces, process supervision, exit status
  *   mounts.c        the container's mount table (views, /dev, masks, binds)
  *   cgroup-setup.c  the command's cgroup, transient or joined
- *   daemon.c        the shared curatefs daemon: ensure / start / stop / status */
+ *   daemon.c        the shared curatefs daemon: ensure / start / stop / status
+ *   oci-hook.c      curate oci-hook, the OCI createContainer hook (oci-state.c: its inputs) */
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
