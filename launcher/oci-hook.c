@@ -242,7 +242,13 @@ static bool same_dir(int a, int b) {
 }
 
 /* Enter the process's mount namespace (setns resets our root to the
- * namespace's) and open the container's rootfs there. */
+ * namespace's) and open the container's rootfs there:
+ *  - root.path (absolute, or relative to the bundle) when it is there and
+ *    is not the process's root: the runtime has not pivoted yet (runc);
+ *  - else the process's root when it is not the namespace's: it changed
+ *    its root (pivot_root into a root below, chroot);
+ *  - else nothing tells where the container's root is: refused, rather
+ *    than binding over the /proc of what may be the host's tree. */
 static int hook_enter(struct hook *h, int pidfd, int proc_root, const struct oci_state *s,
                       const struct oci_config *c, int *ret_rootfs) {
         _cleanup_close_ int ns_root = -EBADF, rootfs = -EBADF;
@@ -253,11 +259,6 @@ static int hook_enter(struct hook *h, int pidfd, int proc_root, const struct oci
         ns_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (ns_root < 0)
                 return hook_error(h, "/: %s", strerror(errno));
-        if (!same_dir(ns_root, proc_root)) {
-                /* pivoted already: the process's root is the container's */
-                *ret_rootfs = fcntl(proc_root, F_DUPFD_CLOEXEC, 3);
-                return *ret_rootfs < 0 ? hook_error(h, "dup: %s", strerror(errno)) : 0;
-        }
         if (c->root_path[0] == '/')
                 path = strdup(c->root_path);
         else if (asprintf(&path, "%s/%s", s->bundle, c->root_path) < 0)
@@ -265,10 +266,18 @@ static int hook_enter(struct hook *h, int pidfd, int proc_root, const struct oci
         if (!path)
                 return hook_error(h, "%s", strerror(ENOMEM));
         rootfs = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (rootfs < 0)
+        if (rootfs < 0 && errno != ENOENT)
                 return hook_error(h, "root.path %s: %s", path, strerror(errno));
-        *ret_rootfs = TAKE_FD(rootfs);
-        return 0;
+        if (rootfs >= 0 && !same_dir(rootfs, proc_root)) {
+                *ret_rootfs = TAKE_FD(rootfs);
+                return 0;
+        }
+        if (rootfs < 0 && same_dir(ns_root, proc_root))
+                return hook_error(h, "root.path %s is not in the container's mount namespace and the "
+                                  "container process has not changed its root: cannot tell the container's root",
+                                  path);
+        *ret_rootfs = fcntl(proc_root, F_DUPFD_CLOEXEC, 3);
+        return *ret_rootfs < 0 ? hook_error(h, "dup: %s", strerror(errno)) : 0;
 }
 
 /* Open each view's target beneath the rootfs (a cpu file's in the clone

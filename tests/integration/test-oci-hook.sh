@@ -258,6 +258,13 @@ hook_by_hand byhand-5 "$SPID" "$B" meminfo
 check_eq "by hand, process already in its root: binds there" "0 /proc/meminfo " "$RC $(ns_binds "$SPID" "$R2")"
 [ "$RC" = 0 ] || echo "# stderr: $ERR"
 
+# neither: root.path missing and the process in its namespace's root
+sleeper
+hook_by_hand byhand-5b "$SPID" "$B" meminfo
+check_eq "by hand, root.path missing, root not changed: refused" \
+        "1 curate oci-hook: byhand-5b: root.path $B/rootfs is not in the container's mount namespace and the container process has not changed its root: cannot tell the container's root|" \
+        "$RC $ERR|$(ns_binds "$SPID" /proc)"
+
 # bad input: the id when there is one, the reason always
 hook_by_hand byhand-6 999999999 "$B" meminfo
 check_eq "gone process" "1 curate oci-hook: byhand-6: container process 999999999: No such process" "$RC $ERR"
