@@ -5,7 +5,8 @@
  *   mounts.c        the container's mount table (views, /dev, masks, binds)
  *   cgroup-setup.c  the command's cgroup, transient or joined
  *   daemon.c        the shared curatefs daemon: ensure / start / stop / status
- *   cdi-cmd.c       curate cdi generate: CDI specs of the views and GPUs for engines */
+ *   cdi-cmd.c       curate cdi generate: CDI specs of the views and GPUs for engines
+ *   oci-hook.c      curate oci-hook, the OCI createContainer hook (oci-state.c: its inputs) */
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -103,6 +104,11 @@ int cdi_write_views(const char *mountpoint, const char *output, char **ret_error
 /* After `curate daemon start` on CANONICAL: as root, for the default mount
  * point only, rewrite the default spec (a failure is reported, not fatal). */
 void cdi_daemon_started(const char *canonical);
+
+/* ---- oci-hook.c ---- */
+/* `curate oci-hook [--mountpoint DIR] [--views LIST]`, the OCI state on
+ * stdin; returns the exit status (0, 1 failed with nothing bound, 2 usage). */
+int oci_hook_main(int argc, char **argv);
 
 /* ---- hotplug.c ---- */
 /* `curate device add|remove CONTAINER [--gpu SPEC] [DEVICE...]`; returns the

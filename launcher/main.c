@@ -31,6 +31,7 @@ static void help_main(void) {
                "       curate devices list [--json]\n"
                "       curate device add|remove CONTAINER [--gpu SPEC] [DEVICE...]\n"
                "       curate cdi generate [--output FILE] [--mountpoint DIR] [--gpus]\n"
+               "       curate oci-hook [--mountpoint DIR] [--views LIST] < STATE\n"
                "       curate --help | --version\n"
                "\n"
                "Run COMMAND so that its /proc, /sys and /dev are its own: its memory, CPUs,\n"
@@ -43,6 +44,7 @@ static void help_main(void) {
                "  devices  list the GPUs this host can pass through\n"
                "  device   add devices to or remove them from a running container\n"
                "  cdi      write CDI specs of the views and GPUs for podman, CRI-O, containerd\n"
+               "  oci-hook an OCI createContainer hook binding the views (runc, podman)\n"
                "\n"
                "`curate run --help`, `curate daemon --help`, `curate devices --help` and\n"
                "`curate device --help` describe their options (`curate cdi --help` too).\n");
@@ -247,6 +249,8 @@ int main(int argc, char **argv) {
                 return device_main(argc - 1, argv + 1);
         if (streq(argv[1], "cdi"))
                 return cdi_main(argc - 1, argv + 1);
+        if (streq(argv[1], "oci-hook"))
+                return oci_hook_main(argc - 1, argv + 1);
         fprintf(stderr, "curate: unknown command '%s' (try curate --help)\n", argv[1]);
         return EXIT_CURATE;
 }

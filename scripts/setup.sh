@@ -13,8 +13,9 @@ QEMU_PACKAGES=(qemu-system-x86)
 PACKAGES+=(python3-psutil python3-numpy python3-threadpoolctl libopenblas0-pthread)
 # the man pages (scdoc) and test-install.sh's checks: man -l, systemd-analyze verify
 PACKAGES+=(scdoc man-db systemd)
-# test-podman-cdi: an engine reading curate's CDI specs (crun refuses hybrid cgroups: runc)
-PACKAGES+=(podman runc)
+# test-podman-cdi and test-oci-hook: engines reading curate's CDI specs and
+# running its OCI hook (runc: crun refuses hybrid cgroups)
+PACKAGES+=(podman runc jq)
 
 missing=()
 for p in "${PACKAGES[@]}" "${QEMU_PACKAGES[@]}"; do

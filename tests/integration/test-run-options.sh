@@ -212,12 +212,13 @@ if [ -n "${SOURCE_ROOT:-}" ] && [ -f "$SOURCE_ROOT/launcher/options.c" ]; then
         helps "$CURATE daemon --help" daemon.c
         helps "$CURATE devices --help" devices-cmd.c
         helps "$CURATE device --help" hotplug.c
+        helps "$CURATE oci-hook --help" oci-hook.c
         check_eq "options.c's table was read" yes "$([ "$(longopts options.c | wc -l)" -gt 30 ] && echo yes)"
 else
         echo "# no source tree (SOURCE_ROOT): skipped"
 fi
 top=$("$CURATE" --help)
-for c in "run \[OPTIONS\]" "daemon start|stop|restart|status" "--kill" "devices list" "device add|remove" "--version"; do
+for c in "run \[OPTIONS\]" "daemon start|stop|restart|status" "--kill" "devices list" "device add|remove" "oci-hook" "--version"; do
         check "curate --help names '$c'" grep -q -- "$c" <<<"$top"
 done
 
