@@ -37,9 +37,8 @@ check_eq "meson install --destdir succeeds" 0 "$rc"
 expected=("$bindir/curate" "$sbindir/curatefs" "$unitdir/curatefs.service"
           "$compdir/curate" "$compdir/curatefs")
 for f in "$SOURCE_ROOT"/policies/*.conf; do expected+=("$policydir/${f##*/}"); done
-for f in "$SOURCE_ROOT"/oci/*; do # the hooks.d definitions: all but these two
-        case ${f##*/} in README.md|meson.build) continue ;; esac
-        [ -f "$f" ] && expected+=("$datadir/containers/oci/hooks.d/${f##*/}")
+for f in "$SOURCE_ROOT"/oci/*.json.in; do # the hooks.d definitions, NAME.json.in -> NAME.json
+        [ -f "$f" ] && { f=${f##*/}; expected+=("$datadir/containers/oci/hooks.d/${f%.in}"); }
 done
 man_pages=(man1/curate.1 man1/curate-run.1 man1/curate-device.1 man8/curatefs.8 man5/curate.policy.5)
 if [ -f "$BUILD_ROOT/man/curate.1.scd" ]; then
@@ -173,6 +172,10 @@ if [ "$(id -u)" != 0 ] || [ ! -c /dev/fuse ]; then
 fi
 # ---- as root: the installed curate runs with the installed policy and starts
 # the installed curatefs (../sbin beside it) when no daemon serves --------------------
+hook_path=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["hook"]["path"])' \
+        "$D$datadir/containers/oci/hooks.d/50-curate.json" 2>&1)
+check_eq "the hooks.d definition runs the installed curate" "$bindir/curate" "$hook_path"
+
 trap 'cleanup_run; cleanup' EXIT
 fresh_mountpoint
 out=$(cd / && env -u CURATEFS CURATE_POLICY_PATH="$D$policydir" timeout 60 \

@@ -279,7 +279,8 @@ check_eq "usage error" "2 curate oci-hook: unexpected argument 'extra'" "$RC $OU
 check_host_clean "by hand"
 
 # ---- podman: the hooks.d definition and the annotation --------------------------------
-HOOKS_JSON=${SOURCE_ROOT:-$(dirname "$0")/../..}/oci/50-curate.json
+# the definition meson configured (hook.path: the installed curate)
+HOOKS_JSON=${BUILD_ROOT:-}/oci/50-curate.json
 hooks_json_ok() { jq -e "$@" >/dev/null; }
 check "hooks.d definition: oci-hooks(5) 1.0.0, createContainer, on io.curate.views" hooks_json_ok '
         .version == "1.0.0" and .stages == ["createContainer"] and .hook.args == ["curate", "oci-hook"] and
