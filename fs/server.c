@@ -745,7 +745,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
                 return;
         }
         if (cputree_is_ino(parent)) {
-                cputree_lookup(req, INO_CPU, parent, name);
+                cputree_lookup(req, NULL, parent, name);
                 return;
         }
         if (parent == INO_DEVS) {
@@ -770,7 +770,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
                 return;
         }
         if (parent == INO_CPU) {
-                cputree_lookup(req, INO_CPU, parent, name);
+                cputree_lookup(req, NULL, parent, name);
                 return;
         }
         fuse_reply_err(req, ENOENT);
@@ -803,15 +803,16 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
         fuse_reply_err(req, EROFS);
 }
 
-/* The cpu directory: its fixed files, then the host's entries (cputree.h). */
-static void cpu_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off) {
+/* A cpu directory (ID's, NULL the shared one) or a tree directory: the
+ * fixed files, then the host's entries (cputree.h). */
+static void cpu_readdir(fuse_req_t req, const char *id, fuse_ino_t ino, size_t size, off_t off) {
         struct cputree_fixed fixed[8];
-        size_t n = 0;
+        struct cputree_top top = { .cpu = INO_CPU - 1, .parent = nodes[INO_CPU - 1].parent - 1, .fixed = fixed };
 
-        for (size_t i = 0; i < NNODES && n < ELEMENTSOF(fixed); i++)
+        for (size_t i = 0; i < NNODES && top.n_fixed < ELEMENTSOF(fixed); i++)
                 if (nodes[i].parent == INO_CPU)
-                        fixed[n++] = (struct cputree_fixed){ nodes[i].name, i + 1 };
-        cputree_readdir(req, INO_CPU, nodes[INO_CPU - 1].parent, ino, size, off, fixed, n);
+                        fixed[top.n_fixed++] = (struct cputree_fixed){ nodes[i].name, i };
+        cputree_readdir(req, &top, id, ino, size, off);
 }
 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
@@ -825,7 +826,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
                 return;
         }
         if (cputree_is_ino(ino) || ino == INO_CPU) {
-                cpu_readdir(req, ino, size, off);
+                cpu_readdir(req, NULL, ino, size, off);
                 return;
         }
         if (is_devs_ino(ino)) {
@@ -1326,6 +1327,11 @@ static void cnode_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
                         cnode_reply_entry(req, id, i, text);
                         return;
                 }
+        /* the rest of c/<id>'s cpu directory: its own tree (cputree.h) */
+        if (dir == INO_CPU - 1) {
+                cputree_lookup(req, id, parent, name);
+                return;
+        }
         fuse_reply_err(req, nodes[dir].kind == NODE_DIR ? ENOENT : ENOTDIR);
 }
 
@@ -1370,6 +1376,10 @@ static void cnode_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off
 
         if (r < 0 || nodes[dir].kind != NODE_DIR) {
                 fuse_reply_err(req, r < 0 ? -r : ENOTDIR);
+                return;
+        }
+        if (dir == INO_CPU - 1) {
+                cpu_readdir(req, id, ino, size, off);
                 return;
         }
         if (size > sizeof(buf))
