@@ -9,6 +9,10 @@
 #include "server-cputree.h"
 
 #define MAP_BUCKETS 4096
+/* Each container's tree has inodes of its own, so the paths learned grow
+ * with every container that looks: past this many the map starts afresh
+ * (a walk finds any path again). */
+#define MAP_MAX 16384
 /* How long the kernel may keep what is the same for every reader who gets
  * there (cputree_same_for_all): entries below a gate and the attributes of
  * directories and plain files. A gate's entry and a per-reader file's
@@ -31,6 +35,7 @@ struct known {
 };
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct known *map[MAP_BUCKETS];
+static size_t map_len;
 static int host_dir = -EBADF; /* the host's CPUTREE_HOST_DIR, O_PATH */
 
 static struct curate *ctx_of(fuse_req_t req) {
@@ -46,6 +51,17 @@ static int host_cpu_dir(struct curate *c) {
         return fd;
 }
 
+/* Locked. */
+static void map_clear(void) {
+        for (size_t b = 0; b < MAP_BUCKETS; b++)
+                while (map[b]) {
+                        struct known *k = map[b];
+                        map[b] = k->next;
+                        free(k);
+                }
+        map_len = 0;
+}
+
 static void map_add(uint64_t ino, const char *rel, void *unused) {
         size_t b = ino % MAP_BUCKETS;
         pthread_mutex_lock(&map_lock);
@@ -54,12 +70,15 @@ static void map_add(uint64_t ino, const char *rel, void *unused) {
                         pthread_mutex_unlock(&map_lock);
                         return;
                 }
+        if (map_len >= MAP_MAX)
+                map_clear();
         struct known *k = malloc(sizeof(*k) + strlen(rel) + 1);
         if (k) {
                 k->ino = ino;
                 strcpy(k->rel, rel);
                 k->next = map[b];
                 map[b] = k;
+                map_len++;
         }
         pthread_mutex_unlock(&map_lock);
 }
