@@ -316,6 +316,16 @@ done
 echo "cpu reads $reads bad $bad files $(echo $files | wc -w)"
 echo "source=$(findmnt -no FSROOT $d | tail -n 1)"
 INSIDE
+# The shared tree (MOUNTPOINT/sys/devices/system/cpu, for --cgroup and
+# --user runs): a file that reads per reader reports size 0, as procfs
+# does, so no sendfile reads a page cache another reader filled; read()
+# gets it whole. A file the same for every reader keeps its size.
+shared=$MNT/sys/devices/system/cpu
+check_eq "shared tree: cpu0/topology/core_cpus_list reports size 0" 0 "$(stat -c %s "$shared/cpu0/topology/core_cpus_list")"
+check_eq "... and cat (read()) gets the host's text" "$(cat /sys/devices/system/cpu/cpu0/topology/core_cpus_list)" \
+        "$(cat "$shared/cpu0/topology/core_cpus_list")"
+check_eq "shared tree: kernel_max (the same for all) reports its length" "$(wc -c < /sys/devices/system/cpu/kernel_max)" \
+        "$(stat -c %s "$shared/kernel_max")"
 ncpu_host=$(getconf _NPROCESSORS_ONLN)
 if [ "$ncpu_host" -lt 2 ]; then
         echo "# one CPU on the host: the --cpuset 0 / --cpuset 1 checks need two"
