@@ -56,7 +56,13 @@ struct cn_entry {
         struct cn_entry *next;
 };
 #define CN_BUCKETS 256
-#define CN_IDLE_NS (60 * 1000000000ULL)
+/* An entry nobody holds and nobody asked about for this long is dropped
+ * (by a later lookup in its bucket, or the sampler's pass): past
+ * CNODE_PIN_MAX_NS and the report grace, the kernel asks for the size again
+ * at the next open (GETATTR), so nothing can still rely on its snapshot.
+ * Kept short so that a stream of short-lived containers does not keep
+ * their snapshots for long. */
+#define CN_IDLE_NS (2 * 1000000000ULL)
 static pthread_mutex_t cn_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cn_entry *cn_buckets[CN_BUCKETS];
 
@@ -109,6 +115,16 @@ static int cnode_resolve(fuse_req_t req, fuse_ino_t ino, char id[static REG_ID_M
         return 0;
 }
 
+static bool cn_entry_idle(const struct cn_entry *e, uint64_t now) {
+        return e->refs == 0 && now - e->used_at > CN_IDLE_NS;
+}
+
+static void cn_entry_free(struct cn_entry *e) {
+        snap_unref(e->snap);
+        free(e->owner);
+        free(e);
+}
+
 /* The entry of (SERIAL, VIEW), made when missing; dropping idle ones met on
  * the way. Locked. */
 static struct cn_entry *cn_entry_get(uint64_t serial, enum view_id view, uint64_t now) {
@@ -117,11 +133,9 @@ static struct cn_entry *cn_entry_get(uint64_t serial, enum view_id view, uint64_
         while ((e = *pp)) {
                 if (e->serial == serial && e->view == view)
                         return e;
-                if (e->refs == 0 && now - e->used_at > CN_IDLE_NS) {
+                if (cn_entry_idle(e, now)) {
                         *pp = e->next;
-                        snap_unref(e->snap);
-                        free(e->owner);
-                        free(e);
+                        cn_entry_free(e);
                         continue;
                 }
                 pp = &e->next;
@@ -132,6 +146,21 @@ static struct cn_entry *cn_entry_get(uint64_t serial, enum view_id view, uint64_
         *e = (struct cn_entry){ .serial = serial, .view = view, .next = NULL };
         *pp = e;
         return e;
+}
+
+void cnode_drop_idle(void) {
+        uint64_t now = now_monotonic_ns();
+
+        pthread_mutex_lock(&cn_lock);
+        for (size_t b = 0; b < CN_BUCKETS; b++)
+                for (struct cn_entry **pp = &cn_buckets[b], *e; (e = *pp);) {
+                        if (cn_entry_idle(e, now)) {
+                                *pp = e->next;
+                                cn_entry_free(e);
+                        } else
+                                pp = &e->next;
+                }
+        pthread_mutex_unlock(&cn_lock);
 }
 
 /* The snapshot whose length the node reports now, rendered for PID (whose

@@ -353,6 +353,8 @@ static void devs_sweep(struct curate *c) {
                         if (state != DEVS_ALIVE)
                                 devs_drop(c, de->d_name, state);
                 }
+        /* and the c/ nodes' snapshots of containers gone quiet */
+        cnode_drop_idle();
 }
 
 void curatefs_enable_sweep(struct curate *c) {

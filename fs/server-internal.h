@@ -99,6 +99,8 @@ void cnode_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off);
 void cnode_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 int cnode_open_handle(fuse_req_t req, fuse_ino_t ino, struct handle **ret);
 void cnode_release(struct handle *h);
+/* Drop the entries nobody used for a while (the sampler's pass). */
+void cnode_drop_idle(void);
 void cnode_unpin(struct handle *h);
 /* A READ that only the c/ code can answer (a page cache fill, another
  * generation's handle): answered there, true. */
