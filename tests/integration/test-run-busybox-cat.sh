@@ -339,6 +339,12 @@ else
         cmdP0=$(head -n 1 "$(run_cgroups "$pidP0" | head -n 1)/cgroup.procs")
         treeP0=$MNT/c/run-$pidP0/sys/devices/system/cpu
         echo > "$T/goP0" & echo > "$T/goP1" &
+        # first, while P0 surely runs (its loop lasts LOOP_SECONDS from now),
+        # P1's cgroup through P0's own mount
+        r=$(in_cg "$pidP1" "$SF" open "/proc/$cmdP0/root/sys/devices/system/cpu/cpu0/topology/core_cpus_list")
+        check "P1's cgroup: P0's cpu0/topology/core_cpus_list through /proc/PID/root cannot be opened ($r)" denied "$r"
+        r=$(in_cg "$pidP1" "$SF" open "/proc/$cmdP0/root/sys/devices/system/cpu/kernel_max")
+        check "P1's cgroup: P0's kernel_max through /proc/PID/root cannot be opened ($r)" denied "$r"
         # meanwhile the host's root and P1's cgroup try P0's tree: by its
         # c/ path (a lookup), and through P0's own mount (/proc/PID/root:
         # the kernel holds the inodes, only the GETATTR or OPEN can refuse)
@@ -351,10 +357,6 @@ else
                         "$BUSYBOX" cat "$f" 2>/dev/null | grep -q . && hostgot=$((hostgot + 1))
                 done
         done
-        r=$(in_cg "$pidP1" "$SF" open "/proc/$cmdP0/root/sys/devices/system/cpu/cpu0/topology/core_cpus_list")
-        check "P1's cgroup: P0's cpu0/topology/core_cpus_list through /proc/PID/root cannot be opened ($r)" denied "$r"
-        r=$(in_cg "$pidP1" "$SF" open "/proc/$cmdP0/root/sys/devices/system/cpu/kernel_max")
-        check "P1's cgroup: P0's kernel_max through /proc/PID/root cannot be opened ($r)" denied "$r"
         check_eq "host root: open c/run-P0/sys/devices/system/cpu/kernel_max is ENOENT" ENOENT "$("$SF" open "$treeP0/kernel_max")"
         for n in 0 1; do
                 eval "CR_PID=\$pidP$n CR_OUTF=\$outP$n CR_ERRF=\$errP$n"; cr_wait 60
