@@ -40,13 +40,13 @@ bool cnodes_reader_in(const char *cgroup_text, const char *id) {
         return reg_id_valid(id) && each_path(cgroup_text, path_is_id, (void *)id);
 }
 
-struct find {
-        uint64_t serial;
-        char *id;
+struct each_id {
+        bool (*fn)(const char *id, void *arg);
+        void *arg;
 };
 
-static bool path_has_serial(const char *path, size_t len, void *arg) {
-        struct find *f = arg;
+static bool path_each_id(const char *path, size_t len, void *arg) {
+        struct each_id *e = arg;
         const char *id;
         char buf[REG_ID_MAX + 1];
         size_t n = path_id(path, len, &id);
@@ -54,15 +54,30 @@ static bool path_has_serial(const char *path, size_t len, void *arg) {
                 return false;
         memcpy(buf, id, n);
         buf[n] = 0;
-        if (!reg_id_valid(buf) || cnodes_serial(buf) != f->serial)
+        return reg_id_valid(buf) && e->fn(buf, e->arg);
+}
+
+bool cnodes_reader_each_id(const char *cgroup_text, bool (*fn)(const char *id, void *arg), void *arg) {
+        struct each_id e = { .fn = fn, .arg = arg };
+        return each_path(cgroup_text, path_each_id, &e);
+}
+
+struct find {
+        uint64_t serial;
+        char *id;
+};
+
+static bool id_has_serial(const char *id, void *arg) {
+        struct find *f = arg;
+        if (cnodes_serial(id) != f->serial)
                 return false;
-        memcpy(f->id, buf, n + 1);
+        strcpy(f->id, id);
         return true;
 }
 
 bool cnodes_reader_find(const char *cgroup_text, uint64_t serial, char id[static REG_ID_MAX + 1]) {
         struct find f = { .serial = serial, .id = id };
-        return each_path(cgroup_text, path_has_serial, &f);
+        return cnodes_reader_each_id(cgroup_text, id_has_serial, &f);
 }
 
 uint64_t cnodes_serial(const char *id) {

@@ -21,6 +21,9 @@ bool cnodes_reader_in(const char *cgroup_text, const char *id);
  * reader's own cgroup paths name the candidates, so a serving process that
  * never saw the node resolves it from the request alone. */
 bool cnodes_reader_find(const char *cgroup_text, uint64_t serial, char id[static REG_ID_MAX + 1]);
+/* Each valid container id the reader's cgroup paths name (/curate/ID or
+ * below), to FN until it returns true; whether one did. */
+bool cnodes_reader_each_id(const char *cgroup_text, bool (*fn)(const char *id, void *arg), void *arg);
 
 /* Inode numbers: CNODE_INO_BASE + (serial << 16) + index, where the serial
  * is a 46-bit hash of the id and the index the fixed node table's (0 for

@@ -4,14 +4,19 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "cnodes.h"
 #include "curatefs.h"
 #include "server-cputree.h"
 
 #define MAP_BUCKETS 4096
+/* Each container's tree has inodes of its own, so the paths learned grow
+ * with every container that looks: past this many the map starts afresh
+ * (a walk finds any path again). */
+#define MAP_MAX 16384
 /* How long the kernel may keep what is the same for every reader who gets
  * there (cputree_same_for_all): entries below a gate and the attributes of
  * directories and plain files. A gate's entry and a per-reader file's
- * attributes (its size is its rendering's) are never kept. */
+ * attributes (in c/<id>/ its size is its rendering's) are never kept. */
 #define SHARED_TIMEOUT 1.0
 
 static double entry_timeout(const char *rel) {
@@ -30,6 +35,7 @@ struct known {
 };
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct known *map[MAP_BUCKETS];
+static size_t map_len;
 static int host_dir = -EBADF; /* the host's CPUTREE_HOST_DIR, O_PATH */
 
 static struct curate *ctx_of(fuse_req_t req) {
@@ -45,6 +51,17 @@ static int host_cpu_dir(struct curate *c) {
         return fd;
 }
 
+/* Locked. */
+static void map_clear(void) {
+        for (size_t b = 0; b < MAP_BUCKETS; b++)
+                while (map[b]) {
+                        struct known *k = map[b];
+                        map[b] = k->next;
+                        free(k);
+                }
+        map_len = 0;
+}
+
 static void map_add(uint64_t ino, const char *rel, void *unused) {
         size_t b = ino % MAP_BUCKETS;
         pthread_mutex_lock(&map_lock);
@@ -53,12 +70,15 @@ static void map_add(uint64_t ino, const char *rel, void *unused) {
                         pthread_mutex_unlock(&map_lock);
                         return;
                 }
+        if (map_len >= MAP_MAX)
+                map_clear();
         struct known *k = malloc(sizeof(*k) + strlen(rel) + 1);
         if (k) {
                 k->ino = ino;
                 strcpy(k->rel, rel);
                 k->next = map[b];
                 map[b] = k;
+                map_len++;
         }
         pthread_mutex_unlock(&map_lock);
 }
@@ -86,15 +106,58 @@ static int reader_shown(fuse_req_t req, struct cpu_set_bits *ret) {
         return r < 0 ? -EIO : 0;
 }
 
-/* INO's path (from the map, else found on the host), for a reader that
- * may see it, and the reader's CPUs. */
-static int resolve_for(fuse_req_t req, fuse_ino_t ino, char *rel, struct cpu_set_bits *shown) {
+/* The tree's id as cputree.c takes it: NULL for the shared one. */
+static const char *tree_id(const char *id) {
+        return *id ? id : NULL;
+}
+
+struct candidate {
+        int dir_fd;
+        fuse_ino_t ino;
+        char *rel, *id;
+};
+
+/* Is the inode ID's (one of the reader's containers)? Its path from the
+ * map, checked against the id, else a walk with that id. */
+static bool candidate_has(const char *id, void *arg) {
+        struct candidate *k = arg;
+        if (!((map_find(k->ino, k->rel) && cputree_ino(id, k->rel) == k->ino) ||
+              cputree_find(k->dir_fd, id, k->ino, k->rel, map_add, NULL) == 0))
+                return false;
+        strcpy(k->id, id);
+        return true;
+}
+
+/* The path and the tree of a c/<id>/ inode, for a reader in that container:
+ * the reader's cgroup names the candidates (cnodes_reader_find), so a
+ * serving process that never saw the inode finds it without state. */
+static int resolve_c(fuse_req_t req, int dir_fd, fuse_ino_t ino, char *rel, char id[static REG_ID_MAX + 1]) {
+        _cleanup_free_ char *text = NULL;
+        struct candidate k = { .dir_fd = dir_fd, .ino = ino, .rel = rel, .id = id };
+
+        if (curate_reader_cgroup(ctx_of(req), fuse_req_ctx(req)->pid, &text) < 0 ||
+            !cnodes_reader_each_id(text, candidate_has, &k))
+                return -ENOENT;
+        return 0;
+}
+
+/* INO's path (from the map, else found on the host) and tree (ID, "" for
+ * the shared one), for a reader that may see it, and the reader's CPUs. */
+static int resolve_for(fuse_req_t req, fuse_ino_t ino, char *rel, struct cpu_set_bits *shown,
+                       char id[static REG_ID_MAX + 1]) {
         int dir_fd = host_cpu_dir(ctx_of(req));
         int r;
 
+        *id = 0;
         if (dir_fd < 0)
                 return -EIO;
-        if (!map_find(ino, rel) && (r = cputree_find(dir_fd, ino, rel, map_add, NULL)) < 0)
+        if (cputree_is_c_ino(ino))
+                r = resolve_c(req, dir_fd, ino, rel, id);
+        else if (!map_find(ino, rel))
+                r = cputree_find(dir_fd, NULL, ino, rel, map_add, NULL);
+        else
+                r = 0;
+        if (r < 0)
                 return r;
         r = reader_shown(req, shown);
         if (r < 0)
@@ -102,9 +165,9 @@ static int resolve_for(fuse_req_t req, fuse_ino_t ino, char *rel, struct cpu_set
         return cputree_path_allowed(rel, shown) ? dir_fd : -ENOENT;
 }
 
-void cputree_lookup(fuse_req_t req, fuse_ino_t cpu_dir, fuse_ino_t parent, const char *name) {
+void cputree_lookup(fuse_req_t req, const char *top_id, fuse_ino_t parent, const char *name) {
         struct fuse_entry_param e = { 0 };
-        char prel[PATH_MAX] = "", rel[PATH_MAX];
+        char prel[PATH_MAX] = "", rel[PATH_MAX], id[REG_ID_MAX + 1];
         struct cpu_set_bits shown;
         struct stat st;
         int dir_fd, r;
@@ -113,11 +176,12 @@ void cputree_lookup(fuse_req_t req, fuse_ino_t cpu_dir, fuse_ino_t parent, const
                 fuse_reply_err(req, ENOENT);
                 return;
         }
-        if (parent == cpu_dir) {
+        if (!cputree_is_ino(parent)) {
+                snprintf(id, sizeof(id), "%s", top_id ? top_id : "");
                 dir_fd = host_cpu_dir(ctx_of(req));
                 r = dir_fd < 0 ? -EIO : reader_shown(req, &shown);
         } else {
-                r = dir_fd = resolve_for(req, parent, prel, &shown);
+                r = dir_fd = resolve_for(req, parent, prel, &shown, id);
                 /* the kernel looks up in directories only; never walk a link */
                 if (r >= 0 && (fstatat(dir_fd, prel, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode)))
                         r = -ENOTDIR;
@@ -125,7 +189,7 @@ void cputree_lookup(fuse_req_t req, fuse_ino_t cpu_dir, fuse_ino_t parent, const
         if (r >= 0 && snprintf(rel, sizeof(rel), "%s%s%s", prel, *prel ? "/" : "", name) >= (int)sizeof(rel))
                 r = -ENAMETOOLONG;
         if (r >= 0)
-                r = cputree_stat(dir_fd, rel, &shown, &e.attr);
+                r = cputree_stat(dir_fd, tree_id(id), rel, &shown, &e.attr);
         if (r < 0) {
                 fuse_reply_err(req, -r);
                 return;
@@ -138,13 +202,13 @@ void cputree_lookup(fuse_req_t req, fuse_ino_t cpu_dir, fuse_ino_t parent, const
 }
 
 void cputree_getattr(fuse_req_t req, fuse_ino_t ino) {
-        char rel[PATH_MAX];
+        char rel[PATH_MAX], id[REG_ID_MAX + 1];
         struct cpu_set_bits shown;
         struct stat st;
-        int r = resolve_for(req, ino, rel, &shown);
+        int r = resolve_for(req, ino, rel, &shown, id);
 
         if (r >= 0)
-                r = cputree_stat(r, rel, &shown, &st);
+                r = cputree_stat(r, tree_id(id), rel, &shown, &st);
         if (r < 0)
                 fuse_reply_err(req, -r);
         else
@@ -197,35 +261,43 @@ static void reply_listing(fuse_req_t req, const struct listing *l, size_t size, 
         fuse_reply_buf(req, buf, len);
 }
 
-void cputree_readdir(fuse_req_t req, fuse_ino_t cpu_dir, fuse_ino_t cpu_parent, fuse_ino_t ino, size_t size,
-                     off_t off, const struct cputree_fixed *fixed, size_t n_fixed) {
+/* Index I of server.c's table in ID's tree */
+static fuse_ino_t top_ino(const char *id, size_t i) {
+        return id ? cnodes_ino(cnodes_serial(id), i) : i + 1;
+}
+
+void cputree_readdir(fuse_req_t req, const struct cputree_top *top, const char *top_id, fuse_ino_t ino, size_t size,
+                     off_t off) {
         const char *skip[16] = { NULL };
-        char rel[PATH_MAX] = "", parent[PATH_MAX];
+        char rel[PATH_MAX] = "", parent[PATH_MAX], id[REG_ID_MAX + 1];
         struct listing l = { .rel = rel };
         struct cpu_set_bits shown;
-        fuse_ino_t up = cpu_parent;
+        bool is_top = !cputree_is_ino(ino);
+        fuse_ino_t up;
         int dir_fd, r;
 
-        if (ino == cpu_dir) {
+        if (is_top) {
+                snprintf(id, sizeof(id), "%s", top_id ? top_id : "");
                 dir_fd = host_cpu_dir(ctx_of(req));
                 r = dir_fd < 0 ? -EIO : reader_shown(req, &shown);
         } else
-                r = dir_fd = resolve_for(req, ino, rel, &shown);
-        if (ino != cpu_dir) {
+                r = dir_fd = resolve_for(req, ino, rel, &shown, id);
+        up = top_ino(tree_id(id), top->parent);
+        if (!is_top) {
                 const char *slash = strrchr(rel, '/');
                 snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - rel) : 0, rel);
-                up = slash ? cputree_ino(parent) : cpu_dir;
+                up = slash ? cputree_ino(tree_id(id), parent) : top_ino(tree_id(id), top->cpu);
         }
         if (r >= 0)
                 r = listing_add(".", ino, S_IFDIR, &l);
         if (r >= 0)
                 r = listing_add("..", up, S_IFDIR, &l);
-        for (size_t i = 0; r >= 0 && ino == cpu_dir && i < n_fixed && i + 1 < ELEMENTSOF(skip); i++) {
-                skip[i] = fixed[i].name;
-                r = listing_add(fixed[i].name, fixed[i].ino, S_IFREG, &l);
+        for (size_t i = 0; r >= 0 && is_top && i < top->n_fixed && i + 1 < ELEMENTSOF(skip); i++) {
+                skip[i] = top->fixed[i].name;
+                r = listing_add(top->fixed[i].name, top_ino(tree_id(id), top->fixed[i].index), S_IFREG, &l);
         }
         if (r >= 0)
-                r = cputree_list(dir_fd, rel, &shown, skip, listing_add, &l);
+                r = cputree_list(dir_fd, tree_id(id), rel, &shown, skip, listing_add, &l);
         if (r < 0)
                 fuse_reply_err(req, -r);
         else
@@ -235,10 +307,10 @@ void cputree_readdir(fuse_req_t req, fuse_ino_t cpu_dir, fuse_ino_t cpu_parent, 
 
 /* The node at INO for the reader, of type WANT (S_IFDIR or S_IFREG). */
 static int open_check(fuse_req_t req, fuse_ino_t ino, mode_t want) {
-        char rel[PATH_MAX];
+        char rel[PATH_MAX], id[REG_ID_MAX + 1];
         struct cpu_set_bits shown;
         struct stat st;
-        int dir_fd = resolve_for(req, ino, rel, &shown);
+        int dir_fd = resolve_for(req, ino, rel, &shown, id);
 
         if (dir_fd < 0)
                 return dir_fd;
@@ -277,9 +349,9 @@ void cputree_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) 
 
 void cputree_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off) {
         _cleanup_buf_ struct buf b = { 0 };
-        char rel[PATH_MAX];
+        char rel[PATH_MAX], id[REG_ID_MAX + 1];
         struct cpu_set_bits shown;
-        int r = resolve_for(req, ino, rel, &shown);
+        int r = resolve_for(req, ino, rel, &shown, id);
 
         if (r >= 0)
                 r = cputree_render(r, rel, &shown, &b);
@@ -294,9 +366,9 @@ void cputree_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off) {
 }
 
 void cputree_readlink(fuse_req_t req, fuse_ino_t ino) {
-        char rel[PATH_MAX], target[PATH_MAX];
+        char rel[PATH_MAX], target[PATH_MAX], id[REG_ID_MAX + 1];
         struct cpu_set_bits shown;
-        int r = resolve_for(req, ino, rel, &shown);
+        int r = resolve_for(req, ino, rel, &shown, id);
         ssize_t n = -1;
 
         if (r >= 0 && (n = readlinkat(r, rel, target, sizeof(target) - 1)) < 0)

@@ -8,20 +8,32 @@
 #include "server.h"
 #include "cputree.h"
 
-/* A fixed file of the cpu directory (server.c's table), listed first. */
+/* The cpu directory in server.c's node table: its index, its parent's and
+ * its fixed files' (listed first). Index I is inode I + 1 in the shared
+ * tree and cnodes_ino(serial, I) in c/<id>/'s. */
 struct cputree_fixed {
         const char *name;
-        fuse_ino_t ino;
+        size_t index;
+};
+struct cputree_top {
+        size_t cpu, parent;
+        const struct cputree_fixed *fixed;
+        size_t n_fixed;
 };
 
-/* LOOKUP of NAME in PARENT: the cpu directory CPU_DIR (for a name that is
- * none of its fixed files) or a tree directory. */
-void cputree_lookup(fuse_req_t req, fuse_ino_t cpu_dir, fuse_ino_t parent, const char *name);
+/* The trees: the shared one (ID NULL) and each container's (c/<ID>/, whose
+ * inodes carry the id: cputree.h). A request on a tree inode finds the id
+ * from the reader's cgroup, so only a reader in that container gets one;
+ * on the cpu directory itself the caller says which (and checked the
+ * reader may see c/<ID>). */
+
+/* LOOKUP of NAME in PARENT: a tree directory, or ID's cpu directory (for a
+ * name that is none of its fixed files). */
+void cputree_lookup(fuse_req_t req, const char *id, fuse_ino_t parent, const char *name);
 void cputree_getattr(fuse_req_t req, fuse_ino_t ino);
-/* READDIR of the cpu directory CPU_DIR itself (FIXED first; ".." is
- * CPU_PARENT) or of a tree directory INO. */
-void cputree_readdir(fuse_req_t req, fuse_ino_t cpu_dir, fuse_ino_t cpu_parent, fuse_ino_t ino, size_t size,
-                     off_t off, const struct cputree_fixed *fixed, size_t n_fixed);
+/* READDIR of a tree directory INO or of ID's cpu directory (TOP). */
+void cputree_readdir(fuse_req_t req, const struct cputree_top *top, const char *id, fuse_ino_t ino, size_t size,
+                     off_t off);
 void cputree_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void cputree_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void cputree_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off);

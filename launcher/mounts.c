@@ -409,26 +409,6 @@ static bool views_per_container(const struct mount_ctx *c) {
         return c->cfg->views_id[0] && c->p->views && fstatat(c->mp_fd, "c", &st, 0) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The cpu directory's files curatefs renders itself (fs/server.c's table;
- * the rest of the tree is the host's, cut per reader): sized copies of them
- * from c/<id>/ over the shared tree's, so busybox cat reads them too. */
-static const char *const cpu_files[] = { "online", "possible", "present", "offline" };
-
-static int setup_cpu_files(const struct mount_ctx *c) {
-        const struct policy_view_info *tree = &policy_views[POLICY_VIEW_CPU_TREE];
-        char own[PATH_MAX], target[PATH_MAX];
-
-        for (size_t i = 0; i < ELEMENTSOF(cpu_files); i++) {
-                snprintf(own, sizeof(own), "c/%s/%s/%s", c->cfg->views_id, tree->source, cpu_files[i]);
-                snprintf(target, sizeof(target), "%s/%s", tree->target, cpu_files[i]);
-                const struct mount_op op = { .kind = OP_BIND, .from_fd = c->mp_fd, .from = own };
-                int r = mount_on(c, target, &op);
-                if (r < 0)
-                        return fail(c, r, "binding the curatefs view", target);
-        }
-        return 0;
-}
-
 static int setup_views(const struct mount_ctx *c) {
         char own[PATH_MAX];
 
@@ -442,9 +422,9 @@ static int setup_views(const struct mount_ctx *c) {
                 /* the tree serves online too */
                 if (v == POLICY_VIEW_CPU_ONLINE && (c->p->views & (1u << POLICY_VIEW_CPU_TREE)))
                         continue;
-                /* the tree's cpuN part is only in the shared directory: its
-                 * fixed files are bound from c/<id>/ over it (below) */
-                if (c->views_own && op.kind == OP_BIND && v != POLICY_VIEW_CPU_TREE) {
+                /* c/<id>/ holds every view, the cpu tree whole too: files
+                 * with exact sizes and inodes of the container's own */
+                if (c->views_own && op.kind == OP_BIND) {
                         snprintf(own, sizeof(own), "c/%s/%s", c->cfg->views_id, info->source);
                         op.from = own;
                 }
@@ -452,8 +432,6 @@ static int setup_views(const struct mount_ctx *c) {
                 r = mount_on(c, info->target, &op);
                 if (r < 0)
                         return fail(c, r, "binding the curatefs view", info->target);
-                if (r == 0 && v == POLICY_VIEW_CPU_TREE && c->views_own && (r = setup_cpu_files(c)) < 0)
-                        return r;
         }
         return 0;
 }

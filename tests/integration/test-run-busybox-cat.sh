@@ -10,7 +10,9 @@
 # container. Checked here: the running kernel's handling of a FUSE size
 # (sizefs), every view by busybox cat and sendfile, two containers in tight
 # loops, who may open a node, top's lseek(0)+read, serving processes killed
-# under the readers. LOOP_SECONDS (default 4) sets the loops' length.
+# under the readers; the cpu tree (c/<id>/sys/devices/system/cpu) per
+# container: two cpusets in loops, who may open it, a kill under a cwd in
+# it. LOOP_SECONDS (default 4) sets the loops' length.
 . "$(dirname "$0")/lib.sh"
 require_curate
 export LC_ALL=C
@@ -287,6 +289,118 @@ else
         echo "# figures kills=$kills failed_reads=${errs% *} (the most of one reader: ${errs#* })"
         check "... failed reads (${errs% *}) at most one per reader and kill" test "${errs#* }" -le "$kills"
         check "the holder lives on" kill -0 "$CURATEFS_PID"
+fi
+
+# ---- the cpu tree, each container's own: c/<id>/sys/devices/system/cpu ---------------
+# curate run binds the container's copy of the whole cpu directory: every
+# file there reports its exact size and is an inode of that container's,
+# so busybox cat prints each whole, and two containers shown other CPUs
+# never meet each other's text in a page cache. Two containers, --cpuset 0
+# and --cpuset 1, read online, cpuN/topology/core_cpus_list and the last
+# cache level's shared_cpu_list in loops at once (on a host whose CPUs
+# share that cache and a core's threads its list, the cut is visible too).
+cat > "$T/cpuloop.sh" <<'INSIDE'
+bb=$1 secs=$2 n=$3 ready=$4 go=$5
+d=/sys/devices/system/cpu cache=
+for c in $d/cpu$n/cache/index*/shared_cpu_list; do [ -f "$c" ] && cache=$c; done
+files="$d/online $d/cpu$n/topology/core_cpus_list $cache"
+want=$(printf '%s\nx' "$n")
+echo > "$ready"; read -r _ < "$go"
+reads=0 bad=0 end=$((SECONDS + secs))
+while [ $SECONDS -lt $end ]; do
+        for f in $files; do
+                r=$("$bb" cat "$f" 2>&1; echo x); reads=$((reads + 1))
+                [ "$r" = "$want" ] || { bad=$((bad + 1)); [ $bad = 1 ] && echo "first bad: $f: $r"; }
+        done
+done
+echo "cpu reads $reads bad $bad files $(echo $files | wc -w)"
+echo "source=$(findmnt -no FSROOT $d | tail -n 1)"
+INSIDE
+# The shared tree (MOUNTPOINT/sys/devices/system/cpu, for --cgroup and
+# --user runs): a file that reads per reader reports size 0, as procfs
+# does, so no sendfile reads a page cache another reader filled; read()
+# gets it whole. A file the same for every reader keeps its size.
+shared=$MNT/sys/devices/system/cpu
+check_eq "shared tree: cpu0/topology/core_cpus_list reports size 0" 0 "$(stat -c %s "$shared/cpu0/topology/core_cpus_list")"
+check_eq "... and cat (read()) gets the host's text" "$(cat /sys/devices/system/cpu/cpu0/topology/core_cpus_list)" \
+        "$(cat "$shared/cpu0/topology/core_cpus_list")"
+check_eq "shared tree: kernel_max (the same for all) reports its length" "$(wc -c < /sys/devices/system/cpu/kernel_max)" \
+        "$(stat -c %s "$shared/kernel_max")"
+ncpu_host=$(getconf _NPROCESSORS_ONLN)
+if [ "$ncpu_host" -lt 2 ]; then
+        echo "# one CPU on the host: the --cpuset 0 / --cpuset 1 checks need two"
+else
+        mkfifo "$T/goP0" "$T/goP1"; rm -f "$T/readyP0" "$T/readyP1"
+        for n in 0 1; do
+                cr_bg run --mountpoint "$MNT" --cpuset $n -- bash "$T/cpuloop.sh" "$BUSYBOX" "$LOOP_SECONDS" $n "$T/readyP$n" "$T/goP$n"
+                eval "pidP$n=\$CR_PID outP$n=\$CR_OUTF errP$n=\$CR_ERRF"
+        done
+        wait_file "$T/readyP0" 30 && wait_file "$T/readyP1" 30 || not_ok "the cpuset containers came up"
+        cmdP0=$(head -n 1 "$(run_cgroups "$pidP0" | head -n 1)/cgroup.procs")
+        treeP0=$MNT/c/run-$pidP0/sys/devices/system/cpu
+        echo > "$T/goP0" & echo > "$T/goP1" &
+        # first, while P0 surely runs (its loop lasts LOOP_SECONDS from now),
+        # P1's cgroup through P0's own mount
+        r=$(in_cg "$pidP1" "$SF" open "/proc/$cmdP0/root/sys/devices/system/cpu/cpu0/topology/core_cpus_list")
+        check "P1's cgroup: P0's cpu0/topology/core_cpus_list through /proc/PID/root cannot be opened ($r)" denied "$r"
+        r=$(in_cg "$pidP1" "$SF" open "/proc/$cmdP0/root/sys/devices/system/cpu/kernel_max")
+        check "P1's cgroup: P0's kernel_max through /proc/PID/root cannot be opened ($r)" denied "$r"
+        # meanwhile the host's root and P1's cgroup try P0's tree: by its
+        # c/ path (a lookup), and through P0's own mount (/proc/PID/root:
+        # the kernel holds the inodes, only the GETATTR or OPEN can refuse)
+        hostgot=0 hosttries=0 end=$((SECONDS + LOOP_SECONDS))
+        while [ $SECONDS -lt $end ]; do
+                for f in "$treeP0/cpu0/topology/core_cpus_list" "$treeP0/kernel_max" \
+                         "/proc/$cmdP0/root/sys/devices/system/cpu/cpu0/topology/core_cpus_list"; do
+                        r=$("$SF" open "$f"); hosttries=$((hosttries + 1))
+                        denied "$r" || { hostgot=$((hostgot + 1)); echo "# host root opened $f: $r"; }
+                        "$BUSYBOX" cat "$f" 2>/dev/null | grep -q . && hostgot=$((hostgot + 1))
+                done
+        done
+        check_eq "host root: open c/run-P0/sys/devices/system/cpu/kernel_max is ENOENT" ENOENT "$("$SF" open "$treeP0/kernel_max")"
+        for n in 0 1; do
+                eval "CR_PID=\$pidP$n CR_OUTF=\$outP$n CR_ERRF=\$errP$n"; cr_wait 60
+                echo "$OUT" | sed "s/^/# cpuset $n: /"
+                check "cpuset $n: busybox cat of online, core_cpus_list, shared_cpu_list: always \"$n\", whole" \
+                        grep -q '^cpu reads [1-9][0-9]* bad 0 files 3$' <<<"$OUT"
+                check "cpuset $n: /sys/devices/system/cpu is c/run-$CR_PID's" grep -q "^source=/c/run-$CR_PID/sys/devices/system/cpu" <<<"$OUT"
+        done
+        check_eq "the host's root never opened or read P0's tree ($hosttries tries)" 0 "$hostgot"
+fi
+
+# ---- a serving process killed while a container's cwd is in its tree ----------------
+# The replacement never saw the container's tree inodes: it resolves the
+# cwd's (cpuN/topology) from the reader's cgroup and a walk of the host's
+# tree. busybox cat through the old cwd still prints the container's text.
+cat > "$T/cpucwd.sh" <<'INSIDE'
+bb=$1 ready=$2 go=$3 n=$4
+cd /sys/devices/system/cpu/cpu$n/topology || exit 1
+echo "before=$("$bb" cat core_cpus_list) $("$bb" cat core_id) $(ls | wc -l)"
+echo > "$ready"; read -r _ < "$go"
+echo "after=$("$bb" cat core_cpus_list) $("$bb" cat core_id) $(ls | wc -l)"
+cache=; for c in ../cache/index*/shared_cpu_list; do cache=$c; done
+echo "cache=$("$bb" cat "$cache")"
+echo "online=$("$bb" cat ../../online)"
+INSIDE
+if [ -n "$KIDS" ] && [ "$ncpu_host" -ge 2 ]; then
+        mkfifo "$T/goW"; rm -f "$T/readyW"
+        cr_bg run --mountpoint "$MNT" --cpuset 1 -- bash "$T/cpucwd.sh" "$BUSYBOX" "$T/readyW" "$T/goW" 1
+        if wait_file "$T/readyW" 30; then
+                read_kids "$CURATEFS_PID"; old=$KIDS
+                for k in $old; do kill -KILL "$k"; done
+                for i in $(seq 100); do read_kids "$CURATEFS_PID"; [ -n "$KIDS" ] && [ "$KIDS" != "$old" ] && break; sleep 0.05; done
+                check "a new serving process replaced the killed ones ($old -> $KIDS)" test -n "$KIDS" -a "$KIDS" != "$old"
+                echo > "$T/goW"
+                cr_wait 60
+                check_eq "cwd in cpu1/topology: exits 0 ($ERR)" 0 "$RC"
+                check "before the kill: busybox cat core_cpus_list is 1 ($(kv before <<<"$OUT"))" \
+                        test "$(kv before <<<"$OUT" | cut -d' ' -f1)" = 1
+                check_eq "after the kill: the same through the old cwd" "$(kv before <<<"$OUT")" "$(kv after <<<"$OUT")"
+                check_eq "after the kill: the cache's shared_cpu_list is 1" 1 "$(kv cache <<<"$OUT")"
+                check_eq "after the kill: online is 1" 1 "$(kv online <<<"$OUT")"
+        else
+                not_ok "the cwd container came up: $(cat "$CR_ERRF")"
+        fi
 fi
 
 finish

@@ -45,6 +45,24 @@ static void test_reader_find(void **state) {
         assert_false(cnodes_reader_find("", s12, id));
 }
 
+static bool collect_id(const char *id, void *arg) {
+        strcat(arg, id);
+        strcat(arg, " ");
+        return false;
+}
+
+/* the candidates a c/<id>/ cpu tree inode is tried with (cputree.h): each
+ * container the reader's cgroup paths name, nothing for the host's root */
+static void test_reader_each_id(void **state) {
+        char got[256] = "";
+        assert_false(cnodes_reader_each_id("12:memory:/curate/run-12/x\n0::/curate/run-13\n1:cpu:/other\n",
+                                           collect_id, got));
+        assert_string_equal(got, "run-12 run-13 ");
+        got[0] = 0;
+        assert_false(cnodes_reader_each_id("0::/\n12:memory:/\n0::/curate/..\n", collect_id, got));
+        assert_string_equal(got, "");
+}
+
 /* inode numbers: stable, split back, apart from devs/ and the fixed table */
 static void test_ino(void **state) {
         uint64_t s = cnodes_serial("run-4242"), serial;
@@ -93,6 +111,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_reader_in),
                 cmocka_unit_test(test_reader_find),
+                cmocka_unit_test(test_reader_each_id),
                 cmocka_unit_test(test_ino),
                 cmocka_unit_test(test_due),
         };

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include "cnodes.h"
 #include "cputree.h"
 
 static int dir_fd = -EBADF;
@@ -65,7 +66,7 @@ static void test_top_listing(void **state) {
         struct cpu_set_bits s = cpus("1");
         struct names n = { "" };
 
-        assert_int_equal(cputree_list(dir_fd, "", &s, fixed, collect, &n), 0);
+        assert_int_equal(cputree_list(dir_fd, NULL, "", &s, fixed, collect, &n), 0);
         assert_true(listed(&n, "cpu1"));
         assert_false(listed(&n, "cpu0"));
         assert_false(listed(&n, "cpu2"));
@@ -75,11 +76,11 @@ static void test_top_listing(void **state) {
         assert_true(listed(&n, "kernel_max"));
         assert_true(listed(&n, "vulnerabilities"));
         n = (struct names){ "" };
-        assert_int_equal(cputree_list(dir_fd, "cpufreq", &s, NULL, collect, &n), 0);
+        assert_int_equal(cputree_list(dir_fd, NULL, "cpufreq", &s, NULL, collect, &n), 0);
         assert_string_equal(n.text, "policy1 ");
         /* a directory of a CPU not shown cannot be listed */
-        assert_int_equal(cputree_list(dir_fd, "cpu0", &s, NULL, collect, &n), -ENOENT);
-        assert_int_equal(cputree_list(dir_fd, "cpufreq/policy2", &s, NULL, collect, &n), -ENOENT);
+        assert_int_equal(cputree_list(dir_fd, NULL, "cpu0", &s, NULL, collect, &n), -ENOENT);
+        assert_int_equal(cputree_list(dir_fd, NULL, "cpufreq/policy2", &s, NULL, collect, &n), -ENOENT);
 }
 
 static void test_files_cut_to_shown(void **state) {
@@ -110,20 +111,31 @@ static void test_stat(void **state) {
         struct cpu_set_bits s = cpus("1");
         struct stat st;
 
-        assert_int_equal(cputree_stat(dir_fd, "cpu1/topology/core_cpus_list", &s, &st), 0);
+        /* c/<id>/'s tree: the rendering's size (busybox cat's sendfile stops at it) */
+        assert_int_equal(cputree_stat(dir_fd, "run-1", "cpu1/topology/core_cpus_list", &s, &st), 0);
         assert_true(S_ISREG(st.st_mode));
         assert_int_equal(st.st_mode & 0222, 0); /* read-only */
         assert_int_equal(st.st_size, 2);         /* "1\n", not the host's "1,3\n" */
-        assert_int_equal(st.st_ino, cputree_ino("cpu1/topology/core_cpus_list"));
-        assert_int_equal(cputree_stat(dir_fd, "cpu1", &s, &st), 0);
+        assert_int_equal(st.st_ino, cputree_ino("run-1", "cpu1/topology/core_cpus_list"));
+        /* the shared tree: 0 for a file that reads per reader (its page
+         * cache would hold one reader's figures for another's sendfile),
+         * the size for one that reads the same for all */
+        assert_int_equal(cputree_stat(dir_fd, NULL, "cpu1/topology/core_cpus_list", &s, &st), 0);
+        assert_int_equal(st.st_size, 0);
+        assert_int_equal(st.st_ino, cputree_ino(NULL, "cpu1/topology/core_cpus_list"));
+        assert_int_equal(cputree_stat(dir_fd, NULL, "cpu1/cache/index3/shared_cpu_map", &s, &st), 0);
+        assert_int_equal(st.st_size, 0);
+        assert_int_equal(cputree_stat(dir_fd, NULL, "cpu1/topology/core_id", &s, &st), 0);
+        assert_int_equal(st.st_size, 2);
+        assert_int_equal(cputree_stat(dir_fd, NULL, "cpu1", &s, &st), 0);
         assert_true(S_ISDIR(st.st_mode));
         assert_int_equal(st.st_mode & 0222, 0);
-        assert_int_equal(cputree_stat(dir_fd, "cpu1/node0", &s, &st), 0);
+        assert_int_equal(cputree_stat(dir_fd, NULL, "cpu1/node0", &s, &st), 0);
         assert_true(S_ISLNK(st.st_mode));
         assert_int_equal(st.st_size, strlen("../../node/node0"));
-        assert_int_equal(cputree_stat(dir_fd, "cpu0", &s, &st), -ENOENT);
-        assert_int_equal(cputree_stat(dir_fd, "cpu3/topology", &s, &st), -ENOENT);
-        assert_int_equal(cputree_stat(dir_fd, "cpu1/nothing", &s, &st), -ENOENT);
+        assert_int_equal(cputree_stat(dir_fd, NULL, "cpu0", &s, &st), -ENOENT);
+        assert_int_equal(cputree_stat(dir_fd, NULL, "cpu3/topology", &s, &st), -ENOENT);
+        assert_int_equal(cputree_stat(dir_fd, NULL, "cpu1/nothing", &s, &st), -ENOENT);
 }
 
 static int learned;
@@ -131,7 +143,7 @@ static const char *learn_below; /* every path learned starts with it */
 static void count(uint64_t ino, const char *rel, void *ctx) {
         if (learn_below)
                 assert_int_equal(strncmp(rel, learn_below, strlen(learn_below)), 0);
-        assert_int_equal(ino, cputree_ino(rel));
+        assert_int_equal(ino, cputree_ino(ctx, rel));
         learned++;
 }
 
@@ -140,21 +152,46 @@ static void test_inodes(void **state) {
         const char *paths[] = { "cpu1", "cpu1/cache/index3/shared_cpu_map", "vulnerabilities/meltdown",
                                 "cpufreq/policy2/affected_cpus", "kernel_max", "cpu3/node0" };
 
-        assert_int_not_equal(cputree_ino("cpu1/topology/core_id"), cputree_ino("cpu3/topology/core_id"));
-        assert_true(cputree_is_ino(cputree_ino("cpu0")));
-        /* a fresh process finds every path from its inode alone */
+        static const char *const ids[] = { NULL, "run-1", "run-2" };
+
+        assert_int_not_equal(cputree_ino(NULL, "cpu1/topology/core_id"), cputree_ino(NULL, "cpu3/topology/core_id"));
+        assert_true(cputree_is_ino(cputree_ino(NULL, "cpu0")));
+        assert_false(cputree_is_c_ino(cputree_ino(NULL, "cpu0")));
+        /* each container's tree: inodes of its own, apart from the shared
+         * tree's and from c/'s fixed nodes (cnodes.h) */
         for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
-                learned = 0;
-                assert_int_equal(cputree_find(dir_fd, cputree_ino(paths[i]), rel, count, NULL), 0);
-                assert_string_equal(rel, paths[i]);
+                uint64_t a = cputree_ino("run-1", paths[i]), b = cputree_ino("run-2", paths[i]);
+                assert_true(cputree_is_c_ino(a) && cputree_is_ino(a) && !cnodes_is_ino(a));
+                assert_int_not_equal(a, b);
+                assert_int_not_equal(a, cputree_ino(NULL, paths[i]));
         }
+        assert_true(cputree_ino("run-1", "cpu8191/x") < CNODE_INO_BASE);
+        assert_true(cputree_ino(NULL, "cpu8191/x") < CPUTREE_C_INO_BASE);
+        /* a fresh process finds every path from its inode and id alone */
+        for (size_t k = 0; k < ELEMENTSOF(ids); k++)
+                for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+                        learned = 0;
+                        assert_int_equal(cputree_find(dir_fd, ids[k], cputree_ino(ids[k], paths[i]), rel, count,
+                                                      (void *)ids[k]),
+                                         0);
+                        assert_string_equal(rel, paths[i]);
+                }
+        /* another container's inode is no path of this one's (nor shared) */
+        assert_int_equal(cputree_find(dir_fd, "run-2", cputree_ino("run-1", "cpu1"), rel, NULL, NULL), -ESTALE);
+        assert_int_equal(cputree_find(dir_fd, "run-2", cputree_ino("run-1", "kernel_max"), rel, NULL, NULL), -ESTALE);
+        assert_int_equal(cputree_find(dir_fd, NULL, cputree_ino("run-1", "kernel_max"), rel, NULL, NULL), -ESTALE);
+        assert_int_equal(cputree_find(dir_fd, "run-1", cputree_ino(NULL, "kernel_max"), rel, NULL, NULL), -ESTALE);
         /* the walk for a cpuN inode stays below cpuN */
-        learned = 0;
-        learn_below = "cpu2/";
-        assert_int_equal(cputree_find(dir_fd, cputree_ino("cpu2/cache/index3/nothing"), rel, count, NULL), -ESTALE);
-        learn_below = NULL;
-        assert_true(learned > 0);
-        assert_int_equal(cputree_find(dir_fd, 42, rel, NULL, NULL), -ESTALE);
+        for (size_t k = 0; k < ELEMENTSOF(ids); k++) {
+                learned = 0;
+                learn_below = "cpu2/";
+                assert_int_equal(cputree_find(dir_fd, ids[k], cputree_ino(ids[k], "cpu2/cache/index3/nothing"), rel,
+                                              count, (void *)ids[k]),
+                                 -ESTALE);
+                learn_below = NULL;
+                assert_true(learned > 0);
+        }
+        assert_int_equal(cputree_find(dir_fd, NULL, 42, rel, NULL, NULL), -ESTALE);
 }
 
 /* what the kernel may cache: only what every reader past the gates sees alike */
