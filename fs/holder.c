@@ -224,7 +224,8 @@ static void on_ready(struct holder *h, struct serving *s) {
         if (!h->served) {
                 h->served = true;
                 h->cfg->ready(h->cfg->userdata);
-        }
+        } else /* a replacement: after a restart, a crash or a kill */
+                atomic_fetch_add(&h->j->stats.restarts, 1);
 }
 
 /* Reap serving processes. A clean end freed its region itself; any other

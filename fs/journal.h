@@ -66,12 +66,27 @@ struct journal_head {
         uint32_t pad;
 };
 
+/* Figures for `curate daemon status --json`, kept here because the journal
+ * outlives every serving process (and, through the fd store, the holder):
+ * monotonic since the journal was made, except readers. Appended after the
+ * regions within the journal's first page, so the buffers do not move and a
+ * journal made by an older curatefs (zeros here) is read as it was. */
+struct journal_stats {
+        _Atomic uint64_t served;   /* replies written to /dev/fuse (notifications not counted) */
+        _Atomic uint64_t failed;   /* of those, replies with an error other than ENOENT */
+        _Atomic uint64_t restarts; /* serving processes that became ready after the first one */
+        _Atomic uint64_t readers;  /* per-cgroup records of the serving process that answered last */
+        _Atomic uint64_t reserved[4];
+};
+
 struct journal {
         struct journal_head head;
         struct journal_region region[JOURNAL_REGIONS];
+        struct journal_stats stats;
 };
 
 #define JOURNAL_BUFFERS_OFFSET ((sizeof(struct journal) + 4095) & ~(size_t)4095)
+_Static_assert(JOURNAL_BUFFERS_OFFSET == 4096, "the journal's records must stay within its first page");
 #define JOURNAL_SIZE (JOURNAL_BUFFERS_OFFSET + (size_t)JOURNAL_REGIONS * JOURNAL_SLOTS * JOURNAL_SLOT_SIZE)
 
 static inline uint8_t *journal_slot(struct journal *j, unsigned region, unsigned slot) {

@@ -461,6 +461,11 @@ static int serving_env(struct serving_env *ret) {
 
 /* Serve the holder's connection; exit status 0 when told to stop (every
  * request read answered), 3 when the mount went away, 1 on failure. */
+/* The readers by cgroup `curate daemon status --json` reports (journal.h) */
+static size_t nreaders_of(void *userdata) {
+        return curate_nrecords(userdata);
+}
+
 static int serving_main(const struct options *o, const char *root) {
         struct serving_env e;
         struct curate c;
@@ -497,6 +502,8 @@ static int serving_main(const struct options *o, const char *root) {
         }
         (void)curate_probe_devices(&c);
         curatefs_set_generation(e.generation);
+        s.nreaders = nreaders_of;
+        s.userdata = &c;
         se = fuse_session_new(&args, &curatefs_ops, sizeof(curatefs_ops), &c);
         fuse_opt_free_args(&args);
         if (!se || serve_attach(&s, se, e.fuse_fd) < 0) {

@@ -41,7 +41,17 @@ static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata) {
                         len += iov[i].iov_len;
                 return len;
         }
-        return writev(fd, iov, count);
+        ssize_t n = writev(fd, iov, count);
+        /* unique 0: a notification, not a reply. ENOENT is a lookup of a
+         * name that is not there, ENOSYS an operation curatefs does not
+         * implement (the kernel asks once, then stops): answers, not
+         * failures. */
+        if (n >= 0 && count > 0 && iov[0].iov_len >= sizeof(*out) && out->unique != 0) {
+                atomic_fetch_add_explicit(&s->j->stats.served, 1, memory_order_relaxed);
+                if (out->error != 0 && out->error != -ENOENT && out->error != -ENOSYS)
+                        atomic_fetch_add_explicit(&s->j->stats.failed, 1, memory_order_relaxed);
+        }
+        return n;
 }
 
 /* Never called (the workers read into their journal slots themselves), but
@@ -206,6 +216,9 @@ static void *worker_main(void *arg) {
                 if (opcode == FUSE_INIT)
                         keep_init(j, buf, n);
                 process(w->s, buf, n);
+                if (w->s->nreaders)
+                        atomic_store_explicit(&j->stats.readers, w->s->nreaders(w->s->userdata),
+                                              memory_order_relaxed);
                 if (opcode == FUSE_INIT)
                         atomic_store(&j->head.init_answered, 1);
                 atomic_store(done, unique);

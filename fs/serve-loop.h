@@ -22,6 +22,10 @@ struct serve {
         enum recovery recovery;
         bool dropping_init;      /* replaying INIT: its reply is not sent */
         uint64_t init_unique;
+        /* published after each request into the journal's stats.readers
+         * (NULL: not published) */
+        size_t (*nreaders)(void *userdata);
+        void *userdata;
 };
 
 /* Serve SE on FD through the journal's slots (fuse_session_custom_io). */

@@ -4,6 +4,7 @@
  * /dev/fuse fd) and its children, the serving processes (curatefs
  * re-executed with CURATEFS_SERVE set). An old-style curatefs is one
  * process with no children. */
+#include <stdint.h>
 #include <stdio.h>
 #include <json-c/json.h>
 #include <sys/types.h>
@@ -41,3 +42,18 @@ const char *pid_list(const pid_t *pids, size_t n, char *buf, size_t size);
  * processes) and "unit" (the systemd service it runs in, or null). 0, or
  * -errno (-ESRCH: HOLDER is gone). */
 int daemon_parts_json(pid_t holder, json_object *into);
+
+/* ---- daemon-stats.c ---- */
+/* The counters the daemon keeps in its journal (fs/journal.h, struct
+ * journal_stats): replies served and failed (an error other than ENOENT),
+ * serving processes that replaced another since the journal was made, and
+ * the per-cgroup records of the serving process that answered last. */
+struct daemon_stats {
+        uint64_t served, failed, restarts, readers;
+};
+/* Read them from HOLDER's journal memfd via /proc/HOLDER/fd (root). 0 or
+ * -errno (-ENOENT: no journal, an old-style curatefs; -ESRCH: gone). */
+int daemon_stats_read(pid_t holder, struct daemon_stats *ret);
+/* Add "restarts", "requests_served", "requests_failed" and "readers" to
+ * INTO (null each when unreadable); returns daemon_stats_read's result. */
+int daemon_stats_json(pid_t holder, json_object *into);

@@ -624,7 +624,9 @@ static void daemon_help(void) {
                "  -k, --kill            with stop: end the daemon now (SIGTERM)\n"
                "  -j, --json            with status: one JSON object (mountpoint, state,\n"
                "                        holder_pid, holder and serving processes with\n"
-               "                        their binaries, RSS and age, rss_kib_total, unit)\n"
+               "                        their binaries, RSS and age, rss_kib_total, unit,\n"
+               "                        requests_served, requests_failed, restarts,\n"
+               "                        readers)\n"
                "  -h, --help            show this help and exit\n"
                "\n"
                "Environment:\n"
@@ -751,6 +753,8 @@ static int status_json(const char *mountpoint, const char *canonical, enum daemo
                 json_object_put(o);
                 return fail("status of pid %d: %s", (int)pid, strerror(-r));
         }
+        if (pid > 0)
+                (void)daemon_stats_json(pid, o); /* null figures where unreadable */
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return state == DAEMON_SERVING ? 0 : STATUS_NOT_RUNNING;

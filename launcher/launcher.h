@@ -110,6 +110,10 @@ void cdi_daemon_started(const char *canonical);
  * stdin; returns the exit status (0, 1 failed with nothing bound, 2 usage). */
 int oci_hook_main(int argc, char **argv);
 
+/* ---- ps.c ---- */
+/* `curate ps [--json]`; returns the exit status (0, 1 failed, 2 usage). */
+int ps_main(int argc, char **argv);
+
 /* ---- hotplug.c ---- */
 /* `curate device add|remove CONTAINER [--gpu SPEC] [DEVICE...]`; returns the
  * exit status (0, 1 failed with nothing changed, 2 usage). */

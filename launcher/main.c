@@ -32,6 +32,7 @@ static void help_main(void) {
                "       curate device add|remove CONTAINER [--gpu SPEC] [DEVICE...]\n"
                "       curate cdi generate [--output FILE] [--mountpoint DIR] [--gpus]\n"
                "       curate oci-hook [--mountpoint DIR] [--views LIST] < STATE\n"
+               "       curate ps [--json]\n"
                "       curate --help | --version\n"
                "\n"
                "Run COMMAND so that its /proc, /sys and /dev are its own: its memory, CPUs,\n"
@@ -45,6 +46,7 @@ static void help_main(void) {
                "  device   add devices to or remove them from a running container\n"
                "  cdi      write CDI specs of the views and GPUs for podman, CRI-O, containerd\n"
                "  oci-hook an OCI createContainer hook binding the views (runc, podman)\n"
+               "  ps       list the running containers: pids, cgroups, limits, devices\n"
                "\n"
                "`curate run --help`, `curate daemon --help`, `curate devices --help` and\n"
                "`curate device --help` describe their options (`curate cdi --help` too).\n");
@@ -249,6 +251,8 @@ int main(int argc, char **argv) {
                 return device_main(argc - 1, argv + 1);
         if (streq(argv[1], "cdi"))
                 return cdi_main(argc - 1, argv + 1);
+        if (streq(argv[1], "ps"))
+                return ps_main(argc - 1, argv + 1);
         if (streq(argv[1], "oci-hook"))
                 return oci_hook_main(argc - 1, argv + 1);
         fprintf(stderr, "curate: unknown command '%s' (try curate --help)\n", argv[1]);

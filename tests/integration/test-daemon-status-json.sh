@@ -1,7 +1,9 @@
 #!/bin/bash
 # curate daemon status --json: one JSON object other tools can parse, whose
 # pids, binaries and RSS are the daemon's own (checked against the pid file,
-# /proc/PID/stat's parent and /proc/PID/exe), with the text form's exit status.
+# /proc/PID/stat's parent and /proc/PID/exe), with the text form's exit status;
+# its counters (requests served/failed, restarts, readers) follow reads,
+# restarts and a killed serving process.
 . "$(dirname "$0")/lib.sh"
 require_curate
 command -v python3 >/dev/null || skip "no python3 to parse the JSON"
@@ -51,6 +53,44 @@ check "rss_kib_total at least the holder's" test "$(field 'o["rss_kib_total"]' <
 age=$(field 'o["holder"]["age_s"]' <<<"$out"); etimes=$(ps -o etimes= -p "$holder" | tr -d ' ')
 check "holder.age_s ($age) is ps's etimes ($etimes), taken after it (±1 s of rounding)" test "$age" -ge 2 -a "$age" -le $((etimes + 1)) -a "$age" -ge $((etimes - 5))
 check_eq "unit: null outside systemd's services" "null" "$(field 'o["unit"]' <<<"$out")"
+
+# the counters kept in the journal: requests served and failed, restarts,
+# readers by cgroup (fs/journal.h struct journal_stats)
+st() { "$CURATE" daemon status --json --mountpoint "$FRESH" | field "o[\"$1\"]"; }
+for k in restarts requests_served requests_failed readers; do
+        check "$k is a number" test "$(st $k)" -ge 0
+done
+served0=$(st requests_served); failed0=$(st requests_failed); restarts0=$(st restarts)
+A=curate-stats-a-$$; B=curate-stats-b-$$
+cg_create "$A" && cg_create "$B" || not_ok "create two cgroups to read from"
+for i in 1 2 3 4 5; do
+        cg_exec "$A" cat "$FRESH/proc/meminfo" >/dev/null
+        cg_exec "$B" cat "$FRESH/proc/meminfo" >/dev/null
+done
+served1=$(st requests_served)
+check "requests_served grew by at least the 10 reads ($served0 -> $served1)" test "$served1" -ge $((served0 + 10))
+check "readers ($(st readers)) >= the 2 cgroups that read" test "$(st readers)" -ge 2
+cat "$FRESH/proc/no-such-view" 2>/dev/null
+check_eq "a lookup of a missing name (ENOENT) is no failure" "$failed0" "$(st requests_failed)"
+
+out=$("$CURATE" daemon restart --mountpoint "$FRESH" 2>&1)
+restarts1=$(st restarts)
+check "restarts grew after curate daemon restart ($restarts0 -> $restarts1)" test "$restarts1" -ge $((restarts0 + 1)) || echo "$out"
+served2=$(st requests_served)
+check "requests_served survives the restart ($served1 -> $served2)" test "$served2" -ge "$served1"
+victim=$("$CURATE" daemon status --json --mountpoint "$FRESH" | field 'o["serving_processes"][0]["pid"]')
+kill -KILL "$victim"
+# until the holder has a ready replacement (bounded; the figure is checked after)
+for i in $(seq 100); do
+        [ "$(st restarts)" -gt "$restarts1" ] && break
+        sleep 0.1
+done
+restarts2=$(st restarts)
+check "restarts grew after SIGKILL of serving process $victim ($restarts1 -> $restarts2)" test "$restarts2" -ge $((restarts1 + 1))
+cg_exec "$A" cat "$FRESH/proc/meminfo" >/dev/null
+served3=$(st requests_served)
+check "requests_served stays monotonic after the kill ($served2 -> $served3)" test "$served3" -gt "$served2"
+check "restarts stays monotonic ($restarts2 -> $(st restarts))" test "$(st restarts)" -ge "$restarts2"
 
 err=$("$CURATE" daemon stop --json --mountpoint "$FRESH" 2>&1); rc=$?
 check_eq "--json with stop is refused (125)" 125 "$rc"

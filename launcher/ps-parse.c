@@ -1,0 +1,107 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fileio.h"
+#include "ps-parse.h"
+
+int ps_parse_memory(const char *text, uint64_t *ret) {
+        uint64_t v;
+        int r = parse_u64_or_max(text, &v);
+
+        if (r < 0)
+                return r;
+        *ret = v >= (UINT64_C(1) << 62) ? PS_NONE : v;
+        return 0;
+}
+
+int ps_parse_pids(const char *text, uint64_t *ret) {
+        uint64_t v;
+        int r = parse_u64_or_max(text, &v);
+
+        if (r < 0)
+                return r;
+        *ret = v;
+        return 0;
+}
+
+static int quota_ratio(const char *quota, const char *period, uint64_t *ret_milli) {
+        uint64_t q, p;
+
+        if (parse_u64(quota, &q) < 0 || parse_u64(period, &p) < 0 || p == 0)
+                return -EINVAL;
+        *ret_milli = q * 1000 / p;
+        return 0;
+}
+
+int ps_parse_cpus(const char *quota_text, const char *period_text, uint64_t *ret_milli) {
+        char quota[32], period[32];
+
+        if (period_text) { /* v1 */
+                if (sscanf(quota_text, "%31s", quota) != 1)
+                        return -EINVAL;
+                if (quota[0] == '-') {
+                        if (strcmp(quota, "-1") != 0)
+                                return -EINVAL;
+                        *ret_milli = PS_NONE;
+                        return 0;
+                }
+                if (sscanf(period_text, "%31s", period) != 1)
+                        return -EINVAL;
+                return quota_ratio(quota, period, ret_milli);
+        }
+        if (sscanf(quota_text, "%31s %31s", quota, period) != 2)
+                return -EINVAL;
+        if (strcmp(quota, "max") == 0) {
+                *ret_milli = PS_NONE;
+                return 0;
+        }
+        return quota_ratio(quota, period, ret_milli);
+}
+
+char *ps_cmdline_join(const char *data, size_t len) {
+        char *s;
+
+        while (len > 0 && data[len - 1] == '\0')
+                len--;
+        s = malloc(len + 1);
+        if (!s)
+                return NULL;
+        for (size_t i = 0; i < len; i++)
+                s[i] = data[i] == '\0' ? ' ' : (unsigned char)data[i] < 0x20 || data[i] == 0x7f ? '?' : data[i];
+        s[len] = '\0';
+        return s;
+}
+
+int ps_stat_starttime(const char *stat_text, uint64_t *ret) {
+        const char *p = strrchr(stat_text, ')');
+        unsigned long long v;
+
+        if (!p)
+                return -EINVAL;
+        p++;
+        /* after the name: state is field 3; skip fields 3..21 */
+        for (int field = 3; field < 22; field++) {
+                p += strspn(p, " ");
+                if (!*p)
+                        return -EINVAL;
+                p += strcspn(p, " ");
+        }
+        if (sscanf(p, " %llu", &v) != 1)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+void ps_format_age(int64_t seconds, char *buf, size_t size) {
+        if (seconds < 0)
+                snprintf(buf, size, "-");
+        else if (seconds < 120)
+                snprintf(buf, size, "%llds", (long long)seconds);
+        else if (seconds < 2 * 3600)
+                snprintf(buf, size, "%lldm", (long long)seconds / 60);
+        else if (seconds < 2 * 86400)
+                snprintf(buf, size, "%lldh", (long long)seconds / 3600);
+        else
+                snprintf(buf, size, "%lldd", (long long)seconds / 86400);
+}
