@@ -189,6 +189,26 @@ struct worker {
 
 /* Each worker reads the connection straight into its journal slot and runs
  * the request through the session: no copy, no hand-off. */
+
+/* The readers count (the daemon's per-cgroup records, behind its lock) for
+ * `curate daemon status`: published at most every 100 ms (a coarse clock
+ * read per request), not once per request, so the stats take no lock on the
+ * hot path. */
+static void publish_readers(const struct serve *s, struct journal *j) {
+        static _Atomic uint64_t last_ms;
+        struct timespec ts;
+        uint64_t now_ms, prev;
+
+        if (!s->nreaders || clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) < 0)
+                return;
+        now_ms = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        prev = atomic_load_explicit(&last_ms, memory_order_relaxed);
+        if (now_ms - prev < 100 ||
+            !atomic_compare_exchange_strong_explicit(&last_ms, &prev, now_ms, memory_order_relaxed, memory_order_relaxed))
+                return;
+        atomic_store_explicit(&j->stats.readers, s->nreaders(s->userdata), memory_order_relaxed);
+}
+
 static void *worker_main(void *arg) {
         struct worker *w = arg;
         struct journal *j = w->s->j;
@@ -216,9 +236,7 @@ static void *worker_main(void *arg) {
                 if (opcode == FUSE_INIT)
                         keep_init(j, buf, n);
                 process(w->s, buf, n);
-                if (w->s->nreaders)
-                        atomic_store_explicit(&j->stats.readers, w->s->nreaders(w->s->userdata),
-                                              memory_order_relaxed);
+                publish_readers(w->s, j);
                 if (opcode == FUSE_INIT)
                         atomic_store(&j->head.init_answered, 1);
                 atomic_store(done, unique);
