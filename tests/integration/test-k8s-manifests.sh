@@ -279,6 +279,9 @@ run_script postStart >"$T/poststart.log" 2>&1
 check_eq "the restarted container detaches the dead mount and serves again" 0 "$?"
 check "meminfo is served again" eval 'head -1 "$MNT2/proc/meminfo" | grep -q "^MemTotal:"'
 OUR_PIDS+=("$(cat "$PIDFILE")"); OUR_DIRS+=("$PIDFILE")
+out=$("$CURATE" daemon restart --mountpoint "$MNT2" 2>&1)
+check_eq "curate daemon restart (the upgrade README.md gives) replaces the serving process: $out" 0 "$?"
+check "meminfo is served after it" eval 'head -1 "$MNT2/proc/meminfo" | grep -q "^MemTotal:"'
 check_eq "one mount on the mount point, not two" 1 "$(awk -v m="$MNT2" '$5 == m' /proc/self/mountinfo | wc -l)"
 kill -TERM "$(cat "$PIDFILE")"; wait "$CPID" 2>/dev/null
 for i in $(seq 100); do mountpoint -q "$MNT2" || break; sleep 0.05; done
