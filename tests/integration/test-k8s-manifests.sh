@@ -195,6 +195,19 @@ check "curate cdi generate takes --mountpoint and --output" eval '"$CURATE" cdi 
 check "curate oci-hook takes --mountpoint" eval '"$CURATE" oci-hook --help | grep -q -- "--mountpoint DIR"'
 check "nsenter takes --cgroup (util-linux)" eval 'nsenter --help | grep -q -- "--cgroup"'
 
+# the image's paths the manifests name are where meson installs them (the
+# Containerfile keeps the default prefix, /usr/local)
+if [ -n "${BUILD_ROOT:-}" ] && [ -f "$BUILD_ROOT/build.ninja" ]; then
+        installed=$(meson introspect "$BUILD_ROOT" --installed 2>/dev/null | python3 -c 'import json, sys; print("\n".join(json.load(sys.stdin).values()))')
+        if grep -q '^/usr/local/' <<<"$installed"; then
+                for f in /usr/local/bin/curate /usr/local/share/containers/oci/hooks.d/50-curate.json; do
+                        check "the manifests' $f is installed there" eval 'grep -qx "$f" <<<"$installed" && grep -q "$f" "$K8S/curatefs.yaml"'
+                done
+        else
+                echo "# $BUILD_ROOT has another prefix: the image's install paths were not compared"
+        fi
+fi
+
 # ---- as root: the DaemonSet's scripts themselves -----------------------------------
 if [ "$(id -u)" != 0 ] || [ ! -c /dev/fuse ]; then
         echo "# not root or no /dev/fuse: the DaemonSet's scripts were not run"
