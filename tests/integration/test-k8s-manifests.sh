@@ -10,8 +10,13 @@
 # the hook installer, the container command, the postStart spec writer and
 # the probe; then the container is "killed" (SIGKILL to holder and serving
 # process, as a runtime does to a hostPID container), leaving a dead mount,
-# and the same command must detach it and serve again. Needs no root for the
-# static part; exit 77 only without python3-yaml.
+# and the same command must detach it and serve again. With podman + runc
+# (scripts/setup.sh installs them), the DaemonSet's container runs as a real
+# container with the manifest's privileges, hostPID and volumes (Bidirectional
+# as rshared over a shared bind): its FUSE mount must reach the host, runc's
+# SIGKILL must take the serving process along, and a second container must
+# start over the dead mount and serve. Needs no root for the static part;
+# exit 77 only without python3-yaml.
 . "$(dirname "$0")/lib.sh"
 export LC_ALL=C
 [ -n "${SOURCE_ROOT:-}" ] || SOURCE_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -299,4 +304,102 @@ check_eq "one mount on the mount point, not two" 1 "$(awk -v m="$MNT2" '$5 == m'
 kill -TERM "$(cat "$PIDFILE")"; wait "$CPID" 2>/dev/null
 for i in $(seq 100); do mountpoint -q "$MNT2" || break; sleep 0.05; done
 check "SIGTERM (a pod deleted with its grace period) unmounts" eval '! mountpoint -q "$MNT2"'
+# ---- as root with podman + runc: the DaemonSet's container as a container ---------
+# The manifest's securityContext, hostPID and volumes become podman options
+# (each hostPath beneath $PT; the Bidirectional one a shared bind, as kubelet
+# requires; /sys/fs/cgroup and /dev/fuse the host's), the rootfs holds the
+# built binaries where the image has them, nsenter and dash as /bin/sh. This
+# tries what no unit test can: the FUSE mount made in the container reaches
+# the host through the propagation, and a runtime's SIGKILL of the container
+# takes the serving process with the holder.
+podman_part() {
+        command -v podman >/dev/null && command -v runc >/dev/null || { echo "# podman or runc missing: the container part was not run"; return; }
+        local bb PT R PM O v
+        bb=$(command -v busybox) && ! ldd "$bb" >/dev/null 2>&1 || { echo "# no busybox-static: the container part was not run"; return; }
+        PT=$T/podman; R=$PT/rootfs
+        mkdir -p "$R"/{bin,proc,sys,dev,etc,tmp,usr/bin,usr/local/bin,usr/local/sbin}
+        cp "$bb" "$R/bin/busybox"
+        for v in sleep true; do ln -s busybox "$R/bin/$v"; done
+        cp /bin/dash "$R/bin/sh"; cp "$CURATE" "$R/usr/local/bin/curate"; cp "$CURATEFS" "$R/usr/local/sbin/curatefs"
+        cp "$(command -v nsenter)" "$R/usr/bin/nsenter"
+        for v in /bin/dash "$CURATE" "$CURATEFS" "$(command -v nsenter)"; do
+                for lib in $(ldd "$v" | grep -o '/[^ ]*'); do mkdir -p "$R$(dirname "$lib")" && cp -L "$lib" "$R$lib"; done
+        done
+        mapfile -t O < <(python3 - "$K8S/curatefs.yaml" "$PT" <<'PY2'
+import sys, yaml
+pt = sys.argv[2]
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if not d or d["kind"] != "DaemonSet":
+        continue
+    p = d["spec"]["template"]["spec"]
+    c = [c for c in p["containers"] if c["name"] == "curatefs"][0]
+    vols = {v["name"]: v["hostPath"] for v in p["volumes"]}
+    if p.get("hostPID"): print("--pid=host")
+    if c["securityContext"].get("privileged"): print("--privileged")
+    for m in c["volumeMounts"]:
+        hp = vols[m["name"]]
+        if hp.get("type") == "CharDevice":
+            print("--device=%s" % hp["path"])
+        elif hp["path"] == "/sys/fs/cgroup":
+            print("--volume=/sys/fs/cgroup:%s:ro" % m["mountPath"])
+        else:
+            opts = (["rshared"] if m.get("mountPropagation") == "Bidirectional" else []) + (["ro"] if m.get("readOnly") else [])
+            print("--volume=%s%s:%s%s" % (pt, hp["path"], m["mountPath"], ":" + ",".join(opts) if opts else ""))
+            print("#dir %s%s %s" % (pt, hp["path"], "shared" if "rshared" in opts else ""))
+PY2
+)
+        local opts=() line
+        for line in "${O[@]}"; do
+                case $line in
+                "#dir "*) set -- ${line#\#dir }; mkdir -p "$1"
+                          if [ "${2:-}" = shared ]; then mount --bind "$1" "$1" && mount --make-shared "$1" && SHARED_BIND=$1; fi ;;
+                *) opts+=("$line") ;;
+                esac
+        done
+        [ -n "${SHARED_BIND:-}" ] || { not_ok "the DaemonSet has a Bidirectional hostPath"; return; }
+        PODMAN=(podman --root "$PT/storage" --runroot "$PT/run" --tmpdir "$PT/tmp" --storage-driver vfs
+                --runtime runc --cgroup-manager cgroupfs --events-backend none)
+        local run=(run -d --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024
+                   -e PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${opts[@]}")
+        local cmd
+        cmd=$(script command | sed "s|/proc/1/ns/cgroup|/proc/self/ns/cgroup|g")
+        local HMP=$PT$MP
+        OUR_MOUNTS=("$HMP" "${OUR_MOUNTS[@]}" "$SHARED_BIND")
+        if ! "${PODMAN[@]}" "${run[@]}" --name k8s-ds-1 --rootfs "$R" /bin/sh -ec "$cmd" >"$T/podman.out" 2>&1; then
+                not_ok "podman runs the DaemonSet's container: $(tail -1 "$T/podman.out")"
+                return
+        fi
+        "${PODMAN[@]}" exec k8s-ds-1 /bin/sh -ec "$(script postStart)" >"$T/podman-post.out" 2>&1
+        check_eq "in the container, postStart writes the CDI spec" 0 "$?"
+        check "the container's mount reached the host through the propagation" eval 'awk -v m="$HMP" '"'"'$5 == m && $9 == "fuse.curatefs"'"'"' /proc/self/mountinfo | grep -q .'
+        check "the host reads the container's curatefs" eval 'head -1 "$HMP/proc/meminfo" | grep -q "^MemTotal:"'
+        check "the probe passes in the container" "${PODMAN[@]}" exec k8s-ds-1 curate daemon status --mountpoint "$MP"
+        check "the spec on the host names the node's paths" grep -q " $MP/proc/meminfo" "$PT/var/run/cdi/curate.yaml"
+        local pidf holder serving
+        pidf=$PT/run/curate/curatefs-$(echo "$MP" | tr / _).pid
+        holder=$(cat "$pidf" 2>/dev/null); serving=$(pgrep -P "$holder" 2>/dev/null)
+        check "holder ($holder) and serving process (${serving//$'\n'/ }) run" test -n "$holder" -a -n "$serving"
+        "${PODMAN[@]}" kill -s KILL k8s-ds-1 >/dev/null 2>&1
+        "${PODMAN[@]}" wait k8s-ds-1 >/dev/null 2>&1
+        check "runc's SIGKILL of the container killed the serving process too" eval '! kill -0 $serving 2>/dev/null'
+        check "and left a dead mount on the host (ENOTCONN)" eval '! stat "$HMP" >/dev/null 2>&1 && mountpoint -q "$SHARED_BIND"'
+        "${PODMAN[@]}" rm -f k8s-ds-1 >/dev/null 2>&1
+        if ! "${PODMAN[@]}" "${run[@]}" --name k8s-ds-2 --rootfs "$R" /bin/sh -ec "$cmd" >"$T/podman.out" 2>&1; then
+                not_ok "podman starts the container again over the dead mount: $(tail -1 "$T/podman.out")"
+                return
+        fi
+        for v in $(seq 100); do "${PODMAN[@]}" exec k8s-ds-2 curate daemon status --mountpoint "$MP" >/dev/null 2>&1 && break; sleep 0.1; done
+        check "the new container detached the dead mount and serves again" eval 'head -1 "$HMP/proc/meminfo" | grep -q "^MemTotal:"'
+        check_eq "one curatefs mount on the host's mount point" 1 "$(awk -v m="$HMP" '$5 == m' /proc/self/mountinfo | wc -l)"
+        "${PODMAN[@]}" stop -t 10 k8s-ds-2 >/dev/null 2>&1
+        check "podman stop (SIGTERM, as a pod deletion) unmounts on the host" eval '! mountpoint -q "$HMP"'
+}
+podman_cleanup() {
+        [ ${#PODMAN[@]} -gt 0 ] || return 0
+        "${PODMAN[@]}" rm -a -f >/dev/null 2>&1
+        awk -v t="$T/podman/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+}
+PODMAN=()
+trap 'podman_cleanup; cleanup' EXIT
+podman_part
 finish
