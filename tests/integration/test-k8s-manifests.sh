@@ -146,6 +146,7 @@ g = re.search(r"curate cdi generate --mountpoint (\S+) --output (\S+)", ps)
 check("postStart writes the CDI spec for the mount point into /var/run/cdi",
       g is not None and g.group(1) == mp and os.path.dirname(g.group(2)) == "/var/run/cdi" and g.group(2).endswith(".yaml"))
 check("postStart waits for curate daemon status first", "until curate daemon status --mountpoint " + mp in ps)
+check("no livenessProbe (a restart ends every running container's views)", "livenessProbe" not in c)
 check("no memory limit on curatefs (an OOM kill of the holder ends every container's views)",
       "memory" not in (c.get("resources") or {}).get("limits", {}) and (c.get("resources") or {}).get("requests"))
 hooks = [i for i in pod.get("initContainers", []) if "hooks.d" in " ".join(i.get("command", []))]
