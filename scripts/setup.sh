@@ -16,6 +16,8 @@ PACKAGES+=(scdoc man-db systemd)
 # test-podman-cdi and test-oci-hook: engines reading curate's CDI specs and
 # running its OCI hook (runc: crun refuses hybrid cgroups)
 PACKAGES+=(podman runc jq)
+# test-k8s-manifests: parses the deploy/kubernetes manifests
+PACKAGES+=(python3-yaml)
 
 missing=()
 for p in "${PACKAGES[@]}" "${QEMU_PACKAGES[@]}"; do
