@@ -126,6 +126,29 @@ check_eq "views=all: /proc/meminfo not writable" "" "$(kv meminfo <<<"$OUT")"
 pod --memory 128m --device curate.dev/views=all "$IMAGE" sh -c "$SCRIPT"
 check_eq "views=all, another container: its own 128 MiB" "MemTotal: 131072 kB" "$(kv mem <<<"$OUT")"
 
+# a daemon restart (and a serving process killed) while a podman container
+# reads: nothing lost, never the host's figures (the holder keeps the mount)
+LOOP='end=$(( $(date +%s) + 6 )); n=0; bad=0
+while [ $(date +%s) -lt $end ]; do
+        l=$(head -1 /proc/meminfo 2>/dev/null); c=$(head -1 /sys/devices/system/cpu/online 2>/dev/null)
+        case "$l:$c" in *262144*:0) n=$((n + 1)) ;; *) bad=$((bad + 1)); echo "bad: $l:$c" ;; esac
+done; echo reads=$n bad=$bad'
+"${PODMAN[@]}" "${RUN[@]}" --memory 256m --cpus 1 --device curate.dev/views=all "$IMAGE" sh -c "$LOOP" \
+        >"$T/loop.out" 2>"$T/loop.err" &
+loop_pid=$!
+sleep 2
+restart_out=$("$CURATE" daemon restart --mountpoint "$FRESH" 2>&1); restart_rc=$?
+sleep 1
+serving=$("$CURATE" daemon status --mountpoint "$FRESH" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["serving_processes"][0]["pid"])' 2>/dev/null)
+[ -n "$serving" ] && kill -KILL "$serving"
+wait "$loop_pid"; loop_rc=$?
+check_eq "restart under a podman container's reads: curate daemon restart ($restart_out)" 0 "$restart_rc"
+check "restart under reads: a serving process was killed too ($serving)" test -n "$serving"
+check_eq "restart under reads: the container exits 0 ($(tail -2 "$T/loop.err"))" 0 "$loop_rc"
+reads=$(sed -n 's/^reads=\([0-9]*\) bad=.*/\1/p' "$T/loop.out"); bad=$(sed -n 's/^reads=[0-9]* bad=\([0-9]*\)/\1/p' "$T/loop.out")
+check "restart under reads: reads went on (${reads:-none})" test "${reads:-0}" -gt 10
+check_eq "restart under reads: no read failed or showed other figures ($(grep -m 3 '^bad:' "$T/loop.out" | tr '\n' ' '))" 0 "${bad:-x}"
+
 # only meminfo: the other files stay the host's (the device names one view)
 pod --memory 256m --cpus 1 --device curate.dev/views=meminfo "$IMAGE" sh -c "$SCRIPT"
 check_eq "views=meminfo: exit 0 ($ERR)" 0 "$RC"
