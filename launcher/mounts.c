@@ -33,6 +33,9 @@ struct mount_ctx {
          * mount here could hide it (the private /tmp over a source under
          * /tmp); -EBADF for a tmpfs */
         int *src_fd;
+        /* each CDI bind mount's hostPath, opened as early and for the same
+         * reason; -EBADF for a mount of a new filesystem */
+        int *cdi_src_fd;
         bool views_own; /* the views are MOUNTPOINT/c/<id>/'s, bound in mounts_finish */
         char **ret_error;
 };
@@ -600,9 +603,8 @@ static size_t depth(const char *p) {
 
 /* the spec file a CDI mount came from, for messages */
 #define SPEC(m) ((m)->spec_path ? (m)->spec_path : "CDI spec")
-static int cdi_mount_one(const struct mount_ctx *c, int host_fd, const struct cdi_mount *m) {
+static int cdi_mount_one(const struct mount_ctx *c, int src, const struct cdi_mount *m) {
         const char *fs_opts[32];
-        _cleanup_close_ int src = -EBADF;
         struct mount_op op = { .kind = OP_NEW };
         struct stat st = { .st_mode = S_IFDIR };
         bool bind, rec;
@@ -615,13 +617,10 @@ static int cdi_mount_one(const struct mount_ctx *c, int host_fd, const struct cd
                 return error_printf(c->ret_error, -EINVAL, "%s: CDI mount %s: unsupported option \"%s\"",
                                     SPEC(m), m->container_path, r < 0 ? "(too many)" : fs_opts[0]);
         if (bind) {
-                if (m->host_path[0] != '/')
-                        return error_printf(c->ret_error, -EINVAL, "%s: CDI mount %s: host path %s is not absolute",
-                                            SPEC(m), m->container_path, m->host_path);
-                src = open_beneath(host_fd, m->host_path, O_PATH);
+                /* opened by open_cdi_sources(), before any mount here */
                 if (src < 0 || fstat(src, &st) < 0)
-                        return error_printf(c->ret_error, src < 0 ? src : -errno, "%s: CDI mount %s: host path %s: %s",
-                                            SPEC(m), m->container_path, m->host_path, strerror(src < 0 ? -src : errno));
+                        return error_printf(c->ret_error, src < 0 ? -EBADF : -errno, "%s: CDI mount %s: host path %s: %s",
+                                            SPEC(m), m->container_path, m->host_path, strerror(src < 0 ? EBADF : errno));
                 op = (struct mount_op){ .kind = OP_BIND, .from_fd = src, .from = "", .recursive = rec, .attrs = attrs };
         } else {
                 op = (struct mount_op){ .kind = OP_NEW, .fstype = m->type, .opts = fs_opts, .attrs = attrs };
@@ -642,21 +641,17 @@ static int cdi_mount_one(const struct mount_ctx *c, int host_fd, const struct cd
 
 static int setup_cdi_mounts(const struct mount_ctx *c) {
         const struct cdi_edits *e = &c->cfg->dev;
-        _cleanup_close_ int host_fd = -EBADF;
         size_t max = 0;
         int r;
 
         if (e->n_mounts == 0)
                 return 0;
-        host_fd = host_root_open(c->ret_error);
-        if (host_fd < 0)
-                return host_fd;
         for (size_t i = 0; i < e->n_mounts; i++)
                 max = MAX(max, depth(e->mounts[i].container_path));
         for (size_t d = 0; d <= max; d++)
                 for (size_t i = 0; i < e->n_mounts; i++)
                         if (depth(e->mounts[i].container_path) == d &&
-                            (r = cdi_mount_one(c, host_fd, &e->mounts[i])) < 0)
+                            (r = cdi_mount_one(c, c->cdi_src_fd[i], &e->mounts[i])) < 0)
                                 return r;
         return 0;
 }
@@ -780,6 +775,39 @@ static int open_bind_sources(struct mount_ctx *c) {
         return 0;
 }
 
+/* The host paths of the CDI bind mounts, opened beneath the host root
+ * (CURATE_HOST_ROOT) before anything is mounted here: sources are host
+ * paths, and the private /tmp would hide one under /tmp. */
+static int open_cdi_sources(struct mount_ctx *c) {
+        const struct cdi_edits *e = &c->cfg->dev;
+        _cleanup_close_ int host_fd = -EBADF;
+
+        c->cdi_src_fd = malloc(sizeof(int) * (e->n_mounts + 1));
+        if (!c->cdi_src_fd)
+                return error_printf(c->ret_error, -ENOMEM, "%s", strerror(ENOMEM));
+        for (size_t i = 0; i < e->n_mounts; i++)
+                c->cdi_src_fd[i] = -EBADF;
+        for (size_t i = 0; i < e->n_mounts; i++) {
+                const struct cdi_mount *m = &e->mounts[i];
+                const char *fs_opts[32];
+                unsigned attrs;
+                bool bind, rec;
+
+                if (cdi_mount_options(m, &attrs, &bind, &rec, fs_opts, ELEMENTSOF(fs_opts)) < 0 || !bind)
+                        continue; /* cdi_mount_one() reports it */
+                if (m->host_path[0] != '/')
+                        return error_printf(c->ret_error, -EINVAL, "%s: CDI mount %s: host path %s is not absolute",
+                                            SPEC(m), m->container_path, m->host_path);
+                if (host_fd < 0 && (host_fd = host_root_open(c->ret_error)) < 0)
+                        return host_fd;
+                c->cdi_src_fd[i] = open_beneath(host_fd, m->host_path, O_PATH);
+                if (c->cdi_src_fd[i] < 0)
+                        return error_printf(c->ret_error, c->cdi_src_fd[i], "%s: CDI mount %s: host path %s: %s",
+                                            SPEC(m), m->container_path, m->host_path, strerror(-c->cdi_src_fd[i]));
+        }
+        return 0;
+}
+
 static int open_sources(struct mount_ctx *c, const char *mountpoint) {
         struct stat st;
         int r;
@@ -798,6 +826,8 @@ static int open_sources(struct mount_ctx *c, const char *mountpoint) {
                         return error_printf(c->ret_error, -errno, "/sys/fs/cgroup: %s", strerror(errno));
         }
         r = open_bind_sources(c);
+        if (r >= 0)
+                r = open_cdi_sources(c);
         if (r < 0)
                 return r;
         if (!c->p->views && !c->p->curated_dev)
@@ -830,6 +860,11 @@ static void ctx_done(struct mount_ctx *c) {
                         close(c->src_fd[i]);
         free(c->src_fd);
         c->src_fd = NULL;
+        for (size_t i = 0; c->cdi_src_fd && i < c->cfg->dev.n_mounts; i++)
+                if (c->cdi_src_fd[i] >= 0)
+                        close(c->cdi_src_fd[i]);
+        free(c->cdi_src_fd);
+        c->cdi_src_fd = NULL;
 }
 
 int mounts_prepare(const struct run_config *cfg, char **ret_error) {

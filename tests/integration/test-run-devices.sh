@@ -148,6 +148,18 @@ check "CDI additionalGIDs: 4242 among the groups" grep -Eq '(^| )4242( |$)' <<<"
 check_eq "CDI mounts: env" yes "$(echo "$OUT" | kv CDI_MNT)"
 check "CDI hooks: a warning names the hook not run" grep -q "not run.*nvidia-cdi-hook" <<<"$ERR"
 check "CDI mounts: nothing reached the host" test ! -e "$T/mnt/lib.txt"
+# a host root under the host's /tmp, which the container's private /tmp
+# hides: CDI sources are host paths, opened before anything is mounted there
+HT=$(mktemp -d /tmp/curate-cdi-src.XXXXXX); OUR_DIRS+=("$HT"); chmod 755 "$HT"
+mkdir -p "$HT/etc/cdi" "$HT/share"
+echo from-the-hosts-tmp > "$HT/share/lib.txt"
+cat > "$HT/etc/cdi/tmpsrc.json" <<EOS
+{"cdiVersion": "0.6.0", "kind": "example.com/tmpsrc",
+ "devices": [{"name": "mnt", "containerEdits": {"mounts": [{"hostPath": "/share", "containerPath": "$T/mnt", "options": ["ro", "bind"]}]}}]}
+EOS
+CURATE_HOST_ROOT=$HT cr run --mountpoint "$MNT" --device example.com/tmpsrc=mnt -- sh -c 'cat "$0/mnt/lib.txt"; ls -A /tmp | wc -l' "$T"
+check_eq "CDI mounts: a source under the host's /tmp is bound although /tmp is private ($ERR)" \
+        "0 from-the-hosts-tmp 0" "$RC $(echo "$OUT" | tr '\n' ' ' | sed 's/ $//')"
 cd_run --device example.com/gpu=tmp -- sh -c 'stat -c %a "$0/mnt"; grep " ${0}/mnt " /proc/self/mountinfo' "$T"
 check_eq "CDI tmpfs mount: exit 0 ($ERR)" 0 "$RC"
 check "CDI tmpfs mount: a new tmpfs with its options" bash -c "grep -qx 750 <<<'$OUT' && grep -q ' - tmpfs tmpfs .*size=1024k' <<<'$OUT'"
