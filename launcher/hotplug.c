@@ -795,17 +795,41 @@ static int engine_by_pid(const char *arg, struct engine *e, char **ret_error) {
         return 0;
 }
 
+/* directories below /dev an add makes for its nodes (a GPU's /dev/dri,
+ * /dev/nvidia-caps), listed before it, shallowest first: the undo takes
+ * them away again */
+struct made_dirs {
+        char path[16][PATH_MAX];
+        size_t n;
+};
+
 struct engine_args {
         int pidfd;
         const struct device_list *nodes;
         bool add;
+        const struct made_dirs *dirs;
 };
 
-/* in the container's mount namespace: make (or unlink) the nodes; an add
- * that fails half-way unlinks what it made */
+static int make_parents(const char *path) {
+        char dir[PATH_MAX];
+
+        snprintf(dir, sizeof(dir), "%s", path);
+        for (char *slash = dir + strlen("/dev/"); (slash = strchr(slash, '/')); slash++) {
+                *slash = 0;
+                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *slash = '/';
+        }
+        return 0;
+}
+
+/* in the container's mount namespace: make the nodes, or unlink them (and
+ * the directories an add made, when undoing one); an add that fails
+ * half-way unlinks what it made */
 static int engine_nodes_in_child(void *arg) {
         const struct engine_args *a = arg;
         size_t i;
+        int r = 0;
 
         if (setns(a->pidfd, CLONE_NEWNS) < 0 || chdir("/") < 0)
                 return -errno;
@@ -817,17 +841,22 @@ static int engine_nodes_in_child(void *arg) {
                                 return -errno;
                         continue;
                 }
+                if ((r = make_parents(n->path)) < 0)
+                        break;
                 if (mknod(n->path, (n->type == 'b' ? S_IFBLK : S_IFCHR) | (n->file_mode & 07777),
                           makedev(n->major, n->minor)) < 0 ||
-                    lchown(n->path, n->uid, n->gid) < 0)
+                    lchown(n->path, n->uid, n->gid) < 0) {
+                        r = -errno;
                         break;
+                }
         }
-        if (i == a->nodes->n)
+        if (a->add && i == a->nodes->n)
                 return 0;
-        int r = -errno;
-        for (size_t k = 0; k <= i && k < a->nodes->n; k++)
+        for (size_t k = 0; a->add && k <= i && k < a->nodes->n; k++)
                 if (k < i || r != -EEXIST)
                         (void)unlink(a->nodes->nodes[k].path);
+        for (size_t k = a->dirs ? a->dirs->n : 0; k > 0; k--)
+                (void)rmdir(a->dirs->path[k - 1]);
         return r;
 }
 
@@ -841,11 +870,39 @@ static int engine_cgroup(int dir_fd, const struct device_list *l, bool allow, si
         return 0;
 }
 
+/* the directories of PATH below /dev that CROOT lacks, appended to DIRS */
+static int missing_parents(int croot, const char *path, struct made_dirs *dirs) {
+        char dir[PATH_MAX];
+        struct stat st;
+
+        if (strncmp(path, "/dev/", 5) != 0)
+                return -EINVAL; /* nodes go under /dev only */
+        snprintf(dir, sizeof(dir), "%s", path);
+        for (char *slash = dir + strlen("/dev/"); (slash = strchr(slash, '/')); slash++) {
+                *slash = 0;
+                if (fstatat(croot, dir + 1, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        bool listed = false;
+                        for (size_t k = 0; k < dirs->n; k++)
+                                listed |= streq(dirs->path[k], dir);
+                        if (!listed && dirs->n == ELEMENTSOF(dirs->path))
+                                return -E2BIG;
+                        if (!listed)
+                                snprintf(dirs->path[dirs->n++], PATH_MAX, "%s", dir);
+                } else if (!S_ISDIR(st.st_mode)) {
+                        return -ENOTDIR;
+                }
+                *slash = '/';
+        }
+        return 0;
+}
+
 /* NODES with what the host (add) or the container (remove) has at each path */
-static int engine_fill(const struct engine *e, bool add, struct device_list *nodes, char **ret_error) {
+static int engine_fill(const struct engine *e, bool add, struct device_list *nodes, struct made_dirs *dirs,
+                       char **ret_error) {
         _cleanup_close_ int host = add ? host_root_open(ret_error) : -EBADF, croot = -EBADF;
         char path[64];
         struct stat st;
+        int r;
 
         if (add && host < 0)
                 return host;
@@ -861,6 +918,8 @@ static int engine_fill(const struct engine *e, bool add, struct device_list *nod
                         return error_printf(ret_error, -ENOENT, "container %s has no device node %s", e->name, n->path);
                 if (add && fstatat(host, n->host_path + 1, &st, 0) < 0)
                         return error_printf(ret_error, -ENODEV, "the host has no %s", n->host_path);
+                if (add && (r = missing_parents(croot, n->path, dirs)) < 0)
+                        return error_printf(ret_error, r, "%s: %s", n->path, strerror(-r));
                 n->type = S_ISBLK(st.st_mode) ? 'b' : 'c';
                 n->major = major(st.st_rdev);
                 n->minor = minor(st.st_rdev);
@@ -876,6 +935,7 @@ static int engine_hotplug(const struct hotplug *h, const char *arg, char **ret_e
         struct engine e = {};
         struct cdi_edits edits = {};
         struct device_list nodes = {};
+        static struct made_dirs dirs;
         size_t done = 0;
         int r;
 
@@ -902,10 +962,10 @@ static int engine_hotplug(const struct hotplug *h, const char *arg, char **ret_e
                                                                              .gid = (gid_t)-1 });
         }
         if (r >= 0)
-                r = engine_fill(&e, h->add, &nodes, ret_error);
+                r = engine_fill(&e, h->add, &nodes, &dirs, ret_error);
         if (r < 0)
                 goto out;
-        struct engine_args a = { .pidfd = pidfd, .nodes = &nodes, .add = h->add };
+        struct engine_args a = { .pidfd = pidfd, .nodes = &nodes, .add = h->add, .dirs = h->add ? &dirs : NULL };
         if (h->add) {
                 if ((r = in_child(engine_nodes_in_child, &a)) < 0) {
                         r = error_printf(ret_error, r, "container %s: making the nodes: %s", e.name, strerror(-r));

@@ -6,10 +6,13 @@
 # /dev/fuse (10:229) is a device the host has and podman does not give: it
 # is absent and cannot be had, appears with the host node's mode and owner
 # and opens after an add (by id prefix), and after a remove (by pid:PID) the
-# node is gone and a node the container makes cannot be opened. Refused,
+# node is gone and a node the container makes cannot be opened. --gpu 0
+# from the fake NVIDIA tree gives exactly the nodes curate's discovery names;
+# /dev/net/tun comes with the /dev/net the container lacked. Refused,
 # changing nothing: a device the host lacks, an add of a node the container
 # has, an unknown id, an ambiguous prefix, a host pid, a v2 state, and an
-# add whose cgroup write fails (its node is taken away again). Podman's
+# add whose cgroup write fails (its node, and a directory made for it, are
+# taken away again). Podman's
 # storage is private to the test and removed with it.
 . "$(dirname "$0")/lib.sh"
 require_curate
@@ -106,6 +109,43 @@ dev remove "pid:$PID" /dev/fuse
 check_eq "remove again: exit 1" 1 "$RC"
 check "remove again: says it has none" grep -q "has no device node /dev/fuse" <<<"$OUT"
 
+# ---- GPUs from the fake NVIDIA host of tests/fixtures/gpu/two (index 0 is
+# Device Minor 1), its nodes made here: the nodes curate's discovery names
+HR=$T/hr
+cp -a "$SOURCE_ROOT/tests/fixtures/gpu/two" "$HR"
+rm -f "$HR/dev/nvidia-modeset"
+mknod -m 666 "$HR/dev/nvidia0" c 195 0
+mknod -m 666 "$HR/dev/nvidia1" c 195 1
+mknod -m 666 "$HR/dev/nvidiactl" c 195 255
+mknod -m 666 "$HR/dev/nvidia-modeset" c 195 254
+mknod -m 666 "$HR/dev/nvidia-uvm" c 510 0
+mknod -m 666 "$HR/dev/nvidia-uvm-tools" c 510 1
+OUT=$(CURATE_HOST_ROOT=$HR "$CURATE" device add "$ID" --gpu 0 2>&1); RC=$?
+check_eq "--gpu 0: exit 0 ($OUT)" 0 "$RC"
+pexec 'for n in /dev/nvidia*; do stat -c "%n %t:%T" $n; done'
+check_eq "--gpu 0: the nodes discovery names, and only those" \
+        "/dev/nvidia-modeset c3:fe /dev/nvidia-uvm 1fe:0 /dev/nvidia-uvm-tools 1fe:1 /dev/nvidia1 c3:1 /dev/nvidiactl c3:ff" \
+        "$(echo $OUT)"
+check "--gpu 0: 195:1 in devices.list" grep -qx "c 195:1 rwm" "$DEVCG/devices.list"
+OUT=$(CURATE_HOST_ROOT=$HR "$CURATE" device remove "$ID" --gpu 0 2>&1); RC=$?
+check_eq "remove --gpu 0: exit 0 ($OUT)" 0 "$RC"
+pexec 'ls /dev/nvidia*'
+check "remove --gpu 0: the nodes are gone" test "$RC" != 0
+check "remove --gpu 0: 195:1 out of devices.list" bash -c "! grep -qx 'c 195:1 rwm' '$DEVCG/devices.list'"
+
+# ---- a node whose directory the container's /dev lacks: made with it
+if [ -c /dev/net/tun ]; then
+        pexec 'test -e /dev/net'
+        check "before: the container has no /dev/net" test "$RC" != 0
+        dev add "$ID" /dev/net/tun
+        check_eq "/dev/net/tun: exit 0 ($OUT)" 0 "$RC"
+        pexec 'stat -c "%t:%T" /dev/net/tun'
+        check_eq "/dev/net/tun: made, with /dev/net" a:c8 "$OUT"
+        dev remove "$ID" /dev/net/tun
+        check_eq "/dev/net/tun: removed" 0 "$RC"
+        "${PODMAN[@]}" exec "$ID" rmdir /dev/net
+fi
+
 # ---- all or nothing: a cgroup below the container's cannot allow what
 # its parent denies, so the write fails after the mknod: the node goes
 CHILD=$DEVCG/curate-hotplug-test-$$
@@ -117,6 +157,10 @@ check_eq "cgroup write fails: exit 1" 1 "$RC"
 check "cgroup write fails: names devices.allow" grep -q "devices.allow" <<<"$OUT"
 pexec 'ls /dev/fuse'
 check "cgroup write fails: no node left inside" test "$RC" != 0
+OUT=$(CURATE_RUNC_ROOT=$FAKE "$CURATE" device add 0a0b0c0d0e0f1111 /dev/net/tun 2>&1); RC=$?
+check_eq "cgroup write fails for /dev/net/tun: exit 1" 1 "$RC"
+pexec 'test -e /dev/net'
+check "cgroup write fails: the directory made for it is gone too" test "$RC" != 0
 rmdir "$CHILD" && CHILD=
 
 finish
