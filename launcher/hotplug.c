@@ -795,6 +795,26 @@ static int engine_by_pid(const char *arg, struct engine *e, char **ret_error) {
         return 0;
 }
 
+/* After the pidfd is open (it pins the process): the process is still in
+ * the container's devices cgroup or below it, so a pid the state names is
+ * no other process's now that has taken the number. */
+static int engine_pid_check(const struct engine *e, char **ret_error) {
+        _cleanup_free_ char *text = NULL;
+        char path[64], *p;
+        size_t n = strlen(e->devices) - strlen(DEVICES_V1);
+
+        snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)e->pid);
+        p = read_file_at(AT_FDCWD, path, &text, NULL) < 0 ? NULL : strstr(text, ":devices:");
+        if (p) {
+                p += strlen(":devices:");
+                p[strcspn(p, "\n")] = 0;
+        }
+        if (!p || strncmp(p, e->devices + strlen(DEVICES_V1), n) != 0 || (p[n] && p[n] != '/'))
+                return error_printf(ret_error, -ESRCH, "container %s: process %d is not in its cgroup %s (has it ended?)",
+                                    e->name, (int)e->pid, e->devices);
+        return 0;
+}
+
 /* directories below /dev an add makes for its nodes (a GPU's /dev/dri,
  * /dev/nvidia-caps), listed before it, shallowest first: the undo takes
  * them away again */
@@ -948,6 +968,8 @@ static int engine_hotplug(const struct hotplug *h, const char *arg, char **ret_e
         if (pidfd < 0)
                 return error_printf(ret_error, -errno, "container %s: its process %d: %s", e.name, (int)e.pid,
                                     strerror(errno));
+        if ((r = engine_pid_check(&e, ret_error)) < 0)
+                return r;
         cg = open(e.devices, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (cg < 0)
                 return error_printf(ret_error, -errno, "container %s: %s: %s", e.name, e.devices, strerror(errno));

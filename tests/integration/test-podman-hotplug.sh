@@ -28,7 +28,10 @@ PODMAN=(podman --root "$T/storage" --runroot "$T/run" --tmpdir "$T/tmp" --storag
 IMAGE=localhost/curate-hotplug-test:$$
 CHILD=
 podman_cleanup() {
-        [ -n "$CHILD" ] && rmdir "$CHILD" 2>/dev/null
+        if [ -n "$CHILD" ]; then
+                while read -r p; do echo "$p" >"$DEVCG/cgroup.procs"; done <"$CHILD/cgroup.procs" 2>/dev/null
+                rmdir "$CHILD" 2>/dev/null
+        fi
         "${PODMAN[@]}" rm -a -f -t 0 >/dev/null 2>&1
         "${PODMAN[@]}" rmi -a -f >/dev/null 2>&1
         awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
@@ -148,8 +151,16 @@ fi
 
 # ---- all or nothing: a cgroup below the container's cannot allow what
 # its parent denies, so the write fails after the mknod: the node goes
+# (the container's init moved into it meanwhile: curate checks that the
+# pid a state names is in that cgroup)
 CHILD=$DEVCG/curate-hotplug-test-$$
 mkdir "$CHILD"
+mkdir -p "$FAKE/0a0b0c0d0e0f2222"
+echo '{"init_process_pid": '"$PID"', "cgroup_paths": {"devices": "'"$CHILD"'"}}' >"$FAKE/0a0b0c0d0e0f2222/state.json"
+OUT=$(CURATE_RUNC_ROOT=$FAKE "$CURATE" device add 0a0b0c0d0e0f2222 /dev/fuse 2>&1); RC=$?
+check_eq "a state whose pid is not in its cgroup: exit 1" 1 "$RC"
+check "a state whose pid is not in its cgroup: says so" grep -q "is not in its cgroup" <<<"$OUT"
+echo "$PID" >"$CHILD/cgroup.procs"
 mkdir -p "$FAKE/0a0b0c0d0e0f1111"
 echo '{"init_process_pid": '"$PID"', "cgroup_paths": {"devices": "'"$CHILD"'"}}' >"$FAKE/0a0b0c0d0e0f1111/state.json"
 OUT=$(CURATE_RUNC_ROOT=$FAKE "$CURATE" device add 0a0b0c0d0e0f1111 /dev/fuse 2>&1); RC=$?
@@ -161,6 +172,7 @@ OUT=$(CURATE_RUNC_ROOT=$FAKE "$CURATE" device add 0a0b0c0d0e0f1111 /dev/net/tun 
 check_eq "cgroup write fails for /dev/net/tun: exit 1" 1 "$RC"
 pexec 'test -e /dev/net'
 check "cgroup write fails: the directory made for it is gone too" test "$RC" != 0
+echo "$PID" >"$DEVCG/cgroup.procs"
 rmdir "$CHILD" && CHILD=
 
 finish
