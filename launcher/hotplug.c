@@ -25,6 +25,7 @@
 #include "macro.h"
 #include "registration.h"
 #include "gpu-select.h"
+#include "hotplug.h"
 #include "nvidia-proc.h"
 #include "nvidia.h"
 
@@ -46,6 +47,11 @@ static void device_help(void) {
                "it: the nodes appear in (or vanish from) its /dev and its device cgroup\n"
                "follows. CONTAINER is the id curate gave it (run-PID, PID being that of\n"
                "`curate run`; the command sees it as $CURATE_CONTAINER) or just that PID.\n"
+               "It may also be a container podman or runc started: its id (or a unique\n"
+               "prefix of 12 characters or more) as runc keeps it in /run/runc, or pid:PID\n"
+               "of a process in it. Its own /dev gets (or loses) the node, with the host\n"
+               "node's mode and owner, and its cgroup v1 device list follows; --mountpoint\n"
+               "plays no part there, and cgroup v2 is refused.\n"
                "\n"
                "DEVICE is what `curate run --device` takes: a host node /dev/PATH[:rwm] or a\n"
                "CDI device vendor/class=name. --gpu SPEC is `curate run --gpu`'s: NVIDIA\n"
@@ -173,13 +179,13 @@ static int subtract(const struct device_list *old, char *const *specs, size_t n_
 
 /* ---- the device cgroup ---- */
 
-static struct dev_rule node_rule(const struct device_node *n) {
+struct dev_rule hotplug_node_rule(const struct device_node *n) {
         struct dev_rule r = { .type = n->type, .major = (int)n->major, .minor = (int)n->minor, .allow = true };
         memcpy(r.access, n->access[0] ? n->access : "rwm", sizeof(r.access));
         return r;
 }
 
-static int write_line(int dir_fd, const char *file, const struct dev_rule *rule, char **ret_error) {
+int hotplug_write_rule(int dir_fd, const char *file, const struct dev_rule *rule, char **ret_error) {
         char line[DEVRULE_LINE_MAX];
         _cleanup_close_ int fd = openat(dir_fd, file, O_WRONLY | O_CLOEXEC);
         int r = devrules_format(rule, line);
@@ -203,15 +209,15 @@ static int update_v1(int dir_fd, const struct device_list *old, const struct dev
         if (r < 0)
                 return error_printf(ret_error, r, "device rules: %s", strerror(-r));
         for (size_t i = 0; i < new->n; i++) {
-                struct dev_rule rule = node_rule(&new->nodes[i]);
+                struct dev_rule rule = hotplug_node_rule(&new->nodes[i]);
                 ssize_t k = find_path(old, new->nodes[i].path);
                 if (k >= 0 && streq(old->nodes[k].access, new->nodes[i].access))
                         continue; /* allowed already */
-                if ((r = write_line(dir_fd, "devices.allow", &rule, ret_error)) < 0)
+                if ((r = hotplug_write_rule(dir_fd, "devices.allow", &rule, ret_error)) < 0)
                         return r;
         }
         for (size_t i = 0; i < old->n; i++) {
-                struct dev_rule rule = node_rule(&old->nodes[i]);
+                struct dev_rule rule = hotplug_node_rule(&old->nodes[i]);
                 char *a = rule.access;
                 for (const char *k = old->nodes[i].access[0] ? old->nodes[i].access : "rwm"; *k; k++) {
                         char one[2] = { *k, 0 };
@@ -219,7 +225,7 @@ static int update_v1(int dir_fd, const struct device_list *old, const struct dev
                                 *a++ = *k;
                 }
                 *a = 0;
-                if (rule.access[0] && (r = write_line(dir_fd, "devices.deny", &rule, ret_error)) < 0)
+                if (rule.access[0] && (r = hotplug_write_rule(dir_fd, "devices.deny", &rule, ret_error)) < 0)
                         return r;
         }
         return 0;
@@ -275,18 +281,9 @@ static int open_container_cgroup(const char *id, struct run_cgroup *ret, char **
 
 /* ---- add / remove ---- */
 
-struct hotplug {
-        bool add;
-        const char *id;
-        const char *mountpoint; /* the curatefs serving the container */
-        char *const *specs;
-        size_t n_specs;
-        const char *gpu;
-};
-
 /* What the specs name on the host; for a remove, /dev paths are matched in
  * the registration and need no host node. */
-static int resolve(const struct hotplug *h, struct cdi_edits *ret, char **ret_error) {
+int hotplug_resolve(const struct hotplug *h, struct cdi_edits *ret, char **ret_error) {
         _cleanup_free_ char **specs = calloc(h->n_specs + 1, sizeof(char *));
         _cleanup_close_ int root_fd = -EBADF;
         size_t n = 0;
@@ -372,7 +369,7 @@ static int container_pid(const struct run_cgroup *cg, pid_t *ret) {
 /* FN(ARG) in a forked child (setns(CLONE_NEWNS) wants a single-threaded
  * caller: a fork is one, and our own namespace stays as it is). 0 or the
  * child's -errno. */
-static int in_child(int (*fn)(void *arg), void *arg) {
+int hotplug_in_child(int (*fn)(void *arg), void *arg) {
         int status, r;
         pid_t child = fork();
 
@@ -531,7 +528,7 @@ static int switch_dev(const struct hotplug *h, const struct run_cgroup *cg, char
         if (members < 0)
                 return error_printf(ret_error, members, "container %s: its cgroup: %s", h->id, strerror(-members));
         struct switch_args a = { .cgroup_fd = members, .mp = mp, .ns = ns, .devs = devs };
-        r = in_child(switch_in_child, &a);
+        r = hotplug_in_child(switch_in_child, &a);
         return r < 0 ? error_printf(ret_error, r, "container %s: putting its own /dev in place: %s", h->id,
                                     strerror(-r))
                      : 0;
@@ -593,7 +590,7 @@ static int update_nvidia_view(const struct hotplug *h, const struct run_cgroup *
                 goto out;
         }
         a = (struct view_args){ .ns = ns, .tree = tree };
-        r = in_child(view_in_child, &a);
+        r = hotplug_in_child(view_in_child, &a);
 out:
         gpu_select_strv_free(gpus);
         gpu_select_strv_free(caps);
@@ -618,7 +615,7 @@ static int hotplug_locked(const struct hotplug *h, char **ret_error) {
                 r = error_printf(ret_error, r, "no running container %s", h->id);
         if (r < 0)
                 goto out;
-        r = resolve(h, &edits, ret_error);
+        r = hotplug_resolve(h, &edits, ret_error);
         if (r < 0)
                 goto out;
         if (h->add) {
@@ -737,8 +734,18 @@ int device_main(int argc, char **argv) {
         h.add = streq(argv[optind], "add");
         if (optind + 1 >= argc)
                 return fail(2, "which container?\nTry 'curate device --help'.");
+        if (hotplug_engine_arg(argv[optind + 1])) {
+                h.specs = argv + optind + 2;
+                h.n_specs = (size_t)(argc - optind - 2);
+                if (h.n_specs == 0 && !h.gpu)
+                        return fail(2, "no device given: name DEVICEs or --gpu SPEC\nTry 'curate device --help'.");
+                r = hotplug_engine(&h, argv[optind + 1], &error);
+                if (r < 0)
+                        return fail(1, "%s: %s", argv[optind + 1], error ? error : strerror(-r));
+                return 0;
+        }
         if (container_id(argv[optind + 1], id) < 0)
-                return fail(2, "'%s' is not a container id (run-PID) or a pid", argv[optind + 1]);
+                return fail(2, "'%s' is not a container id (run-PID, an engine's id) or a pid", argv[optind + 1]);
         h.id = id;
         h.specs = argv + optind + 2;
         h.n_specs = (size_t)(argc - optind - 2);
