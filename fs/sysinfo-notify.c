@@ -82,8 +82,13 @@ int sysinfo_reg_read(int dir_fd, const char *name, struct sysinfo_reg *ret) {
         n = read_fd_into(f, text, sizeof(text));
         if (n < 0)
                 return n;
-        if (sscanf(text, "%d %llu %d", &pid, &start, &fd) != 3 || pid <= 0 || fd < 0)
+        /* numbers that would wrap (%d does) are malformed, not another pid */
+        long long lpid, lfd;
+        if (sscanf(text, "%lld %llu %lld", &lpid, &start, &lfd) != 3 || lpid <= 0 || lpid > INT_MAX || lfd < 0 ||
+            lfd > INT_MAX)
                 return -EINVAL;
+        pid = (int)lpid;
+        fd = (int)lfd;
         *ret = (struct sysinfo_reg){ .pid = pid, .start = start, .fd = fd };
         return 0;
 }
@@ -120,6 +125,8 @@ int proc_start_ticks(pid_t pid, uint64_t *ret) {
                 while (*p == ' ')
                         p++;
                 if (field == 3) { /* state: a zombie is gone already */
+                        if (!*p)
+                                return -EINVAL; /* the text ends after the comm */
                         if (*p == 'Z' || *p == 'X')
                                 return -ESRCH;
                         p++;

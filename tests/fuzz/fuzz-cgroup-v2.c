@@ -1,7 +1,7 @@
 /* cgroup v2 files (lib/cgroup-v2.c): memory.stat, memory.current/max and
  * the swap pair, cpu.max, cpuset.cpus.effective, cpu.stat, io.stat,
- * cgroup.threads and cgroup.procs. Pressure (*.pressure) and other readers
- * join as rows of this table once lib/cgroup-v2.c has them. */
+ * cgroup.threads and cgroup.procs, and {cpu,memory,io}.pressure (read and
+ * rendered as /proc/pressure/RESOURCE). */
 #include "config.h"
 #include "fuzz-cgroup.h"
 #include "fuzz.h"
@@ -14,6 +14,7 @@ static const struct cg_fuzz_reader readers[] = {
         { "io", { "io.stat" } },
         { "threads", { "cgroup.threads" } },
         { "procs", { "cgroup.procs" } },
+        { "pressure", { "cpu.pressure", "memory.pressure", "io.pressure" } },
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -4,8 +4,28 @@
 #include <string.h>
 #include "fuzz-cgroup.h"
 #include "fuzz.h"
+#include "views.h"
 
-enum { R_MEMORY, R_QUOTA, R_CPUSET, R_USAGE, R_IO, R_THREADS, R_PROCS };
+enum { R_MEMORY, R_QUOTA, R_CPUSET, R_USAGE, R_IO, R_THREADS, R_PROCS, R_PRESSURE };
+
+/* RESOURCE.pressure through the reader and /proc/pressure's renderer (v2
+ * only: v1 keeps none); a resource outside the three is refused unread. */
+static void pressure(const struct cg_hier *h, const char *path) {
+        static const char *const resources[] = { "cpu", "memory", "io", "../cpu", "" };
+
+        for (size_t i = 0; i < ELEMENTSOF(resources); i++) {
+                _cleanup_free_ char *text = NULL;
+                _cleanup_buf_ struct buf out = { 0 };
+                int r = h->ops->pressure(h, path, resources[i], &text);
+                if (r == 0 && i >= 3)
+                        abort();
+                if (r < 0)
+                        continue;
+                /* what renders is the cgroup's text unchanged */
+                if (render_pressure(text, &out) == 0 && (out.len != strlen(text) || memcmp(out.data, text, out.len) != 0))
+                        abort();
+        }
+}
 
 static void call(const struct cg_hier *h, unsigned which) {
         const char *path = "/c";
@@ -41,6 +61,9 @@ static void call(const struct cg_hier *h, unsigned which) {
         case R_PROCS:
                 if ((which == R_THREADS ? h->ops->threads : h->ops->procs)(h, path, &pids, &n) == 0)
                         free(pids);
+                break;
+        case R_PRESSURE:
+                pressure(h, path);
                 break;
         }
 }

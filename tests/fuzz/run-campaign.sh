@@ -41,7 +41,7 @@ for f in "$work/artifacts"/*; do
         [ -f "$f" ] && echo "  crash input: $f"
 done
 if [ "$merge" = 1 ] && [ "$crashes" = 0 ]; then
-        rm -rf "$work/merged" && mkdir "$work/merged"
+        rm -rf "$work/merged" && mkdir "$work/merged" && mkdir -p "$corpus" # a new harness has none yet
         # edges only (no hit-count buckets): every edge stays covered by a
         # corpus a fraction of the size
         nice -n 19 "$harness" -merge=1 -use_counters=0 "$work/merged" "$corpus" "$work/corpus" >"$work/merge.log" 2>&1 &&

@@ -118,6 +118,83 @@ text views 1 "$(cat /proc/cpuinfo)" '0-1' 'max 100000'
 text views 2 "$(cat /proc/stat)" '0-1' '50000 100000 2 1 100 1000 1000'
 text views 3 "$(cat /proc/diskstats)" '8 0 1 2 3 4 5 6'
 
+# cgroup v2 pressure (row 7: cpu, memory, io .pressure) from the fixtures
+# and this host's /proc/pressure (the same format)
+seed cgroup-v2 7 "$fx/v2/sys/fs/cgroup/box/cpu.pressure" "$fx/v2/sys/fs/cgroup/box/memory.pressure" "$fx/v2/sys/fs/cgroup/box/io.pressure"
+seed cgroup-v2 7 /proc/pressure/cpu /proc/pressure/memory /proc/pressure/io
+text cgroup-v2 7 'some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n'
+
+# /proc/vmstat: host text, memory.stat, figures (see fuzz-vmstat.c)
+figs='4096 2097152 104857600 1 409600 819200 268435456 134217728 0 0 50000000 40000000 1000 2000 3000 4000 5000 6000 7000 8000 9000 10000 11000 12000 13000 2097152 0 0 14000 15000'
+for t in v1 v2 hybrid; do
+        for st in $(find "$fx/$t/sys/fs/cgroup" -name memory.stat | head -3); do
+                text vmstat "" "$(cat "$fx/$t/proc/vmstat" 2>/dev/null)" "$(cat "$st")" "$figs"
+        done
+done
+text vmstat "" "$(cat /proc/vmstat)" "$(cat /sys/fs/cgroup/memory/memory.stat 2>/dev/null)" '4096 2097152 1073741824 0'
+text vmstat "" 'nr_free_pages 1\npgfault 2\npgpgin 3\nnr_zone_write_pending 4\n' 'total_pgfault 7\npgfault 5\n' "$figs"
+
+# CPU files: kind (0 plain, 1 list, 2 mask, 3 spaced), host text, CPUs shown, a path
+for f in $(find "$fx/cputree" /sys/devices/system/cpu/cpu0/topology /sys/devices/system/cpu/cpu0/cache/index0 \
+                /sys/devices/system/cpu/cpufreq/policy0 -maxdepth 4 -type f 2>/dev/null | head -60); do
+        b=$(basename "$f")
+        case $b in
+        *_list|isolated|nohz_full|enabled) k=1 ;;
+        core_cpus|thread_siblings|core_siblings|package_cpus|die_cpus|cluster_cpus|shared_cpu_map) k=2 ;;
+        affected_cpus|related_cpus) k=3 ;;
+        *) k=0 ;;
+        esac
+        text cpu-file "$k" "$(cat "$f")\n" '0,2-3' "${f#*/sys/devices/system/cpu/}"
+done
+text cpu-file 2 '00000000,00000000,0000000f\n' '1' 'cpu1/cache/index0/shared_cpu_map'
+text cpu-file 3 '0 1 2 3\n' '2-3' 'cpufreq/policy2/related_cpus'
+
+# the CPU tree: CPUs shown, then "d PATH", "f PATH\nTEXT", "l PATH\nTARGET"
+# parts (fuzz-cputree.c), from the fixture tree and this host's
+cputree_seed() { # DIR SHOWN [MAX]
+        local d=$1 shown=$2 max=${3:-16} parts=("$2") rel f
+        while read -r f; do
+                rel=${f#"$d"/}
+                if [ -L "$f" ]; then parts+=("l $rel\n$(readlink "$f")")
+                elif [ -d "$f" ]; then parts+=("d $rel")
+                else parts+=("f $rel\n$(head -c 200 "$f" 2>/dev/null)"); fi
+        done < <(find "$d" -mindepth 1 -maxdepth 4 2>/dev/null | grep -v -e '/power' -e '/uevent' -e '/subsystem' | head -"$max")
+        text cputree "" "${parts[@]}"
+}
+cputree_seed "$fx/cputree/sys/devices/system/cpu" '0,2'
+cputree_seed "$fx/cputree/sys/devices/system/cpu/cpu1" '1-3'
+cputree_seed /sys/devices/system/cpu/cpu0 '0'
+text cputree "" '1' 'd cpu0' 'd cpu1/topology' 'f cpu1/topology/core_cpus_list\n0-1\n' 'f cpufreq/policy0/affected_cpus\n0 1\n' 'l cpu1/node0\n../../node/node0' 'f online\n0-1\n'
+
+# sysinfo: 0 the figures, 1 a registration, 2 the pending file
+text sysinfo 0 '1000 500 10 20 300 200 0 0 4096 65536 32768 16384 300 1234 | 1073741824 536870912 600000000 0 0 1000 100 200 300 12345 42'
+text sysinfo 0 '1 1 1 1 1 1 1 1 1 1 1 1 1 1'
+text sysinfo 1 '1234 5678 7\n'
+text sysinfo 1 '1 0 0'
+text sysinfo 2 ''
+
+# c/ nodes: a reader's /proc/PID/cgroup, an id
+for c in "$fx"/*/proc/[0-9]*/cgroup /proc/self/cgroup; do
+        text cnodes "" "$(cat "$c")" 'box'
+done
+text cnodes "" '12:memory:/curate/run-42/sub\n0::/curate/run-42\n' 'run-42'
+text cnodes "" '0::/curate/a:b/c\n1:name=x:/\n' 'a:b'
+
+# OOM counters: u/memory.events, m/memory.events, m/memory.oom_control, m/d/memory.oom_control
+text oom "" 'low 0\nhigh 0\nmax 3\noom 2\noom_kill 1\noom_group_kill 0\n'
+text oom "" '' '' 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n' 'oom_kill_disable 0\nunder_oom 0\noom_kill 1\n'
+seed oom "" /sys/fs/cgroup/unified/memory.events /sys/fs/cgroup/memory/memory.events /sys/fs/cgroup/memory/memory.oom_control
+
+# [Process] keys of the policy format, for the policy harness
+text policy "" '[Resources]\nMemory = 512M\nCPUs = 1.5\nCPUSet = 0-1\nPids = 100\n[Views]\nViews = meminfo cpuinfo\n[Security]\nSysinfo = yes\n[Process]\nWorkingDirectory = /srv\nEnvironment = A=1 B=two\nUnsetEnvironment = HOME\nClearEnvironment = no\nUser = 1000\nGroup = 1000\n'
+text policy "" '[Process]\nEnvironment =\nEnvironment = =x\nUnsetEnvironment = A=B\nUser = root\nGroup = 4294967295\nWorkingDirectory = relative\n'
+# CDI: the checks at load (relative deviceNodes path / hostPath, a bind
+# mount's options)
+cdi_spec='{"cdiVersion":"0.6.0","kind":"vendor.com/dev","devices":[{"name":"a","containerEdits":{"deviceNodes":[{"path":"dev/rel","hostPath":"rel"}]}}],"containerEdits":{"mounts":[{"hostPath":"lib","containerPath":"/lib/x","options":["bind","ro","nosuid","rshared","weird"]}],"env":["A=1"]}}'
+text cdi-json "" "$cdi_spec"
+text cdi-yaml "" 'cdiVersion: 0.6.0\nkind: vendor.com/dev\ndevices:\n- name: a\n  containerEdits:\n    deviceNodes:\n    - path: /dev/null\n      hostPath: dev/null\ncontainerEdits:\n  mounts:\n  - hostPath: /nonexistent\n    containerPath: /x\n    options: [rbind, ro, noexec]\n'
+text cdi-registry "" "$cdi_spec" '' "$cdi_spec"
+
 # /proc/driver/nvidia trees, params, /proc/devices, sysfs dev and vendor files
 for d in "$fx"/gpu/*/; do
         nv=$d/proc/driver/nvidia

@@ -13,6 +13,9 @@
 #include <string.h>
 #include "curatefs.h"
 #include "views.h"
+#include "sysinfo-notify.h"
+#include <fcntl.h>
+#include <unistd.h>
 
 #define MiB (1024ULL * 1024)
 
@@ -199,6 +202,40 @@ static void test_unknown_or_broken_reader(void **state) {
         assert_int_equal(curate_sysinfo(c, 600, &si), -EIO);
 }
 
+
+/* The registration a launcher writes: "PID START FD". A number that would
+ * wrap into another pid (or fd) is malformed, never taken for it. */
+static void write_reg(int dir, const char *name, const char *text) {
+        int fd = openat(dir, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        close(fd);
+}
+
+static void test_registration_read(void **state) {
+        char dir[] = "/tmp/test-sysinfo-reg.XXXXXX";
+        struct sysinfo_reg reg;
+        assert_non_null(mkdtemp(dir));
+        int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(d >= 0);
+
+        write_reg(d, "run-1", "1234 5678 7\n");
+        assert_int_equal(sysinfo_reg_read(d, "run-1", &reg), 0);
+        assert_int_equal(reg.pid, 1234);
+        assert_int_equal(reg.start, 5678);
+        assert_int_equal(reg.fd, 7);
+        const char *bad[] = { "4294967297 5678 7\n", "1234 5678 4294967303\n", "0 1 2\n", "-5 1 2\n", "1234 x 7\n", "" };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                write_reg(d, "run-2", bad[i]);
+                assert_int_equal(sysinfo_reg_read(d, "run-2", &reg), -EINVAL);
+        }
+        assert_int_equal(sysinfo_reg_read(d, "../x", &reg), -EINVAL);
+        unlinkat(d, "run-1", 0);
+        unlinkat(d, "run-2", 0);
+        close(d);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_no_inputs_is_the_host),
@@ -209,6 +246,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_limited_reader_v2, setup_v2, teardown),
                 cmocka_unit_test_setup_teardown(test_root_reader_is_host, setup_v1, teardown),
                 cmocka_unit_test_setup_teardown(test_unknown_or_broken_reader, setup_v1, teardown),
+                cmocka_unit_test(test_registration_read),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
