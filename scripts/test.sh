@@ -40,12 +40,21 @@ tally() { # tally BUILD_DIR
         s=$(grep -c '"result": "SKIP"' "$json")
         passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
-meson test -C build --print-errorlogs --num-processes 1 "$@"
-tally build
-UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 meson test -C build-asan --suite unit --suite integration \
-        --print-errorlogs --num-processes 1
-tally build-asan
-meson test -C build-fuzz --suite fuzz --print-errorlogs --num-processes 1
-tally build-fuzz
+# run_suites DIR MESON-TEST-ARGS...: a run that fails without a failed check
+# to show for it (the build did not compile, meson itself failed) is one
+# failure, never silence
+run_suites() {
+        local dir=$1 before=$failed rc; shift
+        meson test -C "$dir" --print-errorlogs --num-processes 1 "$@"
+        rc=$?
+        tally "$dir"
+        if [ "$rc" != 0 ] && [ "$failed" = "$before" ]; then
+                echo "test.sh: meson test in $dir failed (status $rc) without a failed check: counted as one failure"
+                failed=$((failed + 1))
+        fi
+}
+run_suites build "$@"
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 run_suites build-asan --suite unit --suite integration
+run_suites build-fuzz --suite fuzz
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

@@ -38,7 +38,8 @@ static void path(const char *rel, const struct cpu_set_bits *shown) {
         size_t n = strcspn(rel, "/");
 
         (void)cpu_file_kind(rel);
-        (void)cputree_ino(rel);
+        (void)cputree_ino(NULL, rel);
+        (void)cputree_ino("run-1", rel);
         (void)cputree_is_gate(rel);
         bool allowed = cputree_path_allowed(rel, shown);
         if (n >= sizeof(first))

@@ -78,6 +78,10 @@ struct entries {
         mode_t type[ENTRIES_MAX];
 };
 
+/* the tree walked: the shared one (NULL) or a container's (c/<id>/),
+ * chosen per input */
+static const char *tree_id;
+
 static int each(const char *name, uint64_t ino, mode_t type, void *ctx) {
         struct entries *e = ctx;
         if (e->n == ENTRIES_MAX)
@@ -90,7 +94,7 @@ static int each(const char *name, uint64_t ino, mode_t type, void *ctx) {
 
 static void learn(uint64_t ino, const char *rel, void *ctx) {
         (void)ctx;
-        if (cputree_ino(rel) != ino)
+        if (cputree_ino(tree_id, rel) != ino)
                 abort();
 }
 
@@ -101,21 +105,23 @@ static void list(int dir_fd, const char *rel, unsigned depth, const struct cpu_s
 
         if (!e)
                 abort();
-        if (cputree_list(dir_fd, rel, shown, skip, each, e) < 0)
+        if (cputree_list(dir_fd, tree_id, rel, shown, skip, each, e) < 0)
                 e->n = 0;
         for (size_t i = 0; i < e->n; i++) {
                 struct stat st;
                 _cleanup_buf_ struct buf out = { 0 };
                 snprintf(child, sizeof(child), "%s%s%s", rel, *rel ? "/" : "", e->name[i]);
-                if (e->ino[i] != cputree_ino(child) || !cputree_is_ino(e->ino[i]) || !cputree_path_allowed(child, shown))
+                if (e->ino[i] != cputree_ino(tree_id, child) || !cputree_is_ino(e->ino[i]) ||
+                    cputree_is_c_ino(e->ino[i]) != (tree_id != NULL) || !cputree_path_allowed(child, shown))
                         abort();
                 /* listed, so found (each find walks a part of the tree: one
                  * per directory keeps a run's walks linear in its size) */
                 if (i + 1 == e->n &&
-                    (cputree_find(dir_fd, e->ino[i], found, learn, NULL) < 0 || cputree_ino(found) != e->ino[i]))
+                    (cputree_find(dir_fd, tree_id, e->ino[i], found, learn, NULL) < 0 ||
+                     cputree_ino(tree_id, found) != e->ino[i]))
                         abort();
                 /* read-only, but for a link (0777, as every link) */
-                if (cputree_stat(dir_fd, child, shown, &st) == 0 &&
+                if (cputree_stat(dir_fd, tree_id, child, shown, &st) == 0 &&
                     (st.st_ino != e->ino[i] || (!S_ISLNK(st.st_mode) && (st.st_mode & 0222))))
                         abort();
                 if (S_ISREG(e->type[i]))
@@ -138,6 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 abort();
         if (mkdir(root, 0755) < 0)
                 abort();
+        tree_id = size % 2 ? "run-42" : NULL;
         fuzz_split(data, size, segs, ELEMENTSOF(segs));
         if (!segs[0] || parse_cpu_list(segs[0], &shown) < 0)
                 (void)parse_cpu_list("0-1", &shown);
@@ -154,12 +161,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 if (!rel || !plain_path(rel))
                         continue;
                 bool allowed = cputree_path_allowed(rel, &shown);
-                if (!allowed && (cputree_stat(dir_fd, rel, &shown, &st) != -ENOENT ||
+                if (!allowed && (cputree_stat(dir_fd, tree_id, rel, &shown, &st) != -ENOENT ||
                                  cputree_render(dir_fd, rel, &shown, &out) != -ENOENT))
                         abort();
                 /* the first node's inode, present or not (a full walk each) */
-                if (i == 1 && cputree_find(dir_fd, cputree_ino(rel), found, NULL, NULL) == 0 &&
-                    cputree_ino(found) != cputree_ino(rel))
+                if (i == 1 && cputree_find(dir_fd, tree_id, cputree_ino(tree_id, rel), found, NULL, NULL) == 0 &&
+                    cputree_ino(tree_id, found) != cputree_ino(tree_id, rel))
                         abort();
         }
         close(dir_fd);
