@@ -151,3 +151,17 @@ void fuzz_mkdirs(int dirfd, const char *name) {
                         path[n++] = *p++;
         }
 }
+
+size_t fuzz_numbers(const char *s, const char *sep, uint64_t *v, size_t max) {
+        size_t n = 0;
+        for (char *e; s && *s && n < max; s = e) {
+                s += strspn(s, sep);
+                if (!*s)
+                        break;
+                v[n] = strtoull(s, &e, 0);
+                if (e == s)
+                        break;
+                n++;
+        }
+        return n;
+}

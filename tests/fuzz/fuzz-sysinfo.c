@@ -21,23 +21,9 @@
 
 #define NUMS_MAX 32
 
-static size_t numbers(const char *s, uint64_t *v, size_t max) {
-        size_t n = 0;
-        for (char *e; s && *s && n < max; s = e) {
-                s += strspn(s, " \t\n|");
-                if (!*s)
-                        break;
-                v[n] = strtoull(s, &e, 0);
-                if (e == s)
-                        break;
-                n++;
-        }
-        return n;
-}
-
 static void compute(const char *text) {
         uint64_t f[NUMS_MAX] = { 0 };
-        size_t n = numbers(text, f, NUMS_MAX);
+        size_t n = fuzz_numbers(text, " \t\n|", f, NUMS_MAX);
         struct sysinfo host = {
                 .totalram = f[0], .freeram = f[1], .sharedram = f[2], .bufferram = f[3],
                 .totalswap = f[4], .freeswap = f[5], .totalhigh = f[6], .freehigh = f[7],

@@ -15,20 +15,6 @@
 
 #define NUMS_MAX 64
 
-static size_t numbers(const char *s, uint64_t *v, size_t max) {
-        size_t n = 0;
-        for (char *e; s && *s && n < max; s = e) {
-                s += strspn(s, " \t\n");
-                if (!*s)
-                        break;
-                v[n] = strtoull(s, &e, 0);
-                if (e == s)
-                        break;
-                n++;
-        }
-        return n;
-}
-
 static uint64_t num(const uint64_t *v, size_t n, size_t i) {
         return i < n ? v[i] : CG_NONE;
 }
@@ -50,7 +36,7 @@ static const size_t mem_fields[] = {
 
 static void meminfo(char **segs) {
         uint64_t v[NUMS_MAX];
-        size_t n = numbers(segs[1], v, NUMS_MAX);
+        size_t n = fuzz_numbers(segs[1], " \t\n", v, NUMS_MAX);
         struct cg_memory m = { .swap_accounting = num(v, n, 0) & 1 };
         struct buf out = { 0 };
 
@@ -73,7 +59,7 @@ static bool cpu_view(const char *list, uint64_t quota, uint64_t period, struct c
 
 static void cpuinfo(char **segs, struct cpu_view *v) {
         uint64_t q[2];
-        size_t n = numbers(segs[2], q, 2);
+        size_t n = fuzz_numbers(segs[2], " \t\n", q, 2);
         struct buf out = { 0 };
 
         if (!cpu_view(segs[1] ? segs[1] : "0", num(q, n, 0), num(q, n, 1), v))
@@ -84,8 +70,8 @@ static void cpuinfo(char **segs, struct cpu_view *v) {
 
 static void view_stat(char **segs, struct cpu_view *v) {
         uint64_t f[NUMS_MAX], pu[NUMS_MAX], ps[NUMS_MAX];
-        size_t n = numbers(segs[2], f, NUMS_MAX);
-        size_t nu = numbers(segs[3], pu, NUMS_MAX), ns = numbers(segs[4], ps, NUMS_MAX);
+        size_t n = fuzz_numbers(segs[2], " \t\n", f, NUMS_MAX);
+        size_t nu = fuzz_numbers(segs[3], " \t\n", pu, NUMS_MAX), ns = fuzz_numbers(segs[4], " \t\n", ps, NUMS_MAX);
         struct stat_state s = { 0 };
         struct buf out = { 0 };
 
@@ -112,7 +98,7 @@ static void view_stat(char **segs, struct cpu_view *v) {
 
 static void diskstats(char **segs) {
         uint64_t v[NUMS_MAX];
-        size_t n = numbers(segs[1], v, NUMS_MAX);
+        size_t n = fuzz_numbers(segs[1], " \t\n", v, NUMS_MAX);
         struct cg_io_dev dev[NUMS_MAX / 8];
         struct cg_io io = { .dev = dev };
         struct buf out = { 0 };

@@ -13,20 +13,6 @@
 
 #define NUMS_MAX 40
 
-static size_t numbers(const char *s, uint64_t *v, size_t max) {
-        size_t n = 0;
-        for (char *e; s && *s && n < max; s = e) {
-                s += strspn(s, " \t\n");
-                if (!*s)
-                        break;
-                v[n] = strtoull(s, &e, 0);
-                if (e == s)
-                        break;
-                n++;
-        }
-        return n;
-}
-
 /* struct cg_memory's uint64_t figures after swap_accounting, in order */
 static const size_t mem_fields[] = {
         offsetof(struct cg_memory, limit), offsetof(struct cg_memory, usage),
@@ -57,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         struct buf out = { 0 };
 
         fuzz_split(data, size, segs, ELEMENTSOF(segs));
-        size_t n = numbers(segs[2], f, NUMS_MAX);
+        size_t n = fuzz_numbers(segs[2], " \t\n", f, NUMS_MAX);
         for (size_t i = 0; i < ELEMENTSOF(mem_fields); i++)
                 *(uint64_t *)((char *)&m + mem_fields[i]) = i + 6 < n ? f[i + 6] : CG_NONE;
         struct vmstat_input in = {

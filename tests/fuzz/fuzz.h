@@ -23,6 +23,11 @@ char *fuzz_str(const uint8_t *data, size_t size);
 size_t fuzz_split(const uint8_t *data, size_t size, char **segs, size_t max);
 void fuzz_segs_free(char **segs, size_t max);
 
+/* The numbers in S (decimal, 0x hex or 0 octal, as strtoull takes them),
+ * separated by any of SEP, into V: how many, at most MAX; the first that is
+ * not a number ends them. Figures for the harnesses' pure functions. */
+size_t fuzz_numbers(const char *s, const char *sep, uint64_t *v, size_t max);
+
 /* The first byte of DATA picks one of N variants (consumed); 0 when empty. */
 unsigned fuzz_pick(const uint8_t **data, size_t *size, unsigned n);
 
