@@ -180,14 +180,15 @@ static json_object *nodes_json(const struct device_list *l) {
 static void gpu_selection_donep(struct gpu_selection *s) { gpu_selection_done(s); }
 static void device_list_donep(struct device_list *l) { device_list_done(l); }
 
-/* Device NAME of DEVICES: what `--gpu SELECTOR` gives on HOST. */
+/* Device NAME of DEVICES: what `--gpu NAME` gives on HOST (a CDI device is
+ * named by the selector it stands for). */
 static int nvidia_device(json_object *devices, const struct nvidia_host *host, const char *name,
-                         const char *selector, char **ret_error) {
+                         char **ret_error) {
         _cleanup_(gpu_selection_donep) struct gpu_selection sel = { .n_tokens = 0 };
         _cleanup_(device_list_donep) struct device_list l = { .n = 0 };
         int r;
 
-        if ((r = gpu_select_parse(selector, &sel, ret_error)) < 0 ||
+        if ((r = gpu_select_parse(name, &sel, ret_error)) < 0 ||
             (r = gpu_select_resolve(&sel, host, &l, NULL, ret_error)) < 0)
                 return r;
         return device_add(devices, name, "deviceNodes", nodes_json(&l));
@@ -202,17 +203,17 @@ int cdi_gen_nvidia_spec(const struct nvidia_host *host, json_object **ret, char 
         if (host->n_gpus == 0)
                 return error_printf(ret_error, -ENODEV, "no NVIDIA GPU on this host");
         if ((r = spec_new(CDI_GEN_NVIDIA_KIND, &spec, &devices)) < 0 ||
-            (r = nvidia_device(devices, host, "all", "all", ret_error)) < 0)
+            (r = nvidia_device(devices, host, "all", ret_error)) < 0)
                 return r;
         for (size_t i = 0; i < host->n_gpus; i++) {
                 const struct nvidia_gpu *g = &host->gpus[i];
                 snprintf(name, sizeof(name), "%zu", i);
-                if ((r = nvidia_device(devices, host, name, name, ret_error)) < 0 ||
-                    (r = nvidia_device(devices, host, g->uuid, g->uuid, ret_error)) < 0)
+                if ((r = nvidia_device(devices, host, name, ret_error)) < 0 ||
+                    (r = nvidia_device(devices, host, g->uuid, ret_error)) < 0)
                         return r;
                 for (size_t m = 0; m < g->n_migs; m++) {
                         snprintf(name, sizeof(name), "%zu:%zu", i, m);
-                        if ((r = nvidia_device(devices, host, name, name, ret_error)) < 0)
+                        if ((r = nvidia_device(devices, host, name, ret_error)) < 0)
                                 return r;
                 }
         }
@@ -220,10 +221,9 @@ int cdi_gen_nvidia_spec(const struct nvidia_host *host, json_object **ret, char 
         return 0;
 }
 
-static int amd_device(json_object *devices, const struct amd_host *host, const char *name, const char *selector,
-                      char **ret_error) {
+static int amd_device(json_object *devices, const struct amd_host *host, const char *name, char **ret_error) {
         _cleanup_(device_list_donep) struct device_list l = { .n = 0 };
-        int r = amd_select_resolve(selector, host, &l, ret_error);
+        int r = amd_select_resolve(name, host, &l, ret_error);
 
         if (r < 0)
                 return r;
@@ -239,12 +239,12 @@ int cdi_gen_amd_spec(const struct amd_host *host, json_object **ret, char **ret_
         if (host->n_gpus == 0)
                 return error_printf(ret_error, -ENODEV, "no AMD GPU on this host");
         if ((r = spec_new(CDI_GEN_AMD_KIND, &spec, &devices)) < 0 ||
-            (r = amd_device(devices, host, "all", "all", ret_error)) < 0)
+            (r = amd_device(devices, host, "all", ret_error)) < 0)
                 return r;
         for (size_t i = 0; i < host->n_gpus; i++) {
                 snprintf(name, sizeof(name), "%zu", i);
-                if ((r = amd_device(devices, host, name, name, ret_error)) < 0 ||
-                    (r = amd_device(devices, host, host->gpus[i].bus_id, host->gpus[i].bus_id, ret_error)) < 0)
+                if ((r = amd_device(devices, host, name, ret_error)) < 0 ||
+                    (r = amd_device(devices, host, host->gpus[i].bus_id, ret_error)) < 0)
                         return r;
         }
         *ret = TAKE_PTR(spec);
