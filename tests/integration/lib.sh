@@ -300,3 +300,18 @@ trap 'cleanup_run; cleanup' EXIT
 CAPS_DEFAULT=00000000800405fb
 # The curated /dev, as `ls -A /dev | sort` lists it
 DEV_CURATED="fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero"
+
+# fake_nvidia_host DIR: a copy of tests/fixtures/gpu/two (two GPUs; index 0
+# is Device Minor 1) with its device nodes made for real, as a host root
+# for CURATE_HOST_ROOT
+fake_nvidia_host() {
+        local d=$1
+        cp -a "${SOURCE_ROOT:-.}/tests/fixtures/gpu/two" "$d" || return 1
+        rm -f "$d/dev/nvidia-modeset"
+        mknod -m 666 "$d/dev/nvidia0" c 195 0
+        mknod -m 666 "$d/dev/nvidia1" c 195 1
+        mknod -m 666 "$d/dev/nvidiactl" c 195 255
+        mknod -m 666 "$d/dev/nvidia-modeset" c 195 254
+        mknod -m 666 "$d/dev/nvidia-uvm" c 510 0
+        mknod -m 666 "$d/dev/nvidia-uvm-tools" c 510 1
+}

@@ -172,14 +172,7 @@ check "curate run --device curate.dev/views=all: MemTotal 256 MiB" grep -q "^Mem
 
 # ---- GPUs: the fake NVIDIA host (index 0 is Device Minor 1), real nodes
 HR=$T/hr
-cp -a "$SOURCE_ROOT/tests/fixtures/gpu/two" "$HR"
-rm -f "$HR/dev/nvidia-modeset"
-mknod -m 666 "$HR/dev/nvidia0" c 195 0
-mknod -m 666 "$HR/dev/nvidia1" c 195 1
-mknod -m 666 "$HR/dev/nvidiactl" c 195 255
-mknod -m 666 "$HR/dev/nvidia-modeset" c 195 254
-mknod -m 666 "$HR/dev/nvidia-uvm" c 510 0
-mknod -m 666 "$HR/dev/nvidia-uvm-tools" c 510 1
+fake_nvidia_host "$HR"
 check "generate --gpus from the fake tree" env CURATE_HOST_ROOT="$HR" "$CURATE" cdi generate --gpus --output "$T/spec/nvidia.yaml"
 OUT=$(CURATE_HOST_ROOT="$HR" "$CURATE" cdi generate --gpus=amd --output "$T/spec/amd.yaml" 2>&1); RC=$?
 check_eq "--gpus=amd on a host without AMD GPU: exit 1" 1 "$RC"

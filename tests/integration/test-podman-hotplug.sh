@@ -115,14 +115,7 @@ check "remove again: says it has none" grep -q "has no device node /dev/fuse" <<
 # ---- GPUs from the fake NVIDIA host of tests/fixtures/gpu/two (index 0 is
 # Device Minor 1), its nodes made here: the nodes curate's discovery names
 HR=$T/hr
-cp -a "$SOURCE_ROOT/tests/fixtures/gpu/two" "$HR"
-rm -f "$HR/dev/nvidia-modeset"
-mknod -m 666 "$HR/dev/nvidia0" c 195 0
-mknod -m 666 "$HR/dev/nvidia1" c 195 1
-mknod -m 666 "$HR/dev/nvidiactl" c 195 255
-mknod -m 666 "$HR/dev/nvidia-modeset" c 195 254
-mknod -m 666 "$HR/dev/nvidia-uvm" c 510 0
-mknod -m 666 "$HR/dev/nvidia-uvm-tools" c 510 1
+fake_nvidia_host "$HR"
 OUT=$(CURATE_HOST_ROOT=$HR "$CURATE" device add "$ID" --gpu 0 2>&1); RC=$?
 check_eq "--gpu 0: exit 0 ($OUT)" 0 "$RC"
 pexec 'for n in /dev/nvidia*; do stat -c "%n %t:%T" $n; done'

@@ -17,14 +17,7 @@ mount_curatefs || { not_ok "mount curatefs"; finish; }
 # the fake host: tests/fixtures/gpu/two (GPU index 0 is 0000:1a:00.0 with
 # Device Minor 1; index 1 is 0000:3b:00.0 with Device Minor 0) plus nodes
 HR=$T/host
-cp -a "${SOURCE_ROOT:-.}/tests/fixtures/gpu/two" "$HR"
-rm -f "$HR/dev/nvidia-modeset"
-mknod -m 666 "$HR/dev/nvidia0" c 195 0
-mknod -m 666 "$HR/dev/nvidia1" c 195 1
-mknod -m 666 "$HR/dev/nvidiactl" c 195 255
-mknod -m 666 "$HR/dev/nvidia-modeset" c 195 254
-mknod -m 666 "$HR/dev/nvidia-uvm" c 510 0
-mknod -m 666 "$HR/dev/nvidia-uvm-tools" c 510 1
+fake_nvidia_host "$HR"
 touch "$HR/dev/notadevice"
 mkdir -p "$HR/etc/cdi" "$T/pass"
 cat > "$HR/etc/cdi/example.json" <<'EOS'
