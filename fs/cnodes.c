@@ -1,4 +1,5 @@
 #include "config.h"
+#include <stdio.h>
 #include <string.h>
 #include "cnodes.h"
 #include "devs.h"
@@ -40,6 +41,69 @@ bool cnodes_reader_in(const char *cgroup_text, const char *id) {
         return reg_id_valid(id) && each_path(cgroup_text, path_is_id, (void *)id);
 }
 
+/* The path of the hierarchy the memory figures come from (fs/gather.c:
+ * the layout takes memory from its v1 mount where it has one, and a v1
+ * memory mount shows in /proc/PID/cgroup as a line naming "memory"; else
+ * cgroup2's "0::" line): its start and length; false when there is none. */
+static bool memory_path(const char *text, const char **ret, size_t *ret_len) {
+        const char *v2 = NULL;
+        size_t v2_len = 0;
+
+        for (const char *l = text; *l;) {
+                const char *nl = strchr(l, '\n');
+                size_t len = nl ? (size_t)(nl - l) : strlen(l);
+                const char *c1 = memchr(l, ':', len);
+                const char *c2 = c1 ? memchr(c1 + 1, ':', len - (c1 + 1 - l)) : NULL;
+                if (c2) {
+                        const char *ctl = c1 + 1, *path = c2 + 1;
+                        size_t plen = len - (path - l);
+                        for (const char *t = ctl; t < c2;) {
+                                const char *comma = memchr(t, ',', c2 - t);
+                                size_t n = comma ? (size_t)(comma - t) : (size_t)(c2 - t);
+                                if (n == 6 && memcmp(t, "memory", 6) == 0) {
+                                        *ret = path;
+                                        *ret_len = plen;
+                                        return true;
+                                }
+                                t += n + 1;
+                        }
+                        if (c1 - l == 1 && *l == '0' && c2 == ctl && !v2) {
+                                v2 = path;
+                                v2_len = plen;
+                        }
+                }
+                l += len + (nl ? 1 : 0);
+        }
+        *ret = v2;
+        *ret_len = v2_len;
+        return v2 != NULL;
+}
+
+void cnodes_generic_id(const char *path, size_t len, char id[static CNODE_GENERIC_ID_LEN + 1]) {
+        uint64_t h = devs_hash(DEVS_HASH_INIT, "cgroup", 7);
+        h = devs_hash(h, path, len);
+        snprintf(id, CNODE_GENERIC_ID_LEN + 1, "@%016llx", (unsigned long long)h);
+}
+
+/* Each generic id a reader whose memory cgroup is PATH belongs to: its
+ * own and each ancestor's but the root's, deepest first. */
+static bool each_generic(const char *path, size_t len, bool (*fn)(const char *id, void *arg), void *arg) {
+        char id[CNODE_GENERIC_ID_LEN + 1];
+
+        while (len > 1 && path[len - 1] == '/') /* never "a/" and "a" apart */
+                len--;
+        while (len > 1 && path[0] == '/') {
+                cnodes_generic_id(path, len, id);
+                if (fn(id, arg))
+                        return true;
+                while (len > 0 && path[len - 1] != '/')
+                        len--;
+                while (len > 1 && path[len - 1] == '/')
+                        len--;
+        }
+        return false;
+}
+
 struct each_id {
         bool (*fn)(const char *id, void *arg);
         void *arg;
@@ -59,7 +123,36 @@ static bool path_each_id(const char *path, size_t len, void *arg) {
 
 bool cnodes_reader_each_id(const char *cgroup_text, bool (*fn)(const char *id, void *arg), void *arg) {
         struct each_id e = { .fn = fn, .arg = arg };
-        return each_path(cgroup_text, path_each_id, &e);
+        const char *path, *unused;
+        size_t len;
+
+        if (each_path(cgroup_text, path_each_id, &e))
+                return true;
+        /* a reader in /curate/ID is that container's only */
+        if (!memory_path(cgroup_text, &path, &len) || path_id(path, len, &unused) > 0)
+                return false;
+        return each_generic(path, len, fn, arg);
+}
+
+static bool first_id(const char *id, void *arg) {
+        strcpy(arg, id);
+        return true;
+}
+
+bool cnodes_reader_own_id(const char *cgroup_text, char id[static REG_ID_MAX + 1]) {
+        const char *path, *unused;
+        size_t len;
+
+        if (cnodes_reader_each_id(cgroup_text, first_id, id))
+                return true;
+        if (!memory_path(cgroup_text, &path, &len) || path_id(path, len, &unused) > 0)
+                return false;
+        while (len > 1 && path[len - 1] == '/')
+                len--;
+        if (len <= 1 || path[0] != '/')
+                return false; /* the root: the shared inodes */
+        cnodes_generic_id(path, len, id);
+        return true;
 }
 
 struct find {
@@ -85,6 +178,12 @@ uint64_t cnodes_serial(const char *id) {
         h = devs_serial_of_hash(devs_hash(h, id, strlen(id) + 1));
         h &= (1ULL << CNODE_SERIAL_BITS) - 1;
         return h ? h : 1;
+}
+
+bool cnodes_unopened_swap(const struct cnode_clock *k, bool same_reporter, size_t old_len, size_t new_len,
+                          uint64_t now) {
+        return new_len <= old_len || !k->rendered_at || !k->reported_at || same_reporter ||
+               now - k->reported_at > CNODE_REPORT_GRACE_NS;
 }
 
 bool cnodes_snapshot_due(const struct cnode_clock *k, uint64_t now, uint64_t ttl_ns) {

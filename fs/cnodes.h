@@ -22,8 +22,25 @@ bool cnodes_reader_in(const char *cgroup_text, const char *id);
  * never saw the node resolves it from the request alone. */
 bool cnodes_reader_find(const char *cgroup_text, uint64_t serial, char id[static REG_ID_MAX + 1]);
 /* Each valid container id the reader's cgroup paths name (/curate/ID or
- * below), to FN until it returns true; whether one did. */
+ * below), then, for a reader in no /curate/ID, the generic id of its
+ * memory cgroup and of each ancestor but the root: to FN until it returns
+ * true; whether one did. */
 bool cnodes_reader_each_id(const char *cgroup_text, bool (*fn)(const char *id, void *arg), void *arg);
+
+/* ---- generic ids: any cgroup's own nodes ----
+ * A reader in a cgroup that is not /curate/ID (a podman or runc
+ * container) that looks up a view by its shared name gets the inode of its
+ * own cgroup instead (server.c): "@" and 16 hex digits of a hash of the
+ * path of the hierarchy the memory figures come from (v1 memory, else
+ * cgroup2). Not a valid curate id (reg_id_valid): never reachable by name
+ * below c/, only through that lookup; the reader's cgroup text names it
+ * again in any serving process (cnodes_reader_find). */
+#define CNODE_GENERIC_ID_LEN 17
+void cnodes_generic_id(const char *path, size_t len, char id[static CNODE_GENERIC_ID_LEN + 1]);
+/* The id whose nodes a lookup of a shared name by this reader answers:
+ * its /curate/ID, else its memory cgroup's generic id; false for a reader
+ * in the root cgroup (the host: the shared inodes). */
+bool cnodes_reader_own_id(const char *cgroup_text, char id[static REG_ID_MAX + 1]);
 
 /* Inode numbers: CNODE_INO_BASE + (serial << 16) + index, where the serial
  * is a 46-bit hash of the id and the index the fixed node table's (0 for
@@ -65,3 +82,17 @@ struct cnode_clock {
         unsigned pins;        /* open handles on the snapshot */
 };
 bool cnodes_snapshot_due(const struct cnode_clock *k, uint64_t now, uint64_t ttl_ns);
+/* A node no handle was opened on yet keeps its snapshot for no TTL: a
+ * runtime's init looks up and stats the source of its bind (runc's
+ * prepareBindMount) before the runtime sets the cgroup's limits (runc
+ * sets them after the rootfs mounts), and the container's first open
+ * follows within the TTL. So until the first OPEN each size query renders
+ * anew (the figures of that moment, never a cached rendering:
+ * curate_render_fresh). The new rendering (NEW_LEN) replaces the one
+ * reported (OLD_LEN) unless another process's size may still be on its
+ * way into the kernel and the new one is longer: the kernel may keep
+ * either size, and a size longer than the text is safe (the short READ
+ * shrinks it), a shorter one would cut it. SAME_REPORTER: the size on its
+ * way is the asking process's own. */
+bool cnodes_unopened_swap(const struct cnode_clock *k, bool same_reporter, size_t old_len, size_t new_len,
+                          uint64_t now);

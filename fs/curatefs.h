@@ -175,6 +175,10 @@ struct reader_hint {
 };
 void reader_hint_done(struct reader_hint *h);
 int curate_render_hinted(struct curate *c, enum view_id v, pid_t pid, struct reader_hint *hint, struct snap **ret);
+/* curate_render() that never serves a cgroup's figures rendered before the
+ * call (its TTL cache): for a figure taken before a runtime set the limits
+ * (server-cnodes.c's unopened nodes). */
+int curate_render_fresh(struct curate *c, enum view_id v, pid_t pid, struct snap **ret);
 /* curate_sysinfo() with a hint (the listener keeps one per container). */
 int curate_sysinfo_hinted(struct curate *c, pid_t pid, struct reader_hint *hint, struct sysinfo *ret);
 

@@ -49,6 +49,7 @@ struct cn_entry {
         char *owner;             /* the /proc/PID/cgroup text it was rendered for */
         uint64_t epoch;          /* bumped when it is replaced */
         bool reported;           /* its length went to the kernel */
+        bool opened;             /* a handle was opened on it (cnodes_unopened_due) */
         struct cnode_clock clock;
         pid_t reported_pid;      /* whose size query has not opened yet */
         unsigned refs;           /* handles pointing here, of any epoch */
@@ -172,22 +173,30 @@ void cnode_drop_idle(void) {
 static int cn_current(struct curate *c, struct cn_entry *e, pid_t pid, const char *text, bool replace, bool report,
                       uint64_t now) {
         bool own = !e->owner || streq(e->owner, text);
-        if (!e->snap || (replace && cnodes_snapshot_due(&e->clock, now, CACHE_TTL_NS) &&
-                         (own || now - e->clock.rendered_at > CNODE_PIN_MAX_NS))) {
+        bool due = !e->opened || cnodes_snapshot_due(&e->clock, now, CACHE_TTL_NS);
+        if (!e->snap || (replace && due && (own || now - e->clock.rendered_at > CNODE_PIN_MAX_NS))) {
                 struct snap *s;
                 char *o = strdup(text);
-                int r = o ? curate_render_hinted(c, e->view, pid, NULL, &s) : -ENOMEM;
+                int r = !o ? -ENOMEM
+                        : e->opened ? curate_render_hinted(c, e->view, pid, NULL, &s)
+                                    : curate_render_fresh(c, e->view, pid, &s);
                 if (r < 0) {
                         free(o);
                         return r == -ESRCH ? -ESRCH : -EIO;
                 }
-                snap_unref(e->snap);
-                free(e->owner);
-                e->snap = s;
-                e->owner = o;
-                e->epoch++;
-                e->reported = false;
-                e->clock = (struct cnode_clock){ .rendered_at = now };
+                if (e->snap && !e->opened &&
+                    !cnodes_unopened_swap(&e->clock, e->reported_pid == pid, e->snap->len, s->len, now)) {
+                        snap_unref(s); /* see cnodes_unopened_swap */
+                        free(o);
+                } else {
+                        snap_unref(e->snap);
+                        free(e->owner);
+                        e->snap = s;
+                        e->owner = o;
+                        e->epoch++;
+                        e->reported = false;
+                        e->clock = (struct cnode_clock){ .rendered_at = now };
+                }
         }
         if (report) {
                 e->clock.reported_at = now;
@@ -284,6 +293,28 @@ void cnode_lookup_id(fuse_req_t req, const char *id) {
                 return;
         }
         cnode_reply_entry(req, id, INO_ROOT - 1, text);
+}
+
+/* A top directory of the shared tree (proc, sys: node INDEX) looked up
+ * by a reader outside the root cgroup: its own cgroup's, as below c/<id>/
+ * (cnodes_reader_own_id), and so every view below it, so that busybox cat
+ * through a bind of a shared name (a CDI spec's, the OCI hook's) reads it
+ * whole and no other cgroup's reader meets its page cache. runc applies
+ * the container's cgroups to its init before it binds the rootfs mounts:
+ * the bind's own walk pins the container's inode. server.c answers these
+ * names with an entry timeout of 0, so every walk asks again and the
+ * kernel drops the dentry of another cgroup's directory
+ * (fuse_dentry_revalidate on a changed nodeid); the views below it that
+ * mounts are rooted at stay, hashed (never "(deleted)"). */
+bool cnode_lookup_shared(fuse_req_t req, size_t index) {
+        _cleanup_free_ char *text = NULL;
+        char id[REG_ID_MAX + 1];
+
+        if (!node_mirrored(index) || curate_reader_cgroup(ctx_of(req), fuse_req_ctx(req)->pid, &text) < 0 ||
+            !cnodes_reader_own_id(text, id))
+                return false;
+        cnode_reply_entry(req, id, index, text);
+        return true;
 }
 
 void cnode_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
@@ -465,6 +496,7 @@ int cnode_open_handle(fuse_req_t req, fuse_ino_t ino, struct handle **ret) {
                 h->cn_pinned = own;
                 h->open_len = e->snap->len; /* the size the kernel has */
                 e->refs++;
+                e->opened = true;
                 e->clock.pins += own;
                 if (e->reported_pid == pid)
                         e->clock.reported_at = 0;

@@ -94,6 +94,9 @@ void devs_open_like(fuse_req_t req, fuse_ino_t ino, enum dnode_kind want, struct
 /* ---- MOUNTPOINT/c/<id> (server-cnodes.c) ---- */
 void cnode_lookup_id(fuse_req_t req, const char *id);
 void cnode_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
+/* LOOKUP of shared node INDEX answered with the reader's own cgroup's
+ * inode: true; false for a reader in the root cgroup (the shared one). */
+bool cnode_lookup_shared(fuse_req_t req, size_t index);
 void cnode_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void cnode_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off);
 void cnode_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);

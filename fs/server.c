@@ -144,10 +144,20 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
                 if (i + 1 == INO_ROOT || nodes[i].parent != parent || !streq(nodes[i].name, name) ||
                     !node_visible(c, &nodes[i]))
                         continue;
+                /* proc and sys: each cgroup's reader gets the
+                 * directories of its own (server-cnodes.c), asked again
+                 * on every walk. The top directories, not the views: a
+                 * dentry the kernel drops for another reader's inode
+                 * (fuse_dentry_revalidate) shows as "(deleted)" where it
+                 * is a mount's root, and runc refuses a bind whose target
+                 * reads so (its /proc/self/fd check) */
+                bool per_reader = i + 1 == INO_PROC || i + 1 == INO_SYS;
+                if (per_reader && cnode_lookup_shared(req, i))
+                        return;
                 struct fuse_entry_param e = {
                         .ino = i + 1,
                         .attr_timeout = ATTR_TIMEOUT,
-                        .entry_timeout = ATTR_TIMEOUT,
+                        .entry_timeout = per_reader ? 0 : ATTR_TIMEOUT,
                 };
                 node_stat(c, i + 1, &e.attr);
                 fuse_reply_entry(req, &e);

@@ -414,7 +414,7 @@ static bool reader_still_in(struct curate *c, pid_t pid, const char *text);
  * one cgroup's figures, never a mix; and handed to the reader only when the
  * reader is still where TEXT says (-EAGAIN: look again). */
 static int record_snapshot(struct curate *c, struct cg_record *rec, enum view_id v, pid_t pid,
-                           const char *text, uint64_t now, struct snap **ret) {
+                           const char *text, uint64_t now, bool fresh, struct snap **ret) {
         struct cg_ident ids[_CG_CONTROLLER_MAX], after[_CG_CONTROLLER_MAX];
         unsigned dirs = rec->dirs[v];
         uint64_t ns_ino = 0;
@@ -427,7 +427,7 @@ static int record_snapshot(struct curate *c, struct cg_record *rec, enum view_id
                 ns_ino = pidns_inode(c->root_fd, pid);
         }
         rec->last_read = now;
-        if (rec->snap[v] && now - rec->rendered_at[v] <= CACHE_TTL_NS &&
+        if (!fresh && rec->snap[v] && now - rec->rendered_at[v] <= CACHE_TTL_NS &&
             (v != VIEW_UPTIME || ns_ino == rec->uptime_ns_ino)) {
                 *ret = snap_ref(rec->snap[v]);
                 return 0;
@@ -562,7 +562,7 @@ static int reader_cgroup_text(struct curate *c, pid_t pid, struct reader_hint *h
 /* One look at the reader's cgroups and the view for them; -EAGAIN when the
  * reader moved meanwhile (a hint is then not trusted for the next look). */
 static int render_once(struct curate *c, enum view_id v, pid_t pid, struct reader_hint *hint, uint64_t now,
-                       struct snap **ret) {
+                       bool fresh, struct snap **ret) {
         char text[4096];
         _cleanup_free_ char *big = NULL;
         const char *cg;
@@ -582,7 +582,7 @@ static int render_once(struct curate *c, enum view_id v, pid_t pid, struct reade
         if (v == VIEW_UPTIME && !limited)
                 limited = pidns_inode(c->root_fd, pid) != c->self_pidns;
         if (limited)
-                r = record_snapshot(c, rec, v, pid, cg, now, ret);
+                r = record_snapshot(c, rec, v, pid, cg, now, fresh, ret);
         else {
                 rec->last_read = now;
                 r = host_snapshot(c, v, now, ret);
@@ -591,7 +591,8 @@ static int render_once(struct curate *c, enum view_id v, pid_t pid, struct reade
         return r;
 }
 
-int curate_render_hinted(struct curate *c, enum view_id v, pid_t pid, struct reader_hint *hint, struct snap **ret) {
+static int render(struct curate *c, enum view_id v, pid_t pid, struct reader_hint *hint, bool fresh,
+                  struct snap **ret) {
         uint64_t now = c->now();
         int r;
 
@@ -601,17 +602,25 @@ int curate_render_hinted(struct curate *c, enum view_id v, pid_t pid, struct rea
                 /* The reader is outside the daemon's pid namespace: we cannot
                  * tell its cgroup, and must not fall back to host figures. */
                 return -EIO;
-        r = render_once(c, v, pid, hint, now, ret);
+        r = render_once(c, v, pid, hint, now, fresh, ret);
         if (r == -EAGAIN) {
                 if (hint)
                         reader_hint_done(hint);
-                r = render_once(c, v, pid, hint, now, ret);
+                r = render_once(c, v, pid, hint, now, fresh, ret);
         }
         if (r == -EAGAIN) {
                 curate_log_once(c, MSG_CGROUP_GONE);
                 r = -EIO;
         }
         return r;
+}
+
+int curate_render_hinted(struct curate *c, enum view_id v, pid_t pid, struct reader_hint *hint, struct snap **ret) {
+        return render(c, v, pid, hint, false, ret);
+}
+
+int curate_render_fresh(struct curate *c, enum view_id v, pid_t pid, struct snap **ret) {
+        return render(c, v, pid, NULL, true, ret);
 }
 
 int curate_render(struct curate *c, enum view_id v, pid_t pid, struct snap **ret) {

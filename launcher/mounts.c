@@ -7,6 +7,8 @@
 #include <unistd.h>
 #include <dirent.h>
 #include <sys/mount.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include "fileio.h"
@@ -36,6 +38,13 @@ struct mount_ctx {
         /* each CDI bind mount's hostPath, opened as early and for the same
          * reason; -EBADF for a mount of a new filesystem */
         int *cdi_src_fd;
+        /* the root of the FUSE file system a CDI hostPath is on, and the
+         * path below it, looked up again once the command is in its
+         * cgroups: curatefs answers a shared name (proc, sys) with the
+         * directory of the asker's cgroup, which only readers in it may
+         * open; -EBADF for the others */
+        int *cdi_dir_fd;
+        const char **cdi_rel;
         bool views_own; /* the views are MOUNTPOINT/c/<id>/'s, bound in mounts_finish */
         char **ret_error;
 };
@@ -639,6 +648,44 @@ static int cdi_mount_one(const struct mount_ctx *c, int src, const struct cdi_mo
                                    strerror(-r)) : 0;
 }
 
+/* CDI mount I's source as the command (now in its cgroups) finds it: its
+ * path below the root of the FUSE file system it is on looked up again
+ * (cdi_dir_fd); -EBADF when the one opened first stands. */
+static int cdi_source_again(const struct mount_ctx *c, size_t i) {
+        if (!c->cdi_dir_fd || c->cdi_dir_fd[i] < 0)
+                return -EBADF;
+        int fd = open_beneath(c->cdi_dir_fd[i], c->cdi_rel[i], O_PATH);
+        return fd < 0 ? -EBADF : fd;
+}
+
+/* The root of the file system SRC (opened at PATH beneath HOST_FD) is on:
+ * the shortest prefix of PATH on SRC's device, and the rest of PATH below
+ * it; -errno when there is none. */
+static int fs_root_of(int host_fd, const char *path, int src, const char **ret_rel) {
+        struct stat want, st;
+        char prefix[PATH_MAX];
+
+        if (fstat(src, &want) < 0 || strlen(path) >= sizeof(prefix))
+                return -EINVAL;
+        for (size_t n = 1; path[n - 1]; n++) {
+                if (path[n] != '/' && path[n])
+                        continue;
+                memcpy(prefix, path, n);
+                prefix[n] = 0;
+                int fd = open_beneath(host_fd, prefix, O_PATH | O_DIRECTORY);
+                if (fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == want.st_dev) {
+                        const char *rel = path + n;
+                        while (*rel == '/')
+                                rel++;
+                        *ret_rel = rel;
+                        return fd;
+                }
+                if (fd >= 0)
+                        close(fd);
+        }
+        return -ENOENT;
+}
+
 static int setup_cdi_mounts(const struct mount_ctx *c) {
         const struct cdi_edits *e = &c->cfg->dev;
         size_t max = 0;
@@ -650,9 +697,11 @@ static int setup_cdi_mounts(const struct mount_ctx *c) {
                 max = MAX(max, depth(e->mounts[i].container_path));
         for (size_t d = 0; d <= max; d++)
                 for (size_t i = 0; i < e->n_mounts; i++)
-                        if (depth(e->mounts[i].container_path) == d &&
-                            (r = cdi_mount_one(c, c->cdi_src_fd[i], &e->mounts[i])) < 0)
-                                return r;
+                        if (depth(e->mounts[i].container_path) == d) {
+                                _cleanup_close_ int again = cdi_source_again(c, i);
+                                if ((r = cdi_mount_one(c, again >= 0 ? again : c->cdi_src_fd[i], &e->mounts[i])) < 0)
+                                        return r;
+                        }
         return 0;
 }
 
@@ -783,10 +832,16 @@ static int open_cdi_sources(struct mount_ctx *c) {
         _cleanup_close_ int host_fd = -EBADF;
 
         c->cdi_src_fd = malloc(sizeof(int) * (e->n_mounts + 1));
-        if (!c->cdi_src_fd)
+        c->cdi_dir_fd = malloc(sizeof(int) * (e->n_mounts + 1));
+        c->cdi_rel = calloc(e->n_mounts + 1, sizeof(char *));
+        for (size_t i = 0; i < e->n_mounts; i++) {
+                if (c->cdi_src_fd)
+                        c->cdi_src_fd[i] = -EBADF;
+                if (c->cdi_dir_fd)
+                        c->cdi_dir_fd[i] = -EBADF;
+        }
+        if (!c->cdi_src_fd || !c->cdi_dir_fd || !c->cdi_rel)
                 return error_printf(c->ret_error, -ENOMEM, "%s", strerror(ENOMEM));
-        for (size_t i = 0; i < e->n_mounts; i++)
-                c->cdi_src_fd[i] = -EBADF;
         for (size_t i = 0; i < e->n_mounts; i++) {
                 const struct cdi_mount *m = &e->mounts[i];
                 const char *fs_opts[32];
@@ -804,6 +859,10 @@ static int open_cdi_sources(struct mount_ctx *c) {
                 if (c->cdi_src_fd[i] < 0)
                         return error_printf(c->ret_error, c->cdi_src_fd[i], "%s: CDI mount %s: host path %s: %s",
                                             SPEC(m), m->container_path, m->host_path, strerror(-c->cdi_src_fd[i]));
+                struct statfs sf;
+                /* -errno when there is none: the first open stands */
+                if (fstatfs(c->cdi_src_fd[i], &sf) == 0 && sf.f_type == FUSE_SUPER_MAGIC)
+                        c->cdi_dir_fd[i] = fs_root_of(host_fd, m->host_path, c->cdi_src_fd[i], &c->cdi_rel[i]);
         }
         return 0;
 }
@@ -865,6 +924,13 @@ static void ctx_done(struct mount_ctx *c) {
                         close(c->cdi_src_fd[i]);
         free(c->cdi_src_fd);
         c->cdi_src_fd = NULL;
+        for (size_t i = 0; c->cdi_dir_fd && i < c->cfg->dev.n_mounts; i++)
+                if (c->cdi_dir_fd[i] >= 0)
+                        close(c->cdi_dir_fd[i]);
+        free(c->cdi_dir_fd);
+        c->cdi_dir_fd = NULL;
+        free(c->cdi_rel);
+        c->cdi_rel = NULL;
 }
 
 int mounts_prepare(const struct run_config *cfg, char **ret_error) {

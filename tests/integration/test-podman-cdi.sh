@@ -126,6 +126,76 @@ check_eq "views=all: /proc/meminfo not writable" "" "$(kv meminfo <<<"$OUT")"
 pod --memory 128m --device curate.dev/views=all "$IMAGE" sh -c "$SCRIPT"
 check_eq "views=all, another container: its own 128 MiB" "MemTotal: 131072 kB" "$(kv mem <<<"$OUT")"
 
+# ---- busybox cat (sendfile, the image's cat) through the spec's binds of
+# the shared names: the lookup runc's init makes in the container's cgroup
+# gets that cgroup's own inode, sized, so cat reads it whole
+BBCAT='echo bb=$(cat /proc/meminfo | awk "\$1 == \"MemTotal:\" { print \$2 }");
+echo lines=$(cat /proc/meminfo | wc -l)/$(head -n 1000 /proc/meminfo | wc -l); echo online=$(cat /sys/devices/system/cpu/online)'
+pod --memory 256m --cpus 1 --device curate.dev/views=all "$IMAGE" sh -c "$BBCAT"
+check_eq "busybox cat /proc/meminfo in a --memory 256m container: MemTotal 262144 ($ERR)" 262144 "$(kv bb <<<"$OUT")"
+l=$(kv lines <<<"$OUT")
+check "busybox cat /proc/meminfo: the whole file, as head -n 1000 reads it ($l)" test "${l%/*}" = "${l#*/}" -a "${l%/*}" -gt 10
+check_eq "busybox cat /sys/devices/system/cpu/online: --cpus 1" 0 "$(kv online <<<"$OUT")"
+
+# two containers at once, different limits, each in a loop: its own figures,
+# whole, every time (a fixed number of reads: no timed assertion)
+mkdir -p "$T/w"
+BBLOOP='while [ ! -e /w/go ]; do sleep 0.05; done; n=0; bad=0; while [ $n -lt 300 ]; do
+        r=$(cat /proc/meminfo | awk -v w=$0 -v l=$(head -n 1000 /proc/meminfo | wc -l) "\$1 == \"MemTotal:\" { t = \$2 } END { print (t == w && NR == l) ? \"good\" : \"bad \" t \" \" NR }")
+        n=$((n + 1)); [ "$r" = good ] || { bad=$((bad + 1)); echo "first: $r"; }; done; echo reads=$n bad=$bad'
+"${PODMAN[@]}" "${RUN[@]}" -v "$T/w:/w" --memory 256m --device curate.dev/views=all "$IMAGE" sh -c "$BBLOOP" 262144 \
+        >"$T/loopA.out" 2>&1 &
+pa=$!
+"${PODMAN[@]}" "${RUN[@]}" -v "$T/w:/w" --memory 512m --device curate.dev/views=all "$IMAGE" sh -c "$BBLOOP" 524288 \
+        >"$T/loopB.out" 2>&1 &
+pb=$!
+touch "$T/w/go"
+wait "$pa"; ra=$?; wait "$pb"; rb=$?
+check "two containers at once: A (256m) read its own, whole, 300 times ($ra: $(tail -2 "$T/loopA.out" | tr '\n' ' '))" \
+        grep -q '^reads=300 bad=0$' "$T/loopA.out"
+check "two containers at once: B (512m) read its own, whole, 300 times ($rb: $(tail -2 "$T/loopB.out" | tr '\n' ' '))" \
+        grep -q '^reads=300 bad=0$' "$T/loopB.out"
+rm -f "$T/w/go"
+
+# the host: the shared file is still the host's (a reader in the root cgroup
+# gets the shared inode; this test's own cgroup its own figures, never a
+# container's)
+check_eq "a root-cgroup reader: $FRESH/proc/meminfo is the host's" "$HOST_MEM" \
+        "$(cg_exec_root head -n 1000 "$FRESH/proc/meminfo" | kb_of MemTotal)"
+m=$("$BUSYBOX" cat "$FRESH/proc/meminfo" | kb_of MemTotal)
+check "this test's cgroup: busybox cat of $FRESH/proc/meminfo is not a container's ($m)" \
+        test "$m" != 262144 -a "$m" != 524288
+
+# a host root reading a container's bound file through /proc/PID/root with
+# busybox cat: its own figures or nothing, never the container's; and the
+# container's cat still reads its own afterwards (its page cache untouched)
+WAITCAT='cat /proc/meminfo >/dev/null; echo > /w/ready; while [ ! -e /w/go ]; do sleep 0.05; done
+echo after=$(cat /proc/meminfo | awk "\$1 == \"MemTotal:\" { print \$2 }")/$(cat /proc/meminfo | wc -l)/$(head -n 1000 /proc/meminfo | wc -l)'
+rm -f "$T/w/ready"
+"${PODMAN[@]}" "${RUN[@]}" -v "$T/w:/w" --name curate-cdi-wait-$$ --memory 256m --device curate.dev/views=all "$IMAGE" \
+        sh -c "$WAITCAT" >"$T/wait.out" 2>&1 &
+pw=$!
+wait_file "$T/w/ready" 60 || not_ok "the waiting container came up"
+cpid=$("${PODMAN[@]}" inspect --format '{{.State.Pid}}' curate-cdi-wait-$$ 2>/dev/null)
+if [ -n "$cpid" ] && [ -d "/proc/$cpid/root/proc" ]; then
+        for who in root test; do
+                if [ $who = root ]; then got=$(cg_exec_root "$BUSYBOX" cat "/proc/$cpid/root/proc/meminfo" 2>/dev/null | kb_of MemTotal)
+                else got=$("$BUSYBOX" cat "/proc/$cpid/root/proc/meminfo" 2>/dev/null | kb_of MemTotal); fi
+                check "host ($who cgroup): busybox cat /proc/$cpid/root/proc/meminfo is not the container's (${got:-nothing})" \
+                        test "$got" != 262144
+                got=$(head -n 1000 "/proc/$cpid/root/proc/meminfo" 2>/dev/null | kb_of MemTotal)
+                check "host ($who cgroup): head of it is not the container's (${got:-nothing})" test "$got" != 262144
+        done
+else
+        not_ok "the waiting container's pid ($cpid) and its /proc/meminfo found"
+fi
+touch "$T/w/go"
+wait "$pw"
+a=$(kv after <"$T/wait.out")
+check_eq "... and the container's busybox cat still reads its own, whole, afterwards" \
+        "262144/$(cut -d/ -f3 <<<"$a")/$(cut -d/ -f3 <<<"$a")" "$a"
+rm -f "$T/w/go" "$T/w/ready"
+
 # a daemon restart (and a serving process killed) while a podman container
 # reads: nothing lost, never the host's figures (the holder keeps the mount)
 LOOP='end=$(( $(date +%s) + 6 )); n=0; bad=0

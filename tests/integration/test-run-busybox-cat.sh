@@ -316,16 +316,19 @@ done
 echo "cpu reads $reads bad $bad files $(echo $files | wc -w)"
 echo "source=$(findmnt -no FSROOT $d | tail -n 1)"
 INSIDE
-# The shared tree (MOUNTPOINT/sys/devices/system/cpu, for --cgroup and
-# --user runs): a file that reads per reader reports size 0, as procfs
-# does, so no sendfile reads a page cache another reader filled; read()
-# gets it whole. A file the same for every reader keeps its size.
+# The shared tree (MOUNTPOINT/sys/devices/system/cpu), as a reader in the
+# root cgroup meets it (any other reader's lookup of the cpu directory gets
+# its own cgroup's copy, as below c/<id>/): a file that reads per reader
+# reports size 0, as procfs does, so no sendfile reads a page cache another
+# reader filled; read() gets it whole. A file the same for every reader
+# keeps its size.
 shared=$MNT/sys/devices/system/cpu
-check_eq "shared tree: cpu0/topology/core_cpus_list reports size 0" 0 "$(stat -c %s "$shared/cpu0/topology/core_cpus_list")"
+check_eq "shared tree: cpu0/topology/core_cpus_list reports size 0" 0 \
+        "$(cg_exec_root stat -c %s "$shared/cpu0/topology/core_cpus_list")"
 check_eq "... and cat (read()) gets the host's text" "$(cat /sys/devices/system/cpu/cpu0/topology/core_cpus_list)" \
-        "$(cat "$shared/cpu0/topology/core_cpus_list")"
+        "$(cg_exec_root cat "$shared/cpu0/topology/core_cpus_list")"
 check_eq "shared tree: kernel_max (the same for all) reports its length" "$(wc -c < /sys/devices/system/cpu/kernel_max)" \
-        "$(stat -c %s "$shared/kernel_max")"
+        "$(cg_exec_root stat -c %s "$shared/kernel_max")"
 ncpu_host=$(getconf _NPROCESSORS_ONLN)
 if [ "$ncpu_host" -lt 2 ]; then
         echo "# one CPU on the host: the --cpuset 0 / --cpuset 1 checks need two"
@@ -401,6 +404,60 @@ if [ -n "$KIDS" ] && [ "$ncpu_host" -ge 2 ]; then
         else
                 not_ok "the cwd container came up: $(cat "$CR_ERRF")"
         fi
+fi
+
+# ---- any cgroup's reader of the shared names: its own sized inode -------------------
+# A reader outside the root cgroup that looks up a view by its shared name
+# (MOUNTPOINT/proc/meminfo, what CDI specs and the OCI hook bind) gets its
+# own cgroup's inode, sized: busybox cat reads it whole. A bind made by
+# such a reader pins that cgroup's inode; a reader of another cgroup, or of
+# the root, that meets it never gets its figures and never fills its page
+# cache.
+cgA=curate-bbcat-a-$$ cgB=curate-bbcat-b-$$
+if cg_create "$cgA" memory=268435456 && cg_create "$cgB" memory=536870912; then
+        for c in A B; do
+                cg=cgA want=262144; [ $c = B ] && cg=cgB want=524288
+                got=$(cg_exec "${!cg}" "$BUSYBOX" cat "$MNT/proc/meminfo" | awk '$1 == "MemTotal:" { t = $2 } END { print t, NR }')
+                check_eq "cgroup $c: busybox cat $MNT/proc/meminfo: its own MemTotal, every line" \
+                        "$want $(cg_exec "${!cg}" head -n 1000 "$MNT/proc/meminfo" | wc -l)" "$got"
+                check_eq "cgroup $c: busybox cat $MNT/sys/devices/system/cpu/online: whole" \
+                        "$(cg_exec "${!cg}" head -n 1 "$MNT/sys/devices/system/cpu/online")" \
+                        "$(cg_exec "${!cg}" "$BUSYBOX" cat "$MNT/sys/devices/system/cpu/online")"
+        done
+        # both at once, a fixed number of reads each
+        LOOPBB='n=0 bad=0; while [ $n -lt 300 ]; do r=$("$0" cat "$1" | "$0" awk -v w="$2" "\$1 == \"MemTotal:\" { t = \$2 } END { print (t == w && NR > 10) ? \"good\" : \"bad \" t \" \" NR }");
+                n=$((n + 1)); [ "$r" = good ] || bad=$((bad + 1)); done; echo "reads $n bad $bad"'
+        cg_exec "$cgA" sh -c "$LOOPBB" "$BUSYBOX" "$MNT/proc/meminfo" 262144 > "$T/bbA" & la=$!
+        cg_exec "$cgB" sh -c "$LOOPBB" "$BUSYBOX" "$MNT/proc/meminfo" 524288 > "$T/bbB" & lb=$!
+        wait $la $lb
+        check_eq "cgroups A and B at once: each its own, whole ($(cat "$T/bbA" "$T/bbB" | tr '\n' ' '))" \
+                "reads 300 bad 0|reads 300 bad 0" "$(cat "$T/bbA")|$(cat "$T/bbB")"
+        # the root cgroup: the shared inode (size 0), the host's figures
+        check_eq "root cgroup: $MNT/proc/meminfo is the host's" "$(kb_of MemTotal < /proc/meminfo)" \
+                "$(cg_exec_root head -n 1000 "$MNT/proc/meminfo" | kb_of MemTotal)"
+        check_eq "root cgroup: it reports size 0" 0 "$(cg_exec_root stat -c %s "$MNT/proc/meminfo")"
+        # a bind made from A pins A's inode; others meet it through the bind
+        touch "$T/bindA"
+        if cg_exec "$cgA" mount --bind "$MNT/proc/meminfo" "$T/bindA"; then
+                OUR_MOUNTS+=("$T/bindA")
+                for who in root B; do
+                        if [ $who = root ]; then run=(cg_exec_root); else run=(cg_exec "$cgB"); fi
+                        got=$("${run[@]}" "$BUSYBOX" cat "$T/bindA" 2>/dev/null | kb_of MemTotal)
+                        check "$who: busybox cat of A's bind is never A's figures (${got:-nothing})" test "$got" != 262144
+                        got=$("${run[@]}" head -n 1000 "$T/bindA" 2>/dev/null | kb_of MemTotal)
+                        check "$who: read() of A's bind is never A's figures (${got:-nothing})" test "$got" != 262144
+                        r=$("${run[@]}" "$SF" open "$T/bindA")
+                        check "$who: cannot open A's bind ($r)" test "$r" = ENOENT -o "$r" = EACCES
+                done
+                got=$(cg_exec "$cgA" "$BUSYBOX" cat "$T/bindA" | awk '$1 == "MemTotal:" { t = $2 } END { print t, NR }')
+                check_eq "A still reads its own through its bind, whole, after those tries" \
+                        "262144 $(cg_exec "$cgA" head -n 1000 "$T/bindA" | wc -l)" "$got"
+                umount "$T/bindA"
+        else
+                not_ok "bind $MNT/proc/meminfo from cgroup A"
+        fi
+else
+        not_ok "cgroups $cgA and $cgB made"
 fi
 
 finish

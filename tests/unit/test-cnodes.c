@@ -7,6 +7,7 @@
 #include <string.h>
 #include "cnodes.h"
 #include "devs.h"
+#include "registration.h"
 
 #define V1_IN(id) "12:memory:/curate/" id "\n11:cpu,cpuacct:/curate/" id "\n0::/\n"
 
@@ -63,6 +64,72 @@ static void test_reader_each_id(void **state) {
         assert_string_equal(got, "");
 }
 
+static char *generic(const char *path) {
+        static char id[CNODE_GENERIC_ID_LEN + 1];
+        cnodes_generic_id(path, strlen(path), id);
+        return id;
+}
+
+/* the id a lookup of a shared name answers for: /curate/ID's, else the
+ * memory hierarchy's cgroup (v1 memory line on hybrid, 0:: on v2), never
+ * one for the root, never a valid curate id (not reachable by name) */
+static void test_reader_own_id(void **state) {
+        char id[REG_ID_MAX + 1] = "";
+        const char *hybrid = "12:memory:/libpod_parent/libpod-abc\n11:cpu,cpuacct:/libpod_parent/libpod-abc\n"
+                             "0::/user.slice\n";
+
+        assert_true(cnodes_reader_own_id(V1_IN("run-12"), id));
+        assert_string_equal(id, "run-12");
+        assert_true(cnodes_reader_own_id(hybrid, id));
+        assert_string_equal(id, generic("/libpod_parent/libpod-abc"));
+        assert_int_equal(strlen(id), CNODE_GENERIC_ID_LEN);
+        assert_false(reg_id_valid(id));
+        /* v2: the 0:: line; a trailing '/' names the same cgroup */
+        assert_true(cnodes_reader_own_id("0::/machine.slice/libpod-x.scope\n", id));
+        assert_string_equal(id, generic("/machine.slice/libpod-x.scope"));
+        assert_true(cnodes_reader_own_id("0::/machine.slice/libpod-x.scope/\n", id));
+        assert_string_equal(id, generic("/machine.slice/libpod-x.scope"));
+        /* memory among other controllers on one v1 line, and a name that
+         * only starts with "memory" is not it */
+        assert_true(cnodes_reader_own_id("3:memsomething:/a\n2:cpu,memory:/b\n0::/c\n", id));
+        assert_string_equal(id, generic("/b"));
+        assert_true(cnodes_reader_own_id("3:memoryx:/a\n0::/c\n", id));
+        assert_string_equal(id, generic("/c"));
+        /* the host: the memory hierarchy's root, whatever cgroup2 says */
+        assert_false(cnodes_reader_own_id("12:memory:/\n0::/user.slice/x\n", id));
+        assert_false(cnodes_reader_own_id("0::/\n", id));
+        assert_false(cnodes_reader_own_id("", id));
+        assert_false(cnodes_reader_own_id("12:memory:\n", id));
+        /* two cgroups, two ids */
+        char ab[CNODE_GENERIC_ID_LEN + 1];
+        strcpy(ab, generic("/a/b"));
+        assert_string_not_equal(ab, generic("/a/c"));
+        assert_string_not_equal(ab, generic("/a"));
+}
+
+/* a generic node's members: its cgroup and those below it; never one
+ * above it, a sibling, one whose name only starts with it, or the root */
+static void test_reader_find_generic(void **state) {
+        char id[REG_ID_MAX + 1] = "";
+        uint64_t s = cnodes_serial(generic("/libpod_parent/libpod-abc"));
+
+        assert_true(cnodes_reader_find("12:memory:/libpod_parent/libpod-abc\n0::/\n", s, id));
+        assert_string_equal(id, generic("/libpod_parent/libpod-abc"));
+        assert_true(cnodes_reader_find("12:memory:/libpod_parent/libpod-abc/sub/deeper\n0::/\n", s, id));
+        assert_false(cnodes_reader_find("12:memory:/libpod_parent\n0::/\n", s, id));
+        assert_false(cnodes_reader_find("12:memory:/libpod_parent/libpod-abcd\n0::/\n", s, id));
+        assert_false(cnodes_reader_find("12:memory:/libpod_parent/libpod-ab\n0::/\n", s, id));
+        assert_false(cnodes_reader_find("12:memory:/\n0::/libpod_parent/libpod-abc\n", s, id));
+        assert_false(cnodes_reader_find("12:memory:/\n0::/\n", s, id));
+        /* the path in another hierarchy than memory's does not count */
+        assert_false(cnodes_reader_find("12:memory:/x\n11:cpu:/libpod_parent/libpod-abc\n", s, id));
+        /* a /curate/ID reader is its container's only */
+        assert_false(cnodes_reader_find("12:memory:/curate/run-1\n", cnodes_serial(generic("/curate/run-1")), id));
+        assert_false(cnodes_reader_find("12:memory:/curate/run-1\n", cnodes_serial(generic("/curate")), id));
+        /* not by name below c/ */
+        assert_false(cnodes_reader_in("12:memory:/libpod_parent/libpod-abc\n", generic("/libpod_parent/libpod-abc")));
+}
+
 /* inode numbers: stable, split back, apart from devs/ and the fixed table */
 static void test_ino(void **state) {
         uint64_t s = cnodes_serial("run-4242"), serial;
@@ -112,6 +179,8 @@ int main(void) {
                 cmocka_unit_test(test_reader_in),
                 cmocka_unit_test(test_reader_find),
                 cmocka_unit_test(test_reader_each_id),
+                cmocka_unit_test(test_reader_own_id),
+                cmocka_unit_test(test_reader_find_generic),
                 cmocka_unit_test(test_ino),
                 cmocka_unit_test(test_due),
         };
