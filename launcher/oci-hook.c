@@ -11,7 +11,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/openat2.h>
+#include <sys/file.h>
 #include <sys/mount.h>
+#include <time.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include "fileio.h"
@@ -35,13 +40,17 @@
  * root: at root.path when the process has not pivoted yet, the root itself
  * when it has.
  *
- * The container's own views: when its cgroup is /curate/ID (runc's
- * linux.cgroupsPath "/curate/NAME", podman --cgroup-parent /curate) and the
- * hook can see MOUNTPOINT/c/ID/ (curatefs shows it only to readers in that
- * cgroup, which the hook runc forks from its init is), the views are those
- * copies: sized, so busybox cat (sendfile) reads them whole, as curate run
- * binds them. Otherwise the shared views, which every reader gets answered
- * for its own cgroup too, but which busybox cat reads as empty.
+ * The container's own views: curatefs answers a lookup of its shared
+ * names (proc, sys) made by a reader outside the root cgroup with that
+ * cgroup's own copies: sized, so busybox cat (sendfile) reads them whole,
+ * and an inode of that cgroup's, whose page cache no other cgroup's reader
+ * meets or fills. So the views are cloned by a process in the container's
+ * cgroups: the hook itself when it is in them (runc runs createContainer
+ * hooks from its init, which is), else a child that joins them, clones
+ * and hands the clones back (the runtime spec's runtime namespaces). When
+ * the cgroup is /curate/ID (runc's linux.cgroupsPath "/curate/NAME",
+ * podman --cgroup-parent /curate) the sources are MOUNTPOINT/c/ID/, as
+ * curate run binds them.
  *
  * All or nothing: every view is cloned (open_tree) and every target opened
  * before the first attach; an attach that fails detaches those made. The
@@ -51,17 +60,14 @@
 
 struct hook_view {
         char source[PATH_MAX]; /* beneath the mount point: "proc/meminfo", "c/ID/proc/meminfo" */
-        const char *target;    /* in the container: "/proc/meminfo"; "online" below PARENT's */
-        int parent;            /* the cpu tree's index for its sized files, else -1 */
+        const char *target;    /* in the container: "/proc/meminfo" */
         bool named;            /* named in the annotation: a missing target is an error */
         int tree;              /* the detached clone of the daemon's file */
+        bool dir;              /* it is a directory (as the cloning process saw it: curatefs
+                                * shows a cgroup's copies to readers in that cgroup only) */
         int target_fd;         /* O_PATH fd of the container's file or directory */
         bool attached;
 };
-
-/* The cpu tree's files curatefs renders itself, which c/ID/ has sized copies
- * of (launcher/mounts.c binds the same over curate run's tree). */
-static const char *const cpu_files[] = { "online", "possible", "present", "offline" };
 
 struct hook {
         const char *id; /* for messages */
@@ -69,7 +75,7 @@ struct hook {
         unsigned views;
         bool explicit_views; /* named in the annotation: a missing target is an error */
         char own[REG_ID_MAX + 1]; /* the container's curate id: use c/ID/; "" none */
-        struct hook_view view[_POLICY_VIEW_MAX + ELEMENTSOF(cpu_files)];
+        struct hook_view view[_POLICY_VIEW_MAX];
         size_t n;
 };
 
@@ -142,47 +148,197 @@ static int hook_views(struct hook *h, const struct oci_state *s, const struct oc
         return 0;
 }
 
-/* The views to bind, in order: the cpu tree before the sized files over it. */
+/* The views to bind, in the table's order. */
 static void hook_plan(struct hook *h) {
         for (unsigned v = 0; v < _POLICY_VIEW_MAX; v++) {
                 if (!(h->views & (1u << v)))
                         continue;
                 struct hook_view *hv = &h->view[h->n++];
-                *hv = (struct hook_view){ .target = policy_views[v].target, .parent = -1, .named = h->explicit_views,
+                *hv = (struct hook_view){ .target = policy_views[v].target, .named = h->explicit_views,
                                           .tree = -EBADF, .target_fd = -EBADF };
-                /* the tree's other files are the host's, cut per reader: the shared tree */
-                if (h->own[0] && v != POLICY_VIEW_CPU_TREE)
+                if (h->own[0])
                         snprintf(hv->source, sizeof(hv->source), "c/%s/%s", h->own, policy_views[v].source);
                 else
                         snprintf(hv->source, sizeof(hv->source), "%s", policy_views[v].source);
-                if (!h->own[0] || v != POLICY_VIEW_CPU_TREE)
-                        continue;
-                int tree = (int)h->n - 1;
-                for (size_t i = 0; i < ELEMENTSOF(cpu_files); i++) {
-                        hv = &h->view[h->n++];
-                        *hv = (struct hook_view){ .target = cpu_files[i], .parent = tree, .tree = -EBADF,
-                                                  .target_fd = -EBADF };
-                        snprintf(hv->source, sizeof(hv->source), "c/%s/%s/%s", h->own, policy_views[v].source,
-                                 cpu_files[i]);
-                }
         }
 }
 
-/* Clone every view in the caller's (the daemon's) mount namespace, read-only. */
-static int hook_clone(struct hook *h, int mp) {
+/* A read-only clone of view HV, in the caller's mount namespace (the
+ * daemon's): its fd and whether it is a directory, or -1 with the reason
+ * in MSG. */
+static int clone_view(const struct hook *h, int mp, const struct hook_view *hv, bool *ret_dir, char *msg,
+                      size_t size) {
         struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
                                              MOUNT_ATTR_NOEXEC };
+        _cleanup_close_ int tree = open_tree(mp, hv->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 
-        for (size_t i = 0; i < h->n; i++) {
-                struct hook_view *hv = &h->view[i];
-
-                hv->tree = open_tree(mp, hv->source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-                if (hv->tree < 0)
-                        return hook_error(h, "%s/%s: cannot clone: %s", h->mountpoint, hv->source, strerror(errno));
-                if (mount_setattr(hv->tree, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
-                        return hook_error(h, "%s/%s: cannot make it read-only: %s", h->mountpoint, hv->source,
-                                          strerror(errno));
+        if (tree < 0) {
+                snprintf(msg, size, "%s/%s: cannot clone: %s", h->mountpoint, hv->source, strerror(errno));
+                return -1;
         }
+        if (mount_setattr(tree, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0) {
+                snprintf(msg, size, "%s/%s: cannot make it read-only: %s", h->mountpoint, hv->source,
+                         strerror(errno));
+                return -1;
+        }
+        struct stat st;
+        if (fstat(tree, &st) < 0) {
+                snprintf(msg, size, "%s/%s: %s", h->mountpoint, hv->source, strerror(errno));
+                return -1;
+        }
+        *ret_dir = S_ISDIR(st.st_mode);
+        return TAKE_FD(tree);
+}
+
+/* What the cloning child sends for each view: 0 and the clone's fd, or an
+ * errno and the message (then nothing more). */
+struct clone_reply {
+        int err;
+        bool dir;
+        char msg[PATH_MAX + 128];
+};
+
+static int send_reply(int sock, const struct clone_reply *m, int fd) {
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } control = { 0 };
+        struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+        if (fd >= 0) {
+                mh.msg_control = control.buf;
+                mh.msg_controllen = sizeof(control.buf);
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                *c = (struct cmsghdr){ .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS,
+                                       .cmsg_len = CMSG_LEN(sizeof(int)) };
+                memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        }
+        return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(*m) ? 0 : -errno;
+}
+
+/* 0 and the fd of one reply (-EBADF with an error reply), or -errno. */
+static int recv_reply(int sock, struct clone_reply *m, int *ret_fd) {
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } control;
+        struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                             .msg_controllen = sizeof(control.buf) };
+        ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+
+        *ret_fd = -EBADF;
+        if (n < 0)
+                return -errno;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int)))
+                memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
+        if (n != (ssize_t)sizeof(*m) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+                closep(ret_fd);
+                *ret_fd = -EBADF;
+                return -EPROTO;
+        }
+        m->msg[sizeof(m->msg) - 1] = 0;
+        return 0;
+}
+
+/* The child: into each of the container's cgroups that a mount here shows
+ * (CGROUP_TEXT, beneath MOUNTINFO's), then a clone of each view, each
+ * sent over SOCK. Its exit status does not matter: the replies do. */
+static _Noreturn void clone_child(const struct hook *h, int mp, const char *cgroup_text, const char *mountinfo,
+                                  int sock) {
+        struct clone_reply m = { 0 };
+
+        for (const char *l = cgroup_text; *l;) {
+                const char *nl = strchrnul(l, '\n');
+                char procs[PATH_MAX];
+                int r = nl > l ? oci_cgroup_procs_path(mountinfo, l, nl - l, procs, sizeof(procs)) : -ENOENT;
+                if (r == -ENAMETOOLONG)
+                        snprintf(m.msg, sizeof(m.msg), "the container's cgroup %.*s: %s", (int)(nl - l), l,
+                                 strerror(-r));
+                else if (r == 0) {
+                        _cleanup_close_ int fd = open(procs, O_WRONLY | O_CLOEXEC);
+                        if (fd < 0 || write(fd, "0", 1) != 1)
+                                snprintf(m.msg, sizeof(m.msg), "cannot join the container's cgroup %s: %s", procs,
+                                         strerror(errno));
+                }
+                if (m.msg[0]) {
+                        m.err = EIO;
+                        (void)send_reply(sock, &m, -EBADF);
+                        _exit(1);
+                }
+                l = *nl ? nl + 1 : nl;
+        }
+        for (size_t i = 0; i < h->n; i++) {
+                _cleanup_close_ int tree = clone_view(h, mp, &h->view[i], &m.dir, m.msg, sizeof(m.msg));
+                m.err = tree < 0 ? EIO : 0;
+                if (send_reply(sock, &m, tree) < 0 || tree < 0)
+                        _exit(1);
+        }
+        _exit(0);
+}
+
+/* The clones made by a child that joins the container's cgroups first,
+ * for a hook run outside them: curatefs answers each cgroup with its own
+ * copies (see the top). The child exits once they are sent; nothing is
+ * bound yet, so a failure leaves nothing behind. */
+static int hook_clone_joined(struct hook *h, int mp, const char *cgroup_text) {
+        _cleanup_free_ char *mountinfo = NULL;
+        _cleanup_close_ int mine = -EBADF, theirs = -EBADF;
+        int sv[2], status, r = 0;
+
+        if ((r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", &mountinfo, NULL)) < 0)
+                return hook_error(h, "/proc/self/mountinfo: %s", strerror(-r));
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return hook_error(h, "socketpair: %s", strerror(errno));
+        mine = sv[0];
+        theirs = sv[1];
+        fflush(NULL);
+        pid_t child = fork();
+        if (child < 0)
+                return hook_error(h, "fork: %s", strerror(errno));
+        if (child == 0) {
+                close(TAKE_FD(mine));
+                clone_child(h, mp, cgroup_text, mountinfo, theirs);
+        }
+        close(TAKE_FD(theirs));
+        for (size_t i = 0; i < h->n && r == 0; i++) {
+                struct clone_reply m;
+                int fd;
+                int k = recv_reply(mine, &m, &fd);
+                if (k < 0)
+                        r = hook_error(h, "the child cloning in the container's cgroups: %s", strerror(-k));
+                else if (m.err || fd < 0)
+                        r = hook_error(h, "%s", m.msg[0] ? m.msg : "the child cloning in the container's cgroups "
+                                                                     "sent no clone");
+                else {
+                        h->view[i].tree = fd;
+                        h->view[i].dir = m.dir;
+                }
+        }
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+                ;
+        return r;
+}
+
+/* Clone every view, read-only, in a process in the container's cgroups
+ * (those of the process in /proc as PROC_PID). */
+static int hook_clone(struct hook *h, int mp, int proc_pid) {
+        _cleanup_free_ char *theirs = NULL, *mine = NULL;
+        char path[64], msg[PATH_MAX + 128];
+        int r;
+
+        snprintf(path, sizeof(path), "/proc/%d/cgroup", proc_pid);
+        if ((r = read_file_at(AT_FDCWD, path, &theirs, NULL)) < 0)
+                return hook_error(h, "%s: %s", path, strerror(-r));
+        if ((r = read_file_at(AT_FDCWD, "/proc/self/cgroup", &mine, NULL)) < 0)
+                return hook_error(h, "/proc/self/cgroup: %s", strerror(-r));
+        if (!streq(theirs, mine))
+                return hook_clone_joined(h, mp, theirs);
+        for (size_t i = 0; i < h->n; i++)
+                if ((h->view[i].tree = clone_view(h, mp, &h->view[i], &h->view[i].dir, msg, sizeof(msg))) < 0)
+                        return hook_error(h, "%s", msg);
         return 0;
 }
 
@@ -280,23 +436,16 @@ static int hook_enter(struct hook *h, int pidfd, int proc_root, const struct oci
         return *ret_rootfs < 0 ? hook_error(h, "dup: %s", strerror(errno)) : 0;
 }
 
-/* Open each view's target beneath the rootfs (a cpu file's in the clone
- * of the tree it goes over); drop the views whose target the container
- * lacks unless they were named. */
+/* Open each view's target beneath the rootfs; drop the views whose target
+ * the container lacks unless they were named. */
 static int hook_targets(struct hook *h, int rootfs) {
         struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
 
         for (size_t i = 0; i < h->n; i++) {
                 struct hook_view *hv = &h->view[i];
-                struct stat st, src;
+                struct stat st;
 
-                if (hv->parent >= 0)
-                        hv->target_fd = h->view[hv->parent].tree < 0 ? -ENOENT
-                                : openat(h->view[hv->parent].tree, hv->target, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-                else
-                        hv->target_fd = (int)syscall(SYS_openat2, rootfs, hv->target + 1, &how, sizeof(how));
-                if (hv->target_fd == -ENOENT)
-                        errno = ENOENT;
+                hv->target_fd = (int)syscall(SYS_openat2, rootfs, hv->target + 1, &how, sizeof(how));
                 if (hv->target_fd < 0 && errno == ENOENT && !hv->named) {
                         closep(&hv->tree);
                         hv->tree = -EBADF;
@@ -304,11 +453,11 @@ static int hook_targets(struct hook *h, int rootfs) {
                 }
                 if (hv->target_fd < 0)
                         return hook_error(h, "%s in the container: %s", hv->target, strerror(errno));
-                if (fstat(hv->target_fd, &st) < 0 || fstat(hv->tree, &src) < 0)
+                if (fstat(hv->target_fd, &st) < 0)
                         return hook_error(h, "%s in the container: %s", hv->target, strerror(errno));
-                if (S_ISDIR(st.st_mode) != S_ISDIR(src.st_mode))
+                if (S_ISDIR(st.st_mode) != hv->dir)
                         return hook_error(h, "%s in the container is not a %s", hv->target,
-                                          S_ISDIR(src.st_mode) ? "directory" : "file");
+                                          hv->dir ? "directory" : "file");
         }
         return 0;
 }
@@ -317,7 +466,7 @@ static int hook_targets(struct hook *h, int rootfs) {
 static void hook_detach(struct hook *h) {
         char path[64];
 
-        for (size_t i = h->n; i-- > 0;) /* the cpu files before the tree under them */
+        for (size_t i = h->n; i-- > 0;)
                 if (h->view[i].attached) {
                         snprintf(path, sizeof(path), "/proc/self/fd/%d", h->view[i].tree);
                         (void)umount2(path, MNT_DETACH);
@@ -335,7 +484,51 @@ static bool attach_fails(unsigned nth) {
         return e && parse_u64(e, &n) == 0 && n == nth;
 }
 
-static int hook_attach(struct hook *h) {
+/* How many times the clones are made and attached again when an attach
+ * meets a clone whose directory another cgroup's lookup made the kernel
+ * drop (hook_attach), with a random pause of up to try x this between. */
+#define HOOK_ATTACH_TRIES 8
+#define HOOK_BACKOFF_NS (5 * 1000 * 1000L)
+/* Hooks of containers starting at once take turns between their clones
+ * and attaches (each one's lookups drop the other's directories); one that
+ * cannot have the lock within this long goes on without it. */
+#define HOOK_LOCK CURATE_RUN_DIR "/oci-hook.lock"
+#define HOOK_LOCK_WAIT_MS 5000
+
+/* The hooks' lock, or -errno: never an error of the hook's (the retries
+ * in hook_run still hold without it). */
+static int hook_lock(void) {
+        (void)mkdir(CURATE_RUN_DIR, 0755);
+        _cleanup_close_ int fd = open(HOOK_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return -errno;
+        for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 10) {
+                if (errno != EWOULDBLOCK || waited >= HOOK_LOCK_WAIT_MS)
+                        return -errno;
+                (void)usleep(10 * 1000);
+        }
+        return TAKE_FD(fd);
+}
+
+/* A pause of up to TRY x HOOK_BACKOFF_NS, different in each hook, so that
+ * two that keep dropping each other's directories fall out of step. */
+static void hook_backoff(unsigned try) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        uint64_t x = (uint64_t)now.tv_nsec * 2654435761u ^ (uint64_t)getpid() * 40503u;
+        long ns = (long)(x % (uint64_t)(try * HOOK_BACKOFF_NS));
+        struct timespec d = { .tv_sec = ns / 1000000000L, .tv_nsec = ns % 1000000000L };
+        (void)nanosleep(&d, NULL);
+}
+
+/* Attach every clone; all or nothing. -EAGAIN, nothing bound and nothing
+ * said, when a move_mount fails with ENOENT and AGAIN: curatefs answers
+ * each cgroup's lookup of proc and sys with a directory of its own, and
+ * the kernel drops the dentry of the one before (fuse_dentry_revalidate),
+ * so another container's start between our clone and its attach leaves
+ * the clone below a dropped directory, which move_mount refuses (a mount
+ * already attached keeps working): cloning again takes the directory anew. */
+static int hook_attach(struct hook *h, bool again) {
         unsigned nth = 0;
 
         for (size_t i = 0; i < h->n; i++) {
@@ -347,6 +540,8 @@ static int hook_attach(struct hook *h) {
                     move_mount(hv->tree, "", hv->target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
                         int e = errno;
                         hook_detach(h);
+                        if (e == ENOENT && again)
+                                return -EAGAIN;
                         return hook_error(h, "cannot bind %s/%s over %s: %s (nothing bound)", h->mountpoint,
                                           hv->source, hv->target, strerror(e));
                 }
@@ -369,13 +564,31 @@ static int hook_run(struct hook *h, const struct oci_state *s, const struct oci_
                 return r;
         hook_find_own(h, mp, proc_pid);
         hook_plan(h);
-        if ((r = hook_clone(h, mp)) != 0)
-                return r;
-        if ((r = hook_enter(h, pidfd, proc_root, s, c, &rootfs)) != 0)
-                return r;
-        if ((r = hook_targets(h, rootfs)) != 0)
-                return r;
-        return hook_attach(h);
+        _cleanup_close_ int host_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        if (host_ns < 0)
+                return hook_error(h, "/proc/self/ns/mnt: %s", strerror(errno));
+        _cleanup_close_ int lock = hook_lock();
+        for (unsigned try = 1;; try++) {
+                if ((r = hook_clone(h, mp, proc_pid)) != 0)
+                        return r;
+                if ((r = hook_enter(h, pidfd, proc_root, s, c, &rootfs)) != 0)
+                        return r;
+                if ((r = hook_targets(h, rootfs)) != 0)
+                        return r;
+                if ((r = hook_attach(h, try < HOOK_ATTACH_TRIES)) != -EAGAIN)
+                        return r;
+                /* back to the daemon's namespace, to clone again */
+                for (size_t i = 0; i < h->n; i++) {
+                        closep(&h->view[i].tree);
+                        closep(&h->view[i].target_fd);
+                        h->view[i].tree = h->view[i].target_fd = -EBADF;
+                }
+                closep(&rootfs);
+                rootfs = -EBADF;
+                if (setns(host_ns, CLONE_NEWNS) < 0)
+                        return hook_error(h, "cannot go back to the daemon's mount namespace: %s", strerror(errno));
+                hook_backoff(try);
+        }
 }
 
 static void help_oci_hook(void) {
@@ -387,9 +600,10 @@ static void help_oci_hook(void) {
                "read-only over its /proc/{meminfo,cpuinfo,stat,uptime,loadavg,swaps,diskstats}\n"
                "and /sys/devices/system/cpu. Views whose target the container lacks are skipped\n"
                "(unless named). All or nothing: on a failure nothing stays bound.\n"
-               "A container whose cgroup is /curate/ID (runc linux.cgroupsPath \"/curate/NAME\",\n"
-               "podman --cgroup-parent /curate) gets curatefs's copies made for it, which\n"
-               "busybox cat reads whole; others get the shared files (read them with head).\n"
+               "Every container gets curatefs's copies made for its cgroup (cloned by a process\n"
+               "in the container's cgroups: the hook under runc, else a child that joins\n"
+               "them), sized, so busybox cat reads them whole, and no other container's\n"
+               "reader meets their page cache; a cgroup /curate/ID gets MOUNTPOINT/c/ID/'s.\n"
                "\n"
                "The views come from the annotation " OCI_HOOK_ANNOTATION " (all, none, or a comma\n"
                "list of meminfo cpuinfo stat uptime loadavg swaps diskstats cpu-online cpu-tree\n"

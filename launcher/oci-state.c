@@ -1,6 +1,8 @@
 #include "config.h"
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
@@ -230,6 +232,60 @@ int oci_hook_parse_views(const char *value, unsigned *ret, char **ret_error) {
         } while (p);
         *ret = views;
         return 0;
+}
+
+/* Is each comma-separated word of WANT (LEN bytes) one of OPTS's? */
+static bool options_hold(const char *opts, size_t opts_len, const char *want, size_t len) {
+        for (const char *w = want; w < want + len;) {
+                const char *wend = memchr(w, ',', want + len - w);
+                size_t wn = wend ? (size_t)(wend - w) : (size_t)(want + len - w);
+                bool found = false;
+                for (const char *o = opts; o < opts + opts_len && !found;) {
+                        const char *oend = memchr(o, ',', opts + opts_len - o);
+                        size_t on = oend ? (size_t)(oend - o) : (size_t)(opts + opts_len - o);
+                        found = on == wn && memcmp(o, w, wn) == 0;
+                        o += on + 1;
+                }
+                if (!found)
+                        return false;
+                w += wn + 1;
+        }
+        return true;
+}
+
+int oci_cgroup_procs_path(const char *mountinfo, const char *line, size_t len, char *ret, size_t size) {
+        const char *c1 = memchr(line, ':', len);
+        const char *c2 = c1 ? memchr(c1 + 1, ':', len - (c1 + 1 - line)) : NULL;
+        if (!c2 || c1 == line)
+                return -ENOENT;
+        const char *ctl = c1 + 1, *path = c2 + 1;
+        size_t ctl_len = c2 - ctl, path_len = len - (path - line);
+        bool v2 = c1 - line == 1 && *line == '0' && ctl_len == 0;
+
+        if (!v2 && ctl_len == 0)
+                return -ENOENT;
+        for (const char *l = mountinfo; *l;) {
+                const char *nl = strchrnul(l, '\n');
+                char root[PATH_MAX], mnt[PATH_MAX], fstype[32], opts[512];
+                const char *dash = NULL;
+                /* the fields after the optional ones: " - FSTYPE SOURCE OPTIONS" */
+                for (const char *p = l; p + 3 <= nl && !dash; p++)
+                        if (p[0] == ' ' && p[1] == '-' && p[2] == ' ')
+                                dash = p + 3;
+                if (dash && sscanf(l, "%*s %*s %*s %4095s %4095s", root, mnt) == 2 &&
+                    sscanf(dash, "%31s %*s %511s", fstype, opts) == 2) {
+                        bool match = v2 ? strcmp(fstype, "cgroup2") == 0
+                                        : strcmp(fstype, "cgroup") == 0 && options_hold(opts, strlen(opts), ctl, ctl_len);
+                        size_t rl = strcmp(root, "/") == 0 ? 0 : strlen(root);
+                        if (match && path_len >= rl && memcmp(path, root, rl) == 0 &&
+                            (path_len == rl || path[rl] == '/' || rl == 0)) {
+                                int k = snprintf(ret, size, "%s%.*s/cgroup.procs", mnt, (int)(path_len - rl), path + rl);
+                                return k < 0 || (size_t)k >= size ? -ENAMETOOLONG : 0;
+                        }
+                }
+                l = *nl ? nl + 1 : nl;
+        }
+        return -ENOENT;
 }
 
 int oci_cgroup_curate_id(const char *cgroup_text, char *ret, size_t size) {

@@ -48,3 +48,12 @@ int oci_hook_parse_views(const char *value, unsigned *ret, char **ret_error);
  * bytes). curatefs serves MOUNTPOINT/c/ID/, the views sized for busybox
  * cat, to readers in that cgroup. 0, or -ENOENT when no line names one. */
 int oci_cgroup_curate_id(const char *cgroup_text, char *ret, size_t size);
+
+/* The cgroup.procs file of the cgroup one line of a /proc/PID/cgroup text
+ * names (LINE, LEN bytes: "N:CONTROLLERS:PATH"), beneath the cgroup mounts
+ * of MOUNTINFO (a /proc/self/mountinfo text): a v1 line's hierarchy is the
+ * "cgroup" mount whose super options hold each of its controllers (or its
+ * name=...), the "0::" line's the "cgroup2" mount; PATH is taken below the
+ * mount's root. Into RET (SIZE bytes): 0, -ENOENT when no mount shows that
+ * cgroup, -ENAMETOOLONG. */
+int oci_cgroup_procs_path(const char *mountinfo, const char *line, size_t len, char *ret, size_t size);

@@ -132,6 +132,17 @@ check_eq "runc: all binds the LXCFS set and the cpu tree" \
 check "runc: every bind is read-only" test -z "$(awk 'NF == 2 && $1 ~ /^\// && $2 != "ro"' <<<"$OUT")"
 check_host_clean "runc, views=all"
 
+# busybox cat (sendfile) in a container of any cgroup: the hook clones from
+# the container's cgroup, so the views are that cgroup's own, sized copies
+WHOLE='echo bb=$(cat /proc/meminfo | awk "\$1 == \"MemTotal:\" { print \$2 }")/$(cat /proc/meminfo | wc -l)/$(head -n 1000 /proc/meminfo | wc -l)
+echo online=$(cat /sys/devices/system/cpu/online)'
+runc_run all sh -c "$WHOLE"
+check_eq "runc: busybox cat /proc/meminfo: MemTotal 262144, every line ($ERR)" 262144 "$(kv bb <<<"$OUT" | cut -d/ -f1)"
+l=$(kv bb <<<"$OUT")
+check "runc: busybox cat /proc/meminfo reads as many lines as head -n 1000 ($l)" \
+        test -n "$l" -a "$(cut -d/ -f2 <<<"$l")" = "$(cut -d/ -f3 <<<"$l")" -a "$(cut -d/ -f2 <<<"$l")" != 0
+check_eq "runc: busybox cat cpu/online: the cpuset" 0 "$(kv online <<<"$OUT")"
+
 runc_run "meminfo, cpu-online" sh -c "$PROBE"
 check_eq "runc, views=meminfo,cpu-online: runs" 0 "$RC"
 check_eq "runc: only the named views" "/proc/meminfo /sys/devices/system/cpu/online " "$(curatefs_targets)"
@@ -162,8 +173,8 @@ check_eq "runc, cgroup /curate/ID: runs" 0 "$RC"
 [ "$RC" = 0 ] || echo "# stderr: $ERR"
 check_eq "runc, cgroup /curate/ID: busybox cat /proc/meminfo" "MemTotal: 262144 kB" "$(head -1 <<<"$OUT" | tr -s ' ')"
 check_eq "runc, cgroup /curate/ID: busybox cat cpu/online" 0 "$(sed -n 2p <<<"$OUT")"
-check_eq "runc, cgroup /curate/ID: the files are c/ID's (the cpu tree the shared one)" \
-        "/c/$ID/proc/cpuinfo /c/$ID/proc/diskstats /c/$ID/proc/loadavg /c/$ID/proc/meminfo /c/$ID/proc/stat /c/$ID/proc/swaps /c/$ID/proc/uptime /c/$ID/sys/devices/system/cpu/offline /c/$ID/sys/devices/system/cpu/online /c/$ID/sys/devices/system/cpu/possible /c/$ID/sys/devices/system/cpu/present /sys/devices/system/cpu " \
+check_eq "runc, cgroup /curate/ID: the files are c/ID's (the cpu tree too)" \
+        "/c/$ID/proc/cpuinfo /c/$ID/proc/diskstats /c/$ID/proc/loadavg /c/$ID/proc/meminfo /c/$ID/proc/stat /c/$ID/proc/swaps /c/$ID/proc/uptime /c/$ID/sys/devices/system/cpu " \
         "$(awk '$1 == "src" { print $2 }' <<<"$OUT" | sort | tr '\n' ' ')"
 check "runc removed its cgroup /curate/ID" test ! -e "/sys/fs/cgroup/memory/curate/$ID"
 
@@ -265,6 +276,63 @@ check_eq "by hand, root.path missing, root not changed: refused" \
         "1 curate oci-hook: byhand-5b: root.path $B/rootfs is not in the container's mount namespace and the container process has not changed its root: cannot tell the container's root|" \
         "$RC $ERR|$(ns_binds "$SPID" /proc)"
 
+# run outside the container's cgroups (the runtime spec's runtime
+# namespaces): a child joins them and clones there, so the views are the
+# container's own, sized copies; the hook itself stays where it was
+CGS=curate-oci-hand-$$
+if cg_create "$CGS" memory=$MEM; then
+        R3=$T/byhand-root3; mkdir -p "$R3/proc"; touch "$R3/proc/meminfo"
+        jq -n --arg r "$R3" '{ root: { path: $r } }' >"$B/config.json"
+        dirs=$(_cg_dirs "$CGS" | tr '\n' ' ')
+        CG_DIRS="$dirs" "$BASH" -c "$_CG_ENTER" cg_exec unshare -m --propagation private "$BUSYBOX" sleep 600 &
+        SPID=$!; OUR_PIDS+=("$SPID"); wait_ns "$SPID"
+        before=$(cat /proc/self/cgroup)
+        hook_by_hand byhand-join "$SPID" "$B" meminfo
+        check_eq "by hand, from another cgroup: binds ($ERR)" "0 /proc/meminfo " "$RC $(ns_binds "$SPID" "$R3")"
+        check_eq "by hand, from another cgroup: the hook's shell stays in its cgroup" "$before" "$(cat /proc/self/cgroup)"
+        got=$(cg_exec "$CGS" nsenter -t "$SPID" -m "$BUSYBOX" cat "$R3/proc/meminfo" | awk '$1 == "MemTotal:" { t = $2 } END { print t, NR }')
+        check_eq "by hand, from another cgroup: busybox cat in the container's cgroup reads its own, whole" \
+                "262144 $(cg_exec "$CGS" nsenter -t "$SPID" -m head -n 1000 "$R3/proc/meminfo" | wc -l)" "$got"
+        got=$(nsenter -t "$SPID" -m "$BUSYBOX" cat "$R3/proc/meminfo" 2>/dev/null | kb_of MemTotal)
+        check "by hand: a reader of another cgroup never gets the container's figures (${got:-nothing})" test "$got" != 262144
+else
+        not_ok "cgroup $CGS made"
+fi
+# hooks of two containers of two cgroups at once, from within them (as runc
+# runs them): each one's lookups make the kernel drop the other's
+# directories between its clones and its attaches; each must bind all
+CGS2=curate-oci-hand2-$$
+if cg_create "$CGS2" memory=$((2 * MEM)); then
+        R4=$T/byhand-root4; mkdir -p "$R4/proc"; touch "$R4/proc/meminfo" "$R4/proc/cpuinfo" "$R4/proc/stat"
+        jq -n --arg r "$R4" '{ root: { path: $r } }' >"$B/config.json"
+        bad=0
+        for i in $(seq 10); do
+                spids=() hpids=()
+                for cg in "$CGS" "$CGS2"; do
+                        # exec all the way down: $! is the sleeper itself
+                        CG_DIRS="$(_cg_dirs "$cg" | tr '\n' ' ')" "$BASH" -c "$_CG_ENTER" cg_exec \
+                                unshare -m --propagation private "$BUSYBOX" sleep 600 &
+                        spids+=($!); OUR_PIDS+=($!)
+                done
+                for p in "${spids[@]}"; do wait_ns "$p"; done
+                k=0
+                for cg in "$CGS" "$CGS2"; do
+                        printf '{"ociVersion":"1.0.2","id":"both-%s-%s","status":"creating","pid":%s,"bundle":"%s","annotations":{"io.curate.views":"meminfo,cpuinfo,stat"}}' \
+                                "$i" "$k" "${spids[$k]}" "$B" | cg_exec "$cg" "$CURATE" oci-hook --mountpoint "$MNT" 2>>"$T/both.err" &
+                        hpids+=($!); k=$((k + 1))
+                done
+                for p in "${hpids[@]}"; do wait "$p" || bad=$((bad + 1)); done
+                for p in "${spids[@]}"; do
+                        [ "$(ns_binds "$p" "$R4")" = "/proc/cpuinfo /proc/meminfo /proc/stat " ] || bad=$((bad + 1))
+                        kill "$p"
+                done
+        done
+        check_eq "by hand, two cgroups' hooks at once, 10 times: every one binds all ($(sort -u "$T/both.err" | head -2 | tr '\n' ' '))" \
+                0 "$bad"
+else
+        not_ok "cgroup $CGS2 made"
+fi
+
 # bad input: the id when there is one, the reason always
 hook_by_hand byhand-6 999999999 "$B" meminfo
 check_eq "gone process" "1 curate oci-hook: byhand-6: container process 999999999: No such process" "$RC $ERR"
@@ -331,7 +399,61 @@ pm_run --cgroup-parent /curate --annotation io.curate.views=all -- sh -c "$CAT_P
 check_eq "podman, --cgroup-parent /curate: busybox cat /proc/meminfo" "0 MemTotal: 262144 kB" \
         "$RC $(head -1 <<<"$OUT" | tr -s ' ')"
 check_eq "podman, --cgroup-parent /curate: busybox cat cpu/online" 0 "$(sed -n 2p <<<"$OUT")"
-check_eq "podman, --cgroup-parent /curate: c/ID's files" 11 "$(grep -c '^src /c/libpod-[0-9a-f]*/' <<<"$OUT")"
+check_eq "podman, --cgroup-parent /curate: c/ID's files" 8 "$(grep -c '^src /c/libpod-[0-9a-f]*/' <<<"$OUT")"
+# any cgroup parent: busybox cat reads the container's own copies whole
+pm_run --annotation io.curate.views=all -- sh -c "$WHOLE"
+check_eq "podman: busybox cat /proc/meminfo: MemTotal 262144 ($ERR)" 262144 "$(kv bb <<<"$OUT" | cut -d/ -f1)"
+l=$(kv bb <<<"$OUT")
+check "podman: busybox cat /proc/meminfo reads as many lines as head -n 1000 ($l)" \
+        test -n "$l" -a "$(cut -d/ -f2 <<<"$l")" = "$(cut -d/ -f3 <<<"$l")" -a "$(cut -d/ -f2 <<<"$l")" != 0
+check_eq "podman: busybox cat cpu/online: the cpuset" 0 "$(kv online <<<"$OUT")"
+# two at once, different limits, a fixed number of reads each
+mkdir -p "$T/w"; rm -f "$T/w/go"
+BBLOOP='while [ ! -e /w/go ]; do sleep 0.05; done; n=0; bad=0; l=$(head -n 1000 /proc/meminfo | wc -l); while [ $n -lt 300 ]; do
+        r=$(cat /proc/meminfo | awk -v w=$0 -v l=$l "\$1 == \"MemTotal:\" { t = \$2 } END { print (t == w && NR == l) ? \"good\" : \"bad \" t \" \" NR }")
+        n=$((n + 1)); [ "$r" = good ] || { bad=$((bad + 1)); echo "first: $r"; }; done; echo reads=$n bad=$bad'
+for m in 256 512; do
+        timeout -k 5 120 "${PM[@]}" --hooks-dir "$PODMAN_DIR/hooks" run --rm --network none --cgroup-parent "/$CGPARENT" \
+                --memory ${m}m --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 -v "$T/w:/w" \
+                --annotation io.curate.views=all "$IMAGE" sh -c "$BBLOOP" $((m * 1024)) >"$T/loop$m" 2>&1 </dev/null &
+        eval "lp$m=\$!"
+done
+touch "$T/w/go"; wait "$lp256" "$lp512"
+for m in 256 512; do
+        check "podman, two at once: the ${m}m one read its own, whole, 300 times ($(tail -2 "$T/loop$m" | tr '\n' ' '))" \
+                grep -q '^reads=300 bad=0$' "$T/loop$m"
+done
+rm -f "$T/w/go"
+# the host's root meets a container's bound file through /proc/PID/root:
+# its own figures or nothing, never the container's; the container's cat
+# still reads its own afterwards
+WAITCAT='cat /proc/meminfo >/dev/null; echo > /w/ready; while [ ! -e /w/go ]; do sleep 0.05; done
+echo after=$(cat /proc/meminfo | awk "\$1 == \"MemTotal:\" { print \$2 }")/$(cat /proc/meminfo | wc -l)/$(head -n 1000 /proc/meminfo | wc -l)'
+rm -f "$T/w/ready"
+timeout -k 5 120 "${PM[@]}" --hooks-dir "$PODMAN_DIR/hooks" run --rm --network none --cgroup-parent "/$CGPARENT" \
+        --memory 256m --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 -v "$T/w:/w" --name "curate-hook-wait-$$" \
+        --annotation io.curate.views=all "$IMAGE" sh -c "$WAITCAT" >"$T/wait.out" 2>&1 </dev/null &
+pw=$!
+wait_file "$T/w/ready" 60 || not_ok "the waiting container came up"
+cpid=$("${PM[@]}" inspect --format '{{.State.Pid}}' "curate-hook-wait-$$" 2>/dev/null)
+if [ -n "$cpid" ] && [ -d "/proc/$cpid/root/proc" ]; then
+        for who in root test; do
+                if [ $who = root ]; then run=(cg_exec_root); else run=(); fi
+                got=$("${run[@]}" "$BUSYBOX" cat "/proc/$cpid/root/proc/meminfo" 2>/dev/null | kb_of MemTotal)
+                check "host ($who cgroup): busybox cat /proc/PID/root/proc/meminfo is not the container's (${got:-nothing})" \
+                        test "$got" != 262144
+                got=$("${run[@]}" head -n 1000 "/proc/$cpid/root/proc/meminfo" 2>/dev/null | kb_of MemTotal)
+                check "host ($who cgroup): head of it is not the container's (${got:-nothing})" test "$got" != 262144
+        done
+else
+        not_ok "the waiting container's pid ($cpid) found"
+fi
+touch "$T/w/go"; wait "$pw"
+a=$(kv after <"$T/wait.out")
+check_eq "... and the container's busybox cat still reads its own, whole" \
+        "262144/$(cut -d/ -f3 <<<"$a")/$(cut -d/ -f3 <<<"$a")" "$a"
+rm -f "$T/w/go" "$T/w/ready"
+
 # podman splits --annotation at commas (a CSV list): blanks separate views too
 pm_run --annotation "io.curate.views=meminfo cpu-online" -- sh -c "$PROBE"
 check_eq "podman, views=\"meminfo cpu-online\": only those" "0 /proc/meminfo /sys/devices/system/cpu/online " \

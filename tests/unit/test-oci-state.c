@@ -200,6 +200,39 @@ static void test_views_bad(void **unused) {
         }
 }
 
+/* the cgroup.procs a container's cgroup line names, beneath the host's
+ * cgroup mounts: v1 by controllers (all of them, or name=), v2 by 0:: */
+static void test_cgroup_procs(void **unused) {
+        const char *mi =
+                "25 1 0:22 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755\n"
+                "26 25 0:23 / /sys/fs/cgroup/unified rw shared:9 - cgroup2 cgroup2 rw,nsdelegate\n"
+                "27 25 0:24 / /sys/fs/cgroup/systemd rw shared:10 - cgroup cgroup rw,xattr,name=systemd\n"
+                "30 25 0:27 / /sys/fs/cgroup/cpu,cpuacct rw shared:13 - cgroup cgroup rw,cpu,cpuacct\n"
+                "31 25 0:28 / /sys/fs/cgroup/memory rw shared:14 - cgroup cgroup rw,memory\n"
+                "32 25 0:29 /sub /mnt/memsub rw - cgroup cgroup rw,memorysomething\n";
+        char p[256];
+#define LINE(s) s, strlen(s)
+        assert_int_equal(oci_cgroup_procs_path(mi, LINE("4:memory:/libpod_parent/libpod-1"), p, sizeof(p)), 0);
+        assert_string_equal(p, "/sys/fs/cgroup/memory/libpod_parent/libpod-1/cgroup.procs");
+        assert_int_equal(oci_cgroup_procs_path(mi, LINE("2:cpu,cpuacct:/a"), p, sizeof(p)), 0);
+        assert_string_equal(p, "/sys/fs/cgroup/cpu,cpuacct/a/cgroup.procs");
+        assert_int_equal(oci_cgroup_procs_path(mi, LINE("1:name=systemd:/a"), p, sizeof(p)), 0);
+        assert_string_equal(p, "/sys/fs/cgroup/systemd/a/cgroup.procs");
+        assert_int_equal(oci_cgroup_procs_path(mi, LINE("0::/a/b"), p, sizeof(p)), 0);
+        assert_string_equal(p, "/sys/fs/cgroup/unified/a/b/cgroup.procs");
+        /* a hierarchy not mounted, a controller only a prefix of one */
+        assert_int_equal(oci_cgroup_procs_path(mi, LINE("5:pids:/a"), p, sizeof(p)), -ENOENT);
+        assert_int_equal(oci_cgroup_procs_path(mi, LINE("6:cpu:/a"), p, sizeof(p)), 0);
+        assert_int_equal(oci_cgroup_procs_path(mi, LINE("7:memorysome:/a"), p, sizeof(p)), -ENOENT);
+        /* a mount of a sub-tree: the path below its root, else none */
+        assert_int_equal(oci_cgroup_procs_path(mi, LINE("8:memorysomething:/sub/x"), p, sizeof(p)), 0);
+        assert_string_equal(p, "/mnt/memsub/x/cgroup.procs");
+        assert_int_equal(oci_cgroup_procs_path(mi, LINE("8:memorysomething:/subx"), p, sizeof(p)), -ENOENT);
+        assert_int_equal(oci_cgroup_procs_path(mi, LINE("garbage"), p, sizeof(p)), -ENOENT);
+        assert_int_equal(oci_cgroup_procs_path(mi, LINE("4:memory:/a"), p, 10), -ENAMETOOLONG);
+#undef LINE
+}
+
 static void test_cgroup_id(void **unused) {
         static const struct {
                 const char *text, *id; /* NULL: -ENOENT */
@@ -237,7 +270,7 @@ int main(void) {
                 cmocka_unit_test(test_state_bad),    cmocka_unit_test(test_state_embedded_nul),
                 cmocka_unit_test(test_config),       cmocka_unit_test(test_config_bad),
                 cmocka_unit_test(test_views),        cmocka_unit_test(test_views_bad),
-                cmocka_unit_test(test_cgroup_id),
+                cmocka_unit_test(test_cgroup_id),      cmocka_unit_test(test_cgroup_procs),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
