@@ -143,6 +143,18 @@ check "runc: busybox cat /proc/meminfo reads as many lines as head -n 1000 ($l)"
         test -n "$l" -a "$(cut -d/ -f2 <<<"$l")" = "$(cut -d/ -f3 <<<"$l")" -a "$(cut -d/ -f2 <<<"$l")" != 0
 check_eq "runc: busybox cat cpu/online: the cpuset" 0 "$(kv online <<<"$OUT")"
 
+# plain runc with binds of the shared names in config.json, as a CDI spec
+# makes them, no hook: runc's init binds them from the container's cgroup
+JQ_EXTRA='.mounts += [{ destination: "/proc/meminfo", type: "bind", source: "'"$MNT"'/proc/meminfo",
+        options: ["rbind", "ro"] }, { destination: "/sys/devices/system/cpu", type: "bind",
+        source: "'"$MNT"'/sys/devices/system/cpu", options: ["rbind", "ro"] }]' runc_run none sh -c "$WHOLE"
+check_eq "runc, binds in config.json: busybox cat /proc/meminfo: MemTotal 262144 ($ERR)" 262144 \
+        "$(kv bb <<<"$OUT" | cut -d/ -f1)"
+l=$(kv bb <<<"$OUT")
+check "runc, binds in config.json: as many lines as head -n 1000 ($l)" \
+        test -n "$l" -a "$(cut -d/ -f2 <<<"$l")" = "$(cut -d/ -f3 <<<"$l")" -a "$(cut -d/ -f2 <<<"$l")" != 0
+check_eq "runc, binds in config.json: busybox cat cpu/online: the cpuset" 0 "$(kv online <<<"$OUT")"
+
 runc_run "meminfo, cpu-online" sh -c "$PROBE"
 check_eq "runc, views=meminfo,cpu-online: runs" 0 "$RC"
 check_eq "runc: only the named views" "/proc/meminfo /sys/devices/system/cpu/online " "$(curatefs_targets)"
