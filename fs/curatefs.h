@@ -153,6 +153,10 @@ void curate_log_once(struct curate *c, const char *msg);
 /* The /proc/PID/cgroup text of PID, read beneath the host root. A pid of 0
  * (a reader outside our pid namespace) is -EIO: its cgroup is unknown. */
 int curate_reader_cgroup(struct curate *c, pid_t pid, char **ret);
+/* The inode of the directory of the cgroup whose memory figures a reader
+ * whose /proc/PID/cgroup is TEXT gets (its memory hierarchy's): a cgroup
+ * removed and made again under its path is another. 0 when unknown. */
+uint64_t curate_reader_cgroup_ino(struct curate *c, const char *text);
 
 /* Render VIEW for the reader PID. Returns 0 and a referenced snapshot, or
  * -errno (-EIO when a limited reader's figure cannot be computed). */

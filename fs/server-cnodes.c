@@ -49,7 +49,8 @@ struct cn_entry {
         char *owner;             /* the /proc/PID/cgroup text it was rendered for */
         uint64_t epoch;          /* bumped when it is replaced */
         bool reported;           /* its length went to the kernel */
-        bool opened;             /* a handle was opened on it (cnodes_unopened_due) */
+        bool opened;             /* a handle was opened on it (cnodes_unopened_swap) */
+        uint64_t cg_ino;         /* the owner's cgroup (curate_reader_cgroup_ino) */
         struct cnode_clock clock;
         pid_t reported_pid;      /* whose size query has not opened yet */
         unsigned refs;           /* handles pointing here, of any epoch */
@@ -170,9 +171,15 @@ void cnode_drop_idle(void) {
  * the container, and its figures are those of one cgroup; a reader of
  * another (a --delegate child's child) takes it over only once it is over
  * CNODE_PIN_MAX_NS old. REPORT: its size goes to the kernel. Locked. */
-static int cn_current(struct curate *c, struct cn_entry *e, pid_t pid, const char *text, bool replace, bool report,
-                      uint64_t now) {
+static int cn_current(struct curate *c, struct cn_entry *e, pid_t pid, const char *text, uint64_t cg_ino,
+                      bool replace, bool report, uint64_t now) {
         bool own = !e->owner || streq(e->owner, text);
+        /* the cgroup at the owner's path was removed and made again (an
+         * engine restarting a container): the snapshot is another
+         * cgroup's, and the new one's limits may come after its binds */
+        bool reborn = own && e->snap && cg_ino && e->cg_ino && cg_ino != e->cg_ino;
+        if (replace && reborn)
+                e->opened = false;
         bool due = !e->opened || cnodes_snapshot_due(&e->clock, now, CACHE_TTL_NS);
         if (!e->snap || (replace && due && (own || now - e->clock.rendered_at > CNODE_PIN_MAX_NS))) {
                 struct snap *s;
@@ -184,7 +191,7 @@ static int cn_current(struct curate *c, struct cn_entry *e, pid_t pid, const cha
                         free(o);
                         return r == -ESRCH ? -ESRCH : -EIO;
                 }
-                if (e->snap && !e->opened &&
+                if (e->snap && !e->opened && !reborn &&
                     !cnodes_unopened_swap(&e->clock, e->reported_pid == pid, e->snap->len, s->len, now)) {
                         snap_unref(s); /* see cnodes_unopened_swap */
                         free(o);
@@ -194,6 +201,7 @@ static int cn_current(struct curate *c, struct cn_entry *e, pid_t pid, const cha
                         e->snap = s;
                         e->owner = o;
                         e->epoch++;
+                        e->cg_ino = cg_ino;
                         e->reported = false;
                         e->clock = (struct cnode_clock){ .rendered_at = now };
                 }
@@ -217,16 +225,16 @@ struct cn_report {
 
 static int cnode_size(struct curate *c, uint64_t serial, size_t index, pid_t pid, const char *text, off_t *ret,
                       struct cn_report *ret_report) {
-        uint64_t now = now_monotonic_ns();
+        uint64_t now = now_monotonic_ns(), cg_ino = curate_reader_cgroup_ino(c, text);
         int r = -ENOMEM;
 
         pthread_mutex_lock(&cn_lock);
         struct cn_entry *e = cn_entry_get(serial, nodes[index].view, now);
         if (e)
-                r = cn_current(c, e, pid, text, true, false, now);
+                r = cn_current(c, e, pid, text, cg_ino, true, false, now);
         if (r >= 0) {
                 *ret_report = (struct cn_report){ .serial = serial, .epoch = e->epoch, .view = e->view, .first = !e->reported };
-                r = cn_current(c, e, pid, text, false, true, now);
+                r = cn_current(c, e, pid, text, cg_ino, false, true, now);
         }
         if (r >= 0)
                 *ret = e->snap->len;
@@ -466,6 +474,7 @@ int cnode_open_handle(fuse_req_t req, fuse_ino_t ino, struct handle **ret) {
                 return r == -ENOENT ? -EACCES : r;
         if (nodes[index].kind != NODE_VIEW)
                 return -EISDIR;
+        uint64_t cg_ino = curate_reader_cgroup_ino(ctx_of(req), text);
         pthread_mutex_lock(&cn_lock);
         struct cn_entry *e = cn_entry_get(cnodes_serial(id), nodes[index].view, now);
         /* Never a new rendering: the kernel's size is the one last
@@ -480,7 +489,7 @@ int cnode_open_handle(fuse_req_t req, fuse_ino_t ino, struct handle **ret) {
         else if ((!e->snap || !e->reported) && !cn_stale_retried(pid, ino, now))
                 r = -ESTALE;
         else
-                r = cn_current(ctx_of(req), e, pid, text, false, false, now);
+                r = cn_current(ctx_of(req), e, pid, text, cg_ino, false, false, now);
         bool own = r >= 0 && streq(e->owner, text);
         /* a reader of another cgroup of the container: read() gets its own
          * figures; a page cache fill still the node's (cnode_read_snap) */
@@ -561,9 +570,10 @@ static int cnode_read_snap(fuse_req_t req, fuse_ino_t ino, struct handle *h, uin
                 return r;
         if (nodes[index].kind != NODE_VIEW)
                 return -EBADF;
+        uint64_t cg_ino = curate_reader_cgroup_ino(ctx_of(req), text);
         pthread_mutex_lock(&cn_lock);
         struct cn_entry *e = cn_entry_get(cnodes_serial(id), nodes[index].view, now);
-        r = e ? cn_current(ctx_of(req), e, fuse_req_ctx(req)->pid, text, false, false, now) : -ENOMEM;
+        r = e ? cn_current(ctx_of(req), e, fuse_req_ctx(req)->pid, text, cg_ino, false, false, now) : -ENOMEM;
         if (r >= 0 && !pagecache && !streq(e->owner, text)) {
                 /* read() by a reader of another cgroup: its own figures */
                 pthread_mutex_unlock(&cn_lock);

@@ -84,6 +84,22 @@ void curate_log_once(struct curate *c, const char *msg) {
         pthread_mutex_unlock(&c->lock);
 }
 
+uint64_t curate_reader_cgroup_ino(struct curate *c, const char *text) {
+        struct cg_reader r = { 0 };
+        const struct cg_hier *h = cg_layout_hier(&c->layout, CG_MEMORY);
+        struct stat st;
+        uint64_t ino = 0;
+
+        if (h && cg_reader_parse(&c->layout, text, &r) == 0 && r.path[CG_MEMORY] &&
+            !cg_path_has_dotdot(r.path[CG_MEMORY])) {
+                const char *rel = r.path[CG_MEMORY] + strspn(r.path[CG_MEMORY], "/");
+                if (fstatat(h->fd, *rel ? rel : ".", &st, 0) == 0)
+                        ino = st.st_ino;
+        }
+        cg_reader_done(&r);
+        return ino;
+}
+
 int curate_reader_cgroup(struct curate *c, pid_t pid, char **ret) {
         char path[32];
         if (pid <= 0)
