@@ -73,7 +73,8 @@ _Static_assert(INO_PRESSURE <= NNODES, "the pressure directory is in the table")
 _Static_assert(NNODES == INO_C, "c is the last node");
 /* The tree never changes and every reader sees the same names and modes, so
  * the kernel may cache entries and attributes for long; contents are never
- * cached (direct_io). */
+ * cached (direct_io). But proc and sys: a reader outside the root cgroup
+ * gets its own cgroup's (op_lookup), asked again at every walk. */
 #define ATTR_TIMEOUT 86400.0
 
 
