@@ -8,6 +8,8 @@ struct holder_config {
         /* called once, when the first serving process serves */
         void (*ready)(void *userdata);
         void *userdata;
+        /* the seccomp agent's socket (seccomp-agent.h), NULL: none */
+        const char *seccomp_agent;
 };
 
 /* Mount a new FUSE connection on MNT with OPTIONS; *RET_FD is its fd. */
