@@ -659,6 +659,7 @@ static int cmd_start(const char *mountpoint) {
                 return fail("%s", error ? error : strerror(-r));
         print_running(started ? "running" : "already running", canonical);
         cdi_daemon_started(canonical);
+        seccomp_profile_daemon_started(canonical);
         return 0;
 }
 
