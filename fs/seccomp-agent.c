@@ -205,14 +205,16 @@ static bool take_fds(struct entry *c, struct msghdr *mh) {
         for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
                 if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
                         continue;
+                /* as many as fit the buffer, which CMSG_SPACE rounds up:
+                 * maybe more than CMSG_FDS; each is ours to close */
                 size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                int fds[CMSG_FDS];
-                memcpy(fds, CMSG_DATA(cm), n * sizeof(int));
                 for (size_t i = 0; i < n; i++) {
+                        int fd;
+                        memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
                         if (c->n_fds < AGENT_FDS_MAX)
-                                c->fds[c->n_fds++] = fds[i];
+                                c->fds[c->n_fds++] = fd;
                         else {
-                                close(fds[i]);
+                                close(fd);
                                 ok = false;
                         }
                 }
