@@ -99,9 +99,13 @@ static void help(void) {
                "  CURATE_HOST_ROOT     read host /proc, /sys, /dev and cgroup files beneath this\n"
                "                       directory instead of / (a testing aid)\n"
                "  CURATE_DEVICES_DIR   where containers' device sets are registered\n"
-               "                       (default %s; a testing aid)\n",
+               "                       (default %s; a testing aid)\n"
+               "  CURATE_SECCOMP_AGENT the seccomp agent's socket when --seccomp-agent is not\n"
+               "                       given, whatever the mount point (a testing aid)\n"
+               "  CURATE_SYSINFO_DIR   where sysinfo(2) listeners are registered (default\n"
+               "                       %s/sysinfo; a testing aid)\n",
                CURATEFS_DEFAULT_MOUNTPOINT, seccomp_agent_default_path(), CURATEFS_DEFAULT_MOUNTPOINT,
-               CURATE_RUN_DIR "/devices", CURATE_RUN_DIR "/devices");
+               CURATE_RUN_DIR "/devices", CURATE_RUN_DIR "/devices", CURATE_RUN_DIR);
 }
 
 static const char *const recovery_names[] = {
@@ -568,14 +572,18 @@ static void holder_ready(void *userdata) {
                 (void)sd_notify(0, "READY=1");
 }
 
-/* The seccomp agent's socket: --seccomp-agent, else the default one for
- * the daemon on the default mount point only (a daemon on a private mount
- * point, a test's, must not take the host's socket). NULL: none. */
+/* The seccomp agent's socket: --seccomp-agent, else $CURATE_SECCOMP_AGENT
+ * (a testing aid: `curate daemon start` passes its environment on), else
+ * the default one for the daemon on the default mount point only (a daemon
+ * on a private mount point must not take the host's socket). NULL: none. */
 static const char *agent_path(const struct options *o, const char *mnt) {
+        const char *env = getenv("CURATE_SECCOMP_AGENT");
         char def[PATH_MAX];
 
         if (o->seccomp_agent)
                 return streq(o->seccomp_agent, "none") ? NULL : o->seccomp_agent;
+        if (env && *env)
+                return env;
         if (!realpath(CURATEFS_DEFAULT_MOUNTPOINT, def) || !streq(def, mnt))
                 return NULL;
         return seccomp_agent_default_path();

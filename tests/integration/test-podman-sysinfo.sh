@@ -71,8 +71,12 @@ HOST_MEM=$(kb_of MemTotal </proc/meminfo)
 # ---- the daemon with its agent, the profile, the views' CDI spec
 SOCK=$T/agent.sock
 export CURATE_SYSINFO_DIR=$T/sysinfo
-mount_curatefs --seccomp-agent "$SOCK" || { not_ok "curatefs with --seccomp-agent starts"; finish; }
-HOLDER=$CURATEFS_PID
+fresh_mountpoint
+MNT=$FRESH
+CURATE_SECCOMP_AGENT=$SOCK "$CURATE" daemon start --mountpoint "$MNT" >/dev/null ||
+        { not_ok "curate daemon start with CURATE_SECCOMP_AGENT"; finish; }
+HOLDER=$("$CURATE" daemon status --mountpoint "$MNT" --json | jq -r .holder_pid)
+check "the holder's pid ($HOLDER)" test "$HOLDER" -gt 0
 check "the agent's socket is there" test -S "$SOCK"
 check_eq "the socket is root's only (0600)" 600 "$(stat -c %a "$SOCK")"
 check "curate seccomp-profile --socket" "$CURATE" seccomp-profile --socket "$SOCK" --output "$T/profile.json"
@@ -125,6 +129,8 @@ check_eq "the control: without the profile, busybox free shows the host's" "$HOS
 "${PODMAN[@]}" run -d --name "ocil-$$" --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
         --memory 192m "${SEC[@]}" --device curate.dev/views=all "$IMAGE" sleep 60 >/dev/null 2>"$T/exec.err"
 check_eq "a detached container: one registration" 1 "$(regs)"
+check_eq "curate daemon status --json: the agent's socket and the one listener kept" "$SOCK 1" \
+        "$("$CURATE" daemon status --mountpoint "$MNT" --json | jq -r '"\(.seccomp_agent.socket) \(.seccomp_agent.listeners)"')"
 OUT=$("${PODMAN[@]}" exec "ocil-$$" sh -c 'free | awk "/^Mem:/ { print \$2 }"' 2>"$T/exec.err")
 check_eq "podman exec: busybox free shows 192 MiB ($(tail -1 "$T/exec.err"))" 196608 "$OUT"
 OUT=$("${PODMAN[@]}" exec "ocil-$$" sh -c 'sleep 0.5 & sysinfo-probe fields >/dev/null; ls /proc/self/fd | wc -l' 2>&1)
@@ -181,7 +187,7 @@ def send(data, fds=()):
         print("send:", e)
     return s
 for data, fds in [(msg, ()), (msg, (r,)), (b'{"x": [1, 2,', (r,)), (b"not json", (r,)),
-                  (b"[1, 2, 3]", (r,)), (msg, (r,) * 8), (b"", (r,)),
+                  (b"[1, 2, 3]", (r,)), (msg, (r,) * 8), (msg, (r,) * 200), (b"", (r,)),
                   (msg.replace(b"seccompFd", b"other"), (r,)),
                   (b'{"fds":["x","x","x","x","x","seccompFd"],"pid":1,"state":{"id":"a"}}', (r,) * 6)]:
     send(data, fds).close()
@@ -222,4 +228,10 @@ pod --memory 256m "${SEC[@]}" "$IMAGE" true
 check "daemon stopped: the container does not start (exit $RC)" test "$RC" != 0
 check "daemon stopped: runc says it cannot reach the agent ($ERR)" grep -q "seccomp agent" <<<"$ERR"
 echo "# runc's message: $ERR"
+
+# ---- a daemon on a private mount point takes no socket unless told to
+fresh_mountpoint
+env -u CURATE_SECCOMP_AGENT "$CURATE" daemon start --mountpoint "$FRESH" >/dev/null
+check_eq "a private mount point's daemon: no agent socket" null \
+        "$("$CURATE" daemon status --mountpoint "$FRESH" --json | jq -r .seccomp_agent.socket)"
 finish
