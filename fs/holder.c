@@ -397,16 +397,30 @@ static void store_fds(struct holder *h) {
                 logf_(h, "cannot store the connection in systemd's fd store; a holder restart will need a new mount");
 }
 
-/* The fds a restarted unit got back from the fd store, if any. */
-int holder_adopt(int *ret_fuse, int *ret_journal) {
+/* The fds a restarted unit got back from the fd store, if any: the
+ * connection, and the seccomp listeners the agent kept (any other name). */
+int holder_adopt(int *ret_fuse, int *ret_journal, struct holder_stored *ret_listeners) {
         char **names = NULL;
         int n = sd_listen_fds_with_names(1, &names), fuse = -1, journal = -1;
 
+        *ret_listeners = (struct holder_stored){ 0 };
+        if (n > 0) {
+                ret_listeners->fds = calloc(n, sizeof(int));
+                ret_listeners->names = calloc(n, sizeof(char *));
+        }
         for (int i = 0; i < n; i++) {
                 if (streq(names[i], "fuse"))
                         fuse = SD_LISTEN_FDS_START + i;
                 else if (streq(names[i], "journal"))
                         journal = SD_LISTEN_FDS_START + i;
+                else if (ret_listeners->fds && ret_listeners->names) {
+                        size_t k = ret_listeners->n++;
+                        ret_listeners->fds[k] = SD_LISTEN_FDS_START + i;
+                        ret_listeners->names[k] = TAKE_PTR(names[i]);
+                        /* LISTEN_FDS fds come without close-on-exec */
+                        (void)fcntl(ret_listeners->fds[k], F_SETFD, FD_CLOEXEC);
+                } else
+                        close(SD_LISTEN_FDS_START + i);
                 free(names[i]);
         }
         free(names);
@@ -417,7 +431,28 @@ int holder_adopt(int *ret_fuse, int *ret_journal) {
         return 1;
 }
 
-int holder_run(const struct holder_config *cfg, int fuse_fd, int journal_fd, bool adopted) {
+/* The adopted listeners to the agent, or closed and out of the store. */
+static void adopt_listeners(struct holder *h, struct holder_stored *l) {
+        for (size_t i = 0; l && i < l->n; i++) {
+                if (h->agent)
+                        (void)seccomp_agent_adopt(h->agent, l->names[i], l->fds[i]);
+                else {
+                        char msg[300];
+                        snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=%s", l->names[i]);
+                        (void)sd_pid_notify(0, 0, msg);
+                        close(l->fds[i]);
+                }
+                free(l->names[i]);
+        }
+        if (l) {
+                free(l->names);
+                free(l->fds);
+                *l = (struct holder_stored){ 0 };
+        }
+}
+
+int holder_run(const struct holder_config *cfg, int fuse_fd, int journal_fd, bool adopted,
+               struct holder_stored *listeners) {
         struct holder h = { .cfg = cfg, .fuse_fd = fuse_fd, .journal_fd = journal_fd };
         sigset_t set;
         int r;
@@ -448,6 +483,7 @@ int holder_run(const struct holder_config *cfg, int fuse_fd, int journal_fd, boo
         if (cfg->seccomp_agent && (r = seccomp_agent_open(cfg->seccomp_agent, cfg->log, &h.agent)) < 0)
                 logf_(&h, "seccomp agent %s: cannot listen: %s; containers whose profile names it will not start",
                       cfg->seccomp_agent, r == -EADDRINUSE ? "another curatefs listens there" : strerror(-r));
+        adopt_listeners(&h, listeners);
         r = spawn(&h);
         if (r >= 0)
                 r = holder_loop(&h);

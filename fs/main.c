@@ -606,6 +606,7 @@ int main(int argc, char **argv) {
         struct holding hd = { .ready_fd = -EBADF, .notify = getenv("NOTIFY_SOCKET") != NULL };
         const char *root = getenv("CURATE_HOST_ROOT");
         int fuse_fd = -EBADF, journal_fd = -EBADF, r = parse_options(argc, argv, &o);
+        struct holder_stored listeners = { 0 };
         bool adopted = false;
 
         if (r <= 0)
@@ -619,7 +620,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "curatefs: cannot find its own binary in /proc/self/exe: %s\n", strerror(errno));
                 return 1;
         }
-        r = holder_adopt(&fuse_fd, &journal_fd);
+        r = holder_adopt(&fuse_fd, &journal_fd, &listeners);
         adopted = r > 0;
         if (adopted) {
                 /* systemd kept the connection: it is still mounted */
@@ -666,7 +667,7 @@ int main(int argc, char **argv) {
                 snprintf(threads, sizeof(threads), "%u", o.threads);
                 log_to_stderr = o.foreground;
                 signal(SIGPIPE, SIG_IGN);
-                r = holder_run(&cfg, fuse_fd, journal_fd, adopted);
+                r = holder_run(&cfg, fuse_fd, journal_fd, adopted, &listeners);
                 if (r < 0)
                         log_printf("cannot keep serving processes running on %s: %s", mnt, strerror(-r));
         }

@@ -7,7 +7,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <systemd/sd-daemon.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -98,6 +100,20 @@ static void link_entry(struct seccomp_agent *a, struct entry *e) {
         a->all = e;
 }
 
+/* Under systemd each kept fd also goes to the unit's fd store, named by its
+ * registration: a holder that dies (the whole unit killed) leaves every
+ * listener open there, so the containers' calls wait for the restarted
+ * holder (seccomp_agent_adopt) instead of failing with ENOSYS, which the
+ * kernel answers once a filter's last listener fd is closed. */
+static void fd_store(const struct entry *e, bool keep_it) {
+        char msg[REG_ID_MAX + 64];
+
+        if (!getenv("NOTIFY_SOCKET"))
+                return;
+        snprintf(msg, sizeof(msg), "%s\nFDNAME=%s", keep_it ? "FDSTORE=1" : "FDSTOREREMOVE=1", e->name);
+        (void)sd_pid_notify_with_fds(0, 0, msg, keep_it ? &e->fd : NULL, keep_it ? 1 : 0);
+}
+
 static void free_entry(struct seccomp_agent *a, struct entry *e) {
         if (e->prev)
                 e->prev->next = e->next;
@@ -105,10 +121,12 @@ static void free_entry(struct seccomp_agent *a, struct entry *e) {
                 a->all = e->next;
         if (e->next)
                 e->next->prev = e->prev;
-        if (e->kind == ENTRY_HELD)
+        if (e->kind == ENTRY_HELD) {
                 /* first: a serving process must not take the fd's number
                  * once it is another fd */
                 (void)sysinfo_reg_remove(e->name);
+                fd_store(e, false);
+        }
         /* removed first: closing drops an fd from an epoll set only with
          * the last reference to its file, and a serving process has taken
          * a copy of a kept listener (epoll(7), "Q6") */
@@ -132,12 +150,33 @@ static void refuse(struct seccomp_agent *a, struct entry *c, const char *why) {
 
 /* ---- a listener fd kept ---- */
 
+/* Register E (its fd, under its name) and watch it: 0 or -errno. */
+static int hold(struct seccomp_agent *a, struct entry *e) {
+        struct sysinfo_reg reg = a->self;
+        struct epoll_event ev = { .events = 0, .data.ptr = e }; /* EPOLLHUP alone: reported whatever is asked */
+        _cleanup_free_ char *error = NULL;
+
+        /* The filter wakes its waiters with EPOLLIN on every notification;
+         * epoll filters wakeups by the events asked for, so the holder
+         * wakes only when the last task is gone (EPOLLHUP, kernel
+         * seccomp.c __seccomp_filter_orphan). */
+        if (epoll_ctl(a->epoll_fd, EPOLL_CTL_ADD, e->fd, &ev) < 0)
+                return -errno;
+        reg.fd = e->fd;
+        if (sysinfo_reg_write(e->name, &reg, &error) < 0) {
+                agent_log(a, "%s", error ? error : "cannot write a registration");
+                epoll_ctl(a->epoll_fd, EPOLL_CTL_DEL, e->fd, NULL);
+                return -EIO;
+        }
+        a->held++;
+        link_entry(a, e);
+        return 0;
+}
+
 /* Keep FD (taken from the connection) for the container M names. */
 static int keep(struct seccomp_agent *a, const struct agent_msg *m, int fd) {
         struct entry *e;
-        struct sysinfo_reg reg = a->self;
-        struct epoll_event ev = { .events = 0 }; /* EPOLLHUP alone: reported whatever is asked */
-        _cleanup_free_ char *error = NULL;
+        int r;
 
         if (a->held >= AGENT_HELD_MAX)
                 return -EMFILE;
@@ -147,24 +186,38 @@ static int keep(struct seccomp_agent *a, const struct agent_msg *m, int fd) {
         e->kind = ENTRY_HELD;
         e->fd = fd;
         agent_reg_name(m, ++a->seq, e->name, sizeof(e->name));
-        ev.data.ptr = e;
-        /* The filter wakes its waiters with EPOLLIN on every notification;
-         * epoll filters wakeups by the events asked for, so the holder
-         * wakes only when the last task is gone (EPOLLHUP, kernel
-         * seccomp.c __seccomp_filter_orphan). */
-        if (epoll_ctl(a->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        if ((r = hold(a, e)) < 0) {
                 free(e);
-                return -errno;
+                return r;
         }
-        reg.fd = fd;
-        if (sysinfo_reg_write(e->name, &reg, &error) < 0) {
-                agent_log(a, "%s", error ? error : "cannot write a registration");
-                epoll_ctl(a->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        fd_store(e, true);
+        return 0;
+}
+
+int seccomp_agent_adopt(struct seccomp_agent *a, const char *name, int fd) {
+        struct entry *e = calloc(1, sizeof(*e));
+        const char *dash = strrchr(name, '-');
+        unsigned long seq = dash ? strtoul(dash + 1, NULL, 10) : 0;
+        int r = -EINVAL;
+
+        if (e && strncmp(name, "oci-", 4) == 0 && reg_id_valid(name) && a->held < AGENT_HELD_MAX &&
+            sysinfo_fd_is_listener(fd) == 0) {
+                *e = (struct entry){ .kind = ENTRY_HELD, .fd = fd };
+                snprintf(e->name, sizeof(e->name), "%s", name);
+                r = hold(a, e);
+        }
+        if (r < 0) {
+                if (e) { /* not ours to keep: out of the store as well */
+                        snprintf(e->name, sizeof(e->name), "%s", name);
+                        fd_store(e, false);
+                }
                 free(e);
-                return -EIO;
+                close(fd);
+                return r;
         }
-        a->held++;
-        link_entry(a, e);
+        /* new names after the adopted ones: no registration is replaced */
+        if (seq > a->seq)
+                a->seq = seq;
         return 0;
 }
 
@@ -387,6 +440,18 @@ static int bind_socket(struct seccomp_agent *a, const char *path) {
         return 0;
 }
 
+/* Room for AGENT_HELD_MAX listeners: the soft limit up to the hard one
+ * (a service starts with 1024; its serving processes inherit it and take
+ * a copy of each). Nothing here uses select(). */
+static void raise_nofile(void) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                (void)setrlimit(RLIMIT_NOFILE, &rl);
+        }
+}
+
 int seccomp_agent_open(const char *path, void (*log)(const char *msg), struct seccomp_agent **ret) {
         struct seccomp_agent *a = calloc(1, sizeof(*a));
         struct epoll_event ev = { .events = EPOLLIN };
@@ -397,6 +462,7 @@ int seccomp_agent_open(const char *path, void (*log)(const char *msg), struct se
                 return -ENOMEM;
         *a = (struct seccomp_agent){ .log = log, .epoll_fd = -EBADF,
                                      .listen = { .kind = ENTRY_LISTEN, .fd = -EBADF } };
+        raise_nofile();
         r = proc_start_ticks(getpid(), &start);
         if (r >= 0) {
                 a->self = (struct sysinfo_reg){ .pid = getpid(), .start = start };

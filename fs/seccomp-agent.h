@@ -28,6 +28,10 @@ const char *seccomp_agent_default_path(void);
 /* Bind PATH (mode 0600; a stale socket there is replaced, a live one is
  * not: -EADDRINUSE). 0 or -errno. */
 int seccomp_agent_open(const char *path, void (*log)(const char *msg), struct seccomp_agent **ret);
+/* Keep FD, a listener a holder before this one kept as NAME and systemd's
+ * fd store gave back: 0, or -errno with FD closed (not a listener, not a
+ * name of ours). */
+int seccomp_agent_adopt(struct seccomp_agent *a, const char *name, int fd);
 /* The fd to poll for POLLIN: then call seccomp_agent_process(). */
 int seccomp_agent_fd(const struct seccomp_agent *a);
 /* Handle what is ready: connections, messages, containers that ended,
@@ -37,5 +41,6 @@ void seccomp_agent_process(struct seccomp_agent *a);
 int seccomp_agent_timeout_ms(const struct seccomp_agent *a);
 /* How many listener fds are kept now. */
 unsigned seccomp_agent_held(const struct seccomp_agent *a);
-/* Close everything, remove the registrations and the socket. */
+/* Close everything, remove the registrations, the fds from systemd's fd
+ * store (a stop on purpose) and the socket. */
 void seccomp_agent_close(struct seccomp_agent *a);

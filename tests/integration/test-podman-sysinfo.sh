@@ -229,6 +229,37 @@ check "daemon stopped: the container does not start (exit $RC)" test "$RC" != 0
 check "daemon stopped: runc says it cannot reach the agent ($ERR)" grep -q "seccomp agent" <<<"$ERR"
 echo "# runc's message: $ERR"
 
+# ---- the holder killed under systemd (tests/helpers/fdstore.py stands in
+# for it, as in test-fs-fdstore.sh): the listeners wait in the fd store, so
+# a container's calls wait for the restarted holder instead of failing
+M2=$T/mnt2 SOCK2=$T/agent2.sock
+mkdir -p "$M2" "$T/fds"; OUR_MOUNTS+=("$M2")
+mkfifo "$T/ctl"
+CURATE_SECCOMP_AGENT=$SOCK2 python3 "$SOURCE_ROOT/tests/helpers/fdstore.py" "$T/fds" -- "$CURATEFS" -f "$M2" \
+        <"$T/ctl" 2>"$T/fds/log" &
+manager=$!; OUR_PIDS+=("$manager")
+exec 8>"$T/ctl"
+events() { local n; n=$(grep -c "$1" "$T/fds/events" 2>/dev/null); echo "${n:-0}"; }
+wait_events() { local i; for i in $(seq 200); do [ "$(events "$1")" -ge "$2" ] && return 0; sleep 0.05; done; return 1; }
+check "fd store: the holder is ready" wait_events '^ready' 1
+"$CURATE" seccomp-profile --socket "$SOCK2" --output "$T/profile2.json" 2>/dev/null
+"${PODMAN[@]}" "${RUN[@]}" --memory 256m --security-opt "seccomp=$T/profile2.json" "$IMAGE" \
+        sysinfo-probe loop 6 2 268435456 >"$T/loop2.out" 2>"$T/loop2.err" &
+loop_pid=$!
+for i in $(seq 200); do [ "$(regs)" -ge 1 ] && break; sleep 0.05; done
+sleep 1
+check "fd store: the container's listener is stored" test "$(events '^stored oci-')" -ge 1
+echo restart >&8
+check "fd store: the holder and its serving processes killed, a new holder ready" wait_events '^ready' 2
+wait "$loop_pid"; loop_rc=$?
+check_eq "fd store: the looping container exits 0 ($(tail -1 "$T/loop2.err"))" 0 "$loop_rc"
+check_eq "fd store: no call failed or showed other figures ($(cat "$T/loop2.out"))" \
+        "wrong=0 errors=0" "$(grep -o 'wrong=[0-9]* errors=[0-9]*' "$T/loop2.out")"
+check "fd store: the container ended, its listener left the store" wait_events '^removed oci-' 1
+echo stop >&8
+exec 8>&-
+wait "$manager"
+
 # ---- a daemon on a private mount point takes no socket unless told to
 fresh_mountpoint
 env -u CURATE_SECCOMP_AGENT "$CURATE" daemon start --mountpoint "$FRESH" >/dev/null
