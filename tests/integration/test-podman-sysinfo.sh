@@ -151,6 +151,16 @@ OUT=$(runc --root "$T/runc" run -b "$B" "ocil-runc-$$" 2>"$T/runc.err" </dev/nul
 check_eq "runc run with listenerPath: exit 0 ($(tail -1 "$T/runc.err"))" 0 "$RC"
 check_eq "runc run: sysinfo(2) says 256 MiB" 268435456 "$(( $(kv totalram <<<"$OUT") * $(kv mem_unit <<<"$OUT") ))"
 
+# ---- the holder is not woken by the calls (epoll wakes it on EPOLLHUP only)
+switches() { awk '/^(voluntary|nonvoluntary)_ctxt_switches/ { n += $2 } END { print n }' "/proc/$HOLDER/status"; }
+sw0=$(switches)
+pod --memory 256m "${SEC[@]}" "$IMAGE" sysinfo-probe loop 2 1 268435456
+sw1=$(switches)
+calls=$(kv calls <<<"$(tr ' ' '\n' <<<"$OUT")")
+check "a 2 s sysinfo loop: calls answered (${calls:-none}, $OUT$ERR)" test "${calls:-0}" -gt 1000
+check "  and the holder woke a few times, not per call ($((sw1 - sw0)) switches for $calls calls)" \
+        test $((sw1 - sw0)) -lt $(( ${calls:-0} / 100 ))
+
 # ---- a serving process killed while a container calls sysinfo in a loop
 "${PODMAN[@]}" "${RUN[@]}" --memory 256m "${SEC[@]}" "$IMAGE" sysinfo-probe loop 6 2 268435456 \
         >"$T/loop.out" 2>"$T/loop.err" &
