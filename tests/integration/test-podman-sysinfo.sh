@@ -162,7 +162,7 @@ check "  and the holder woke a few times, not per call ($((sw1 - sw0)) switches 
         test $((sw1 - sw0)) -lt $(( ${calls:-0} / 100 ))
 
 # ---- a serving process killed while a container calls sysinfo in a loop
-"${PODMAN[@]}" "${RUN[@]}" --memory 256m "${SEC[@]}" "$IMAGE" sysinfo-probe loop 6 2 268435456 \
+timeout -k 5 60 "${PODMAN[@]}" "${RUN[@]}" --memory 256m "${SEC[@]}" "$IMAGE" sysinfo-probe loop 6 2 268435456 \
         >"$T/loop.out" 2>"$T/loop.err" &
 loop_pid=$!
 sleep 1.5
@@ -253,7 +253,8 @@ events() { local n; n=$(grep -c "$1" "$T/fds/events" 2>/dev/null); echo "${n:-0}
 wait_events() { local i; for i in $(seq 200); do [ "$(events "$1")" -ge "$2" ] && return 0; sleep 0.05; done; return 1; }
 check "fd store: the holder is ready" wait_events '^ready' 1
 "$CURATE" seccomp-profile --socket "$SOCK2" --output "$T/profile2.json" 2>/dev/null
-"${PODMAN[@]}" "${RUN[@]}" --memory 256m --security-opt "seccomp=$T/profile2.json" "$IMAGE" \
+# (a call left unanswered would hang the container: timeout fails it instead)
+timeout -k 5 60 "${PODMAN[@]}" "${RUN[@]}" --memory 256m --security-opt "seccomp=$T/profile2.json" "$IMAGE" \
         sysinfo-probe loop 6 2 268435456 >"$T/loop2.out" 2>"$T/loop2.err" &
 loop_pid=$!
 for i in $(seq 200); do [ "$(regs)" -ge 1 ] && break; sleep 0.05; done
