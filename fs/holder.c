@@ -14,6 +14,10 @@
  *             they read and exit
  *   SIGTERM   stop: the serving processes, then unmount
  *
+ * It also runs the seccomp agent (seccomp-agent.h): the listener fds OCI
+ * runtimes send are kept here, where a serving process's death cannot
+ * close them.
+ *
  * Under systemd (NOTIFY_SOCKET) both fds go to the unit's fd store once
  * mounted, and a restarted holder takes them back (LISTEN_FDS) instead of
  * mounting: the holder's own death breaks no container either. */
@@ -35,6 +39,7 @@
 #include "curatefs.h"
 #include "holder.h"
 #include "journal.h"
+#include "seccomp-agent.h"
 
 #define SERVING_MAX JOURNAL_REGIONS
 #define STOP_GRACE_MS 5000
@@ -51,6 +56,7 @@ struct holder {
         const struct holder_config *cfg;
         int fuse_fd, journal_fd, signal_fd;
         struct journal *j;
+        struct seccomp_agent *agent; /* NULL: none */
         struct serving child[SERVING_MAX];
         unsigned quick_deaths; /* serving processes in a row that died before serving */
         uint64_t respawn_at_ns;
@@ -318,8 +324,8 @@ static int holder_loop(struct holder *h) {
         bool told = false;
 
         for (;;) {
-                struct pollfd pfd[1 + SERVING_MAX];
-                struct serving *who[1 + SERVING_MAX];
+                struct pollfd pfd[2 + SERVING_MAX];
+                struct serving *who[2 + SERVING_MAX];
                 unsigned n = 0;
                 int timeout = -1;
 
@@ -351,6 +357,13 @@ static int holder_loop(struct holder *h) {
                 }
                 pfd[n] = (struct pollfd){ .fd = h->signal_fd, .events = POLLIN };
                 who[n++] = NULL;
+                if (h->agent) {
+                        int t = seccomp_agent_timeout_ms(h->agent);
+                        if (t >= 0 && (timeout < 0 || t < timeout))
+                                timeout = t;
+                        pfd[n] = (struct pollfd){ .fd = seccomp_agent_fd(h->agent), .events = POLLIN };
+                        who[n++] = NULL;
+                }
                 for (unsigned i = 0; i < SERVING_MAX; i++)
                         if (h->child[i].pid && h->child[i].ready_fd >= 0) {
                                 pfd[n] = (struct pollfd){ .fd = h->child[i].ready_fd, .events = POLLIN };
@@ -360,6 +373,10 @@ static int holder_loop(struct holder *h) {
                         return -errno;
                 for (unsigned i = 1; i < n; i++) {
                         char c;
+                        if (!who[i]) { /* the agent: its timeouts too */
+                                seccomp_agent_process(h->agent);
+                                continue;
+                        }
                         if (!(pfd[i].revents & (POLLIN | POLLHUP)) || !who[i]->pid || who[i]->ready_fd < 0)
                                 continue;
                         if (read(who[i]->ready_fd, &c, 1) == 1)
@@ -380,16 +397,30 @@ static void store_fds(struct holder *h) {
                 logf_(h, "cannot store the connection in systemd's fd store; a holder restart will need a new mount");
 }
 
-/* The fds a restarted unit got back from the fd store, if any. */
-int holder_adopt(int *ret_fuse, int *ret_journal) {
+/* The fds a restarted unit got back from the fd store, if any: the
+ * connection, and the seccomp listeners the agent kept (any other name). */
+int holder_adopt(int *ret_fuse, int *ret_journal, struct holder_stored *ret_listeners) {
         char **names = NULL;
         int n = sd_listen_fds_with_names(1, &names), fuse = -1, journal = -1;
 
+        *ret_listeners = (struct holder_stored){ 0 };
+        if (n > 0) {
+                ret_listeners->fds = calloc(n, sizeof(int));
+                ret_listeners->names = calloc(n, sizeof(char *));
+        }
         for (int i = 0; i < n; i++) {
                 if (streq(names[i], "fuse"))
                         fuse = SD_LISTEN_FDS_START + i;
                 else if (streq(names[i], "journal"))
                         journal = SD_LISTEN_FDS_START + i;
+                else if (ret_listeners->fds && ret_listeners->names) {
+                        size_t k = ret_listeners->n++;
+                        ret_listeners->fds[k] = SD_LISTEN_FDS_START + i;
+                        ret_listeners->names[k] = TAKE_PTR(names[i]);
+                        /* LISTEN_FDS fds come without close-on-exec */
+                        (void)fcntl(ret_listeners->fds[k], F_SETFD, FD_CLOEXEC);
+                } else
+                        close(SD_LISTEN_FDS_START + i);
                 free(names[i]);
         }
         free(names);
@@ -400,7 +431,28 @@ int holder_adopt(int *ret_fuse, int *ret_journal) {
         return 1;
 }
 
-int holder_run(const struct holder_config *cfg, int fuse_fd, int journal_fd, bool adopted) {
+/* The adopted listeners to the agent, or closed and out of the store. */
+static void adopt_listeners(struct holder *h, struct holder_stored *l) {
+        for (size_t i = 0; l && i < l->n; i++) {
+                if (h->agent)
+                        (void)seccomp_agent_adopt(h->agent, l->names[i], l->fds[i]);
+                else {
+                        char msg[300];
+                        snprintf(msg, sizeof(msg), "FDSTOREREMOVE=1\nFDNAME=%s", l->names[i]);
+                        (void)sd_pid_notify(0, 0, msg);
+                        close(l->fds[i]);
+                }
+                free(l->names[i]);
+        }
+        if (l) {
+                free(l->names);
+                free(l->fds);
+                *l = (struct holder_stored){ 0 };
+        }
+}
+
+int holder_run(const struct holder_config *cfg, int fuse_fd, int journal_fd, bool adopted,
+               struct holder_stored *listeners) {
         struct holder h = { .cfg = cfg, .fuse_fd = fuse_fd, .journal_fd = journal_fd };
         sigset_t set;
         int r;
@@ -426,9 +478,16 @@ int holder_run(const struct holder_config *cfg, int fuse_fd, int journal_fd, boo
                 return -errno;
         if (!adopted)
                 store_fds(&h);
+        /* before the first serving process: a runtime may send an fd as
+         * soon as the daemon is said to be ready */
+        if (cfg->seccomp_agent && (r = seccomp_agent_open(cfg->seccomp_agent, cfg->log, &h.agent)) < 0)
+                logf_(&h, "seccomp agent %s: cannot listen: %s; containers whose profile names it will not start",
+                      cfg->seccomp_agent, r == -EADDRINUSE ? "another curatefs listens there" : strerror(-r));
+        adopt_listeners(&h, listeners);
         r = spawn(&h);
         if (r >= 0)
                 r = holder_loop(&h);
+        seccomp_agent_close(h.agent);
         close(h.signal_fd);
         munmap(h.j, sizeof(*h.j));
         return r;

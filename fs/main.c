@@ -14,6 +14,7 @@
 #include <systemd/sd-daemon.h>
 #include "curatefs.h"
 #include "holder.h"
+#include "seccomp-agent.h"
 #include "journal.h"
 #include "serve-loop.h"
 #include "server.h"
@@ -75,6 +76,13 @@ static void help(void) {
                "                       Linux >= 6.9), journal (replayed from the journal; any\n"
                "                       kernel), auto (default: resend where the kernel offers\n"
                "                       it and has the stable fixes to it, else journal)\n"
+               "  -s, --seccomp-agent PATH\n"
+               "                       listen on the unix socket PATH for the seccomp listener\n"
+               "                       fds of OCI containers whose seccomp profile names PATH as\n"
+               "                       its listenerPath (curate seccomp-profile), and answer\n"
+               "                       their sysinfo(2) for their cgroup; \"none\": no socket\n"
+               "                       (default: %s for the daemon on\n"
+               "                       %s, none for another mount point)\n"
                "  -d, --debug          print every FUSE request (implies --foreground)\n"
                "  -h, --help           show this help and exit\n"
                "  -V, --version        show the version and exit\n"
@@ -91,8 +99,13 @@ static void help(void) {
                "  CURATE_HOST_ROOT     read host /proc, /sys, /dev and cgroup files beneath this\n"
                "                       directory instead of / (a testing aid)\n"
                "  CURATE_DEVICES_DIR   where containers' device sets are registered\n"
-               "                       (default %s; a testing aid)\n",
-               CURATEFS_DEFAULT_MOUNTPOINT, CURATE_RUN_DIR "/devices", CURATE_RUN_DIR "/devices");
+               "                       (default %s; a testing aid)\n"
+               "  CURATE_SECCOMP_AGENT the seccomp agent's socket when --seccomp-agent is not\n"
+               "                       given, whatever the mount point (a testing aid)\n"
+               "  CURATE_SYSINFO_DIR   where sysinfo(2) listeners are registered (default\n"
+               "                       %s/sysinfo; a testing aid)\n",
+               CURATEFS_DEFAULT_MOUNTPOINT, seccomp_agent_default_path(), CURATEFS_DEFAULT_MOUNTPOINT,
+               CURATE_RUN_DIR "/devices", CURATE_RUN_DIR "/devices", CURATE_RUN_DIR);
 }
 
 static const char *const recovery_names[] = {
@@ -112,6 +125,7 @@ struct options {
         enum recovery recovery;
         const char *mountpoint;
         const char *pidfile;
+        const char *seccomp_agent; /* NULL: the default for the mount point */
 };
 
 static int parse_options(int argc, char **argv, struct options *ret) {
@@ -121,6 +135,7 @@ static int parse_options(int argc, char **argv, struct options *ret) {
                 { "pidfile", required_argument, NULL, 'p' },
                 { "debug", no_argument, NULL, 'd' },
                 { "recovery", required_argument, NULL, 'r' },
+                { "seccomp-agent", required_argument, NULL, 's' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {},
@@ -128,7 +143,7 @@ static int parse_options(int argc, char **argv, struct options *ret) {
         struct options o = { .threads = 2, .mountpoint = CURATEFS_DEFAULT_MOUNTPOINT };
         int c;
 
-        while ((c = getopt_long(argc, argv, "ft:p:dr:hV", longopts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "ft:p:dr:s:hV", longopts, NULL)) >= 0) {
                 switch (c) {
                 case 'f':
                         o.foreground = true;
@@ -138,6 +153,14 @@ static int parse_options(int argc, char **argv, struct options *ret) {
                         break;
                 case 'p':
                         o.pidfile = optarg;
+                        break;
+                case 's':
+                        if (!*optarg || (!streq(optarg, "none") && optarg[0] != '/')) {
+                                fprintf(stderr, "curatefs: --seccomp-agent: '%s' is not an absolute path or none\n",
+                                        optarg);
+                                return -EINVAL;
+                        }
+                        o.seccomp_agent = optarg;
                         break;
                 case 'r': {
                         int m = recovery_from_name(optarg);
@@ -549,6 +572,23 @@ static void holder_ready(void *userdata) {
                 (void)sd_notify(0, "READY=1");
 }
 
+/* The seccomp agent's socket: --seccomp-agent, else $CURATE_SECCOMP_AGENT
+ * (a testing aid: `curate daemon start` passes its environment on), else
+ * the default one for the daemon on the default mount point only (a daemon
+ * on a private mount point must not take the host's socket). NULL: none. */
+static const char *agent_path(const struct options *o, const char *mnt) {
+        const char *env = getenv("CURATE_SECCOMP_AGENT");
+        char def[PATH_MAX];
+
+        if (o->seccomp_agent)
+                return streq(o->seccomp_agent, "none") ? NULL : o->seccomp_agent;
+        if (env && *env)
+                return env;
+        if (!realpath(CURATEFS_DEFAULT_MOUNTPOINT, def) || !streq(def, mnt))
+                return NULL;
+        return seccomp_agent_default_path();
+}
+
 /* The binary serving processes run: this one's path, resolved now, so a
  * file replaced at that path later is what a restart executes. */
 static int own_binary(char ret[static PATH_MAX]) {
@@ -566,6 +606,7 @@ int main(int argc, char **argv) {
         struct holding hd = { .ready_fd = -EBADF, .notify = getenv("NOTIFY_SOCKET") != NULL };
         const char *root = getenv("CURATE_HOST_ROOT");
         int fuse_fd = -EBADF, journal_fd = -EBADF, r = parse_options(argc, argv, &o);
+        struct holder_stored listeners = { 0 };
         bool adopted = false;
 
         if (r <= 0)
@@ -579,7 +620,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "curatefs: cannot find its own binary in /proc/self/exe: %s\n", strerror(errno));
                 return 1;
         }
-        r = holder_adopt(&fuse_fd, &journal_fd);
+        r = holder_adopt(&fuse_fd, &journal_fd, &listeners);
         adopted = r > 0;
         if (adopted) {
                 /* systemd kept the connection: it is still mounted */
@@ -617,7 +658,8 @@ int main(int argc, char **argv) {
                 char *cargv[8] = { "curatefs", "-t", threads, "-r", (char *)recovery_names[o.recovery] };
                 size_t n = 5;
                 struct holder_config cfg = { .binary = binary, .argv = cargv, .log = log_message,
-                                             .ready = holder_ready, .userdata = &hd };
+                                             .ready = holder_ready, .userdata = &hd,
+                                             .seccomp_agent = agent_path(&o, mnt) };
                 if (o.foreground)
                         cargv[n++] = "-f";
                 if (o.debug)
@@ -625,7 +667,7 @@ int main(int argc, char **argv) {
                 snprintf(threads, sizeof(threads), "%u", o.threads);
                 log_to_stderr = o.foreground;
                 signal(SIGPIPE, SIG_IGN);
-                r = holder_run(&cfg, fuse_fd, journal_fd, adopted);
+                r = holder_run(&cfg, fuse_fd, journal_fd, adopted, &listeners);
                 if (r < 0)
                         log_printf("cannot keep serving processes running on %s: %s", mnt, strerror(-r));
         }

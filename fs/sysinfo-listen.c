@@ -27,6 +27,8 @@
  * RECV blocks until the next notification, O_NONBLOCK or not. */
 #define RECV_TIMEOUT_NS (100 * 1000 * 1000L)
 #define RECV_SIGNAL (SIGRTMIN + 4)
+/* how often a slot of a dying serving process is looked at again */
+#define RECOVER_EVERY_MS 250
 
 struct container {
         char id[SYSINFO_ID_MAX + 1];
@@ -204,22 +206,40 @@ static void answer_slot(struct sysinfo_listener *l, struct sysinfo_slot *slot, s
         atomic_store(&slot->done, slot->req.id);
 }
 
+/* Gone, or a zombie: a serving process killed with its holder (the
+ * seccomp agent's fd store restart) is an orphan that pid 1 may reap late,
+ * and kill(pid, 0) succeeds on a zombie. */
 static bool owner_dead(int32_t pid) {
-        return pid > 0 && kill(pid, 0) < 0 && errno == ESRCH;
+        uint64_t start;
+
+        if (pid <= 0)
+                return false;
+        if (kill(pid, 0) < 0 && errno == ESRCH)
+                return true;
+        return proc_start_ticks(pid, &start) == -ESRCH;
 }
 
 /* What serving processes that died had received and not answered: answered
  * now (still valid: sysinfo_answer checks). Each dead owner's slot is taken
- * over with a compare-and-swap, so a slot is recovered once. */
-static void recover(struct sysinfo_listener *l) {
+ * over with a compare-and-swap, so a slot is recovered once. True when
+ * another process's slot still holds a notification: its owner may be
+ * dying (SIGKILL sent, not yet exited), so the caller looks again. */
+static bool recover(struct sysinfo_listener *l) {
         int32_t self = getpid();
+        bool waiting = false;
 
         for (unsigned i = 0; i < SYSINFO_SLOTS; i++) {
                 struct sysinfo_slot *s = &l->pending->slot[i];
                 int32_t owner = atomic_load(&s->owner);
                 struct container *ct;
 
-                if (!owner_dead(owner) || !atomic_compare_exchange_strong(&s->owner, &owner, self))
+                if (owner == 0 || owner == self)
+                        continue;
+                if (!owner_dead(owner)) {
+                        waiting |= sysinfo_slot_pending(s);
+                        continue;
+                }
+                if (!atomic_compare_exchange_strong(&s->owner, &owner, self))
                         continue;
                 s->id[SYSINFO_ID_MAX] = 0;
                 ct = find(l, s->id);
@@ -227,6 +247,13 @@ static void recover(struct sysinfo_listener *l) {
                         answer_slot(l, s, ct);
                 atomic_store(&s->owner, 0);
         }
+        return waiting;
+}
+
+static uint64_t now_ms(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static struct sysinfo_slot *claim_slot(struct sysinfo_listener *l) {
@@ -264,10 +291,20 @@ static void *listener_main(void *arg) {
         _cleanup_free_ struct pollfd *pfd = NULL;
         char events[4096];
 
+        bool waiting;
+        uint64_t next_recover;
+
         scan(l);
-        recover(l);
+        waiting = recover(l);
+        next_recover = now_ms() + RECOVER_EVERY_MS;
         for (;;) {
                 int timeout = sweep_all_ended(l);
+                if (waiting && (timeout < 0 || timeout > RECOVER_EVERY_MS))
+                        timeout = RECOVER_EVERY_MS;
+                if (waiting && now_ms() >= next_recover) {
+                        waiting = recover(l);
+                        next_recover = now_ms() + RECOVER_EVERY_MS;
+                }
                 struct pollfd *grown = realloc(pfd, (l->n + 2) * sizeof(*pfd));
                 if (!grown) {
                         sleep(1);

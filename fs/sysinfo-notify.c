@@ -143,9 +143,7 @@ int proc_start_ticks(pid_t pid, uint64_t *ret) {
 
 int sysinfo_reg_take_fd(const struct sysinfo_reg *reg) {
         _cleanup_close_ int pidfd = -EBADF, fd = -EBADF;
-        char link[64], target[64];
         uint64_t start;
-        ssize_t n;
         int r;
 
         pidfd = syscall(SYS_pidfd_open, reg->pid, 0);
@@ -161,14 +159,23 @@ int sysinfo_reg_take_fd(const struct sysinfo_reg *reg) {
         fd = syscall(SYS_pidfd_getfd, pidfd, reg->fd, 0); /* close-on-exec (pidfd_getfd(2)) */
         if (fd < 0)
                 return -errno;
+        if ((r = sysinfo_fd_is_listener(fd)) < 0)
+                return r;
+        return TAKE_FD(fd);
+}
+
+int sysinfo_fd_is_listener(int fd) {
+        char link[64], target[64];
+        ssize_t n;
+
+        /* the anon inode's name is the kernel's (seccomp.c
+         * init_listener): no other file is called so */
         snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
         n = readlink(link, target, sizeof(target) - 1);
         if (n < 0)
                 return -errno;
         target[n] = 0;
-        if (!streq(target, "anon_inode:seccomp notify"))
-                return -EBADF;
-        return TAKE_FD(fd);
+        return streq(target, "anon_inode:seccomp notify") ? 0 : -EBADF;
 }
 
 int sysinfo_notif_recv(int fd, struct seccomp_notif *req) {

@@ -40,6 +40,8 @@ int proc_start_ticks(pid_t pid, uint64_t *ret);
 /* A copy of the registration's fd, close-on-exec, checked: the process is
  * the one registered (start time), and the fd is a seccomp listener. */
 int sysinfo_reg_take_fd(const struct sysinfo_reg *reg);
+/* 0 when FD is a seccomp listener (user notification) fd, else -EBADF. */
+int sysinfo_fd_is_listener(int fd);
 
 /* The kernel's calls on a listener fd (see sysinfo-notify.c for why not
  * libseccomp's): 0 or -errno. REQ is zeroed first, as the kernel asks. */

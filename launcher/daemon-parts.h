@@ -57,3 +57,7 @@ int daemon_stats_read(pid_t holder, struct daemon_stats *ret);
 /* Add "restarts", "requests_served", "requests_failed" and "readers" to
  * INTO (null each when unreadable); returns daemon_stats_read's result. */
 int daemon_stats_json(pid_t holder, json_object *into);
+/* "seccomp_agent": {"socket": the agent's socket (null: none), "listeners":
+ * the containers' seccomp listener fds the holder keeps} into INTO, from
+ * the holder's fds; 0 or -errno (nothing added). */
+int daemon_agent_json(pid_t holder, json_object *into);

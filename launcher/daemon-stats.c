@@ -84,3 +84,63 @@ int daemon_stats_json(pid_t holder, json_object *into) {
         json_object_object_add(into, "readers", r < 0 ? NULL : json_object_new_int64((int64_t)s.readers));
         return r;
 }
+
+/* ---- the seccomp agent (fs/seccomp-agent.h), seen from the holder's fds ---- */
+
+#define LISTENER_LINK "anon_inode:seccomp notify"
+
+/* The path of the listening unix socket whose inode is INO (/proc/net/unix:
+ * "Num RefCount Protocol Flags Type St Inode Path"); -ENOENT when none. */
+static int unix_socket_path(unsigned long ino, char *buf, size_t size) {
+        _cleanup_fclose_ FILE *f = fopen("/proc/net/unix", "re");
+        char line[PATH_MAX + 128];
+
+        if (!f)
+                return -errno;
+        while (fgets(line, sizeof(line), f)) {
+                unsigned long flags, inode;
+                unsigned st;
+                int off = 0;
+                if (sscanf(line, "%*s %*s %*s %lx %*s %x %lu %n", &flags, &st, &inode, &off) != 3 || inode != ino ||
+                    !off || line[off] != '/')
+                        continue;
+                line[strcspn(line, "\n")] = '\0';
+                /* __SO_ACCEPTCON: a socket listen() was called on */
+                if (!(flags & 0x10000))
+                        continue;
+                snprintf(buf, size, "%s", line + off);
+                return 0;
+        }
+        return -ENOENT;
+}
+
+int daemon_agent_json(pid_t holder, json_object *into) {
+        char dir[64], link[PATH_MAX], path[PATH_MAX] = "";
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int64_t listeners = 0;
+        json_object *o;
+
+        snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)holder);
+        d = opendir(dir);
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                unsigned long ino;
+                ssize_t n = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
+                if (n <= 0)
+                        continue;
+                link[n] = '\0';
+                if (streq(link, LISTENER_LINK))
+                        listeners++;
+                else if (!path[0] && sscanf(link, "socket:[%lu]", &ino) == 1)
+                        (void)unix_socket_path(ino, path, sizeof(path));
+        }
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        json_object_object_add(o, "socket", path[0] ? json_object_new_string(path) : NULL);
+        json_object_object_add(o, "listeners", json_object_new_int64(listeners));
+        json_object_object_add(into, "seccomp_agent", o);
+        return 0;
+}

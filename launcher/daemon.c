@@ -659,6 +659,7 @@ static int cmd_start(const char *mountpoint) {
                 return fail("%s", error ? error : strerror(-r));
         print_running(started ? "running" : "already running", canonical);
         cdi_daemon_started(canonical);
+        seccomp_profile_daemon_started(canonical);
         return 0;
 }
 
@@ -753,8 +754,10 @@ static int status_json(const char *mountpoint, const char *canonical, enum daemo
                 json_object_put(o);
                 return fail("status of pid %d: %s", (int)pid, strerror(-r));
         }
-        if (pid > 0)
+        if (pid > 0) {
                 (void)daemon_stats_json(pid, o); /* null figures where unreadable */
+                (void)daemon_agent_json(pid, o);
+        }
         puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return state == DAEMON_SERVING ? 0 : STATUS_NOT_RUNNING;

@@ -114,6 +114,12 @@ int oci_hook_main(int argc, char **argv);
 /* `curate ps [--json]`; returns the exit status (0, 1 failed, 2 usage). */
 int ps_main(int argc, char **argv);
 
+/* ---- seccomp-profile-cmd.c ---- */
+int seccomp_profile_main(int argc, char **argv);
+/* After `curate daemon start` of the default daemon: its profile written
+ * (SECCOMP_PROFILE_DEFAULT), or a warning printed. */
+void seccomp_profile_daemon_started(const char *canonical);
+
 /* ---- hotplug.c ---- */
 /* `curate device add|remove CONTAINER [--gpu SPEC] [DEVICE...]`; returns the
  * exit status (0, 1 failed with nothing changed, 2 usage). */

@@ -33,6 +33,7 @@ static void help_main(void) {
                "       curate cdi generate [--output FILE] [--mountpoint DIR] [--gpus]\n"
                "       curate oci-hook [--mountpoint DIR] [--views LIST] < STATE\n"
                "       curate ps [--json]\n"
+               "       curate seccomp-profile [--base FILE] [--output FILE] [--socket PATH]\n"
                "       curate --help | --version\n"
                "\n"
                "Run COMMAND so that its /proc, /sys and /dev are its own: its memory, CPUs,\n"
@@ -47,6 +48,7 @@ static void help_main(void) {
                "  cdi      write CDI specs of the views and GPUs for podman, CRI-O, containerd\n"
                "  oci-hook an OCI createContainer hook binding the views (runc, podman)\n"
                "  ps       list the running containers: pids, cgroups, limits, devices\n"
+               "  seccomp-profile  a seccomp profile sending sysinfo(2) to curatefs (podman, runc)\n"
                "\n"
                "`curate run --help`, `curate daemon --help`, `curate devices --help` and\n"
                "`curate device --help` describe their options (`curate cdi --help` too).\n");
@@ -253,6 +255,8 @@ int main(int argc, char **argv) {
                 return cdi_main(argc - 1, argv + 1);
         if (streq(argv[1], "ps"))
                 return ps_main(argc - 1, argv + 1);
+        if (streq(argv[1], "seccomp-profile"))
+                return seccomp_profile_main(argc - 1, argv + 1);
         if (streq(argv[1], "oci-hook"))
                 return oci_hook_main(argc - 1, argv + 1);
         fprintf(stderr, "curate: unknown command '%s' (try curate --help)\n", argv[1]);

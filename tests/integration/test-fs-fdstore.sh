@@ -65,7 +65,7 @@ exec 7>&-
 wait "$manager"
 unit=$BUILD_ROOT/fs/curatefs.service
 if [ -f "$unit" ]; then
-        for line in Type=notify FileDescriptorStoreMax=2 KillMode=control-group Restart=always 'ExecReload=/bin/kill -HUP $MAINPID'; do
+        for line in Type=notify FileDescriptorStoreMax=4098 KillMode=control-group Restart=always 'ExecReload=/bin/kill -HUP $MAINPID'; do
                 check "the shipped unit has $line (what this test stands in for)" grep -qxF "$line" "$unit"
         done
 fi

@@ -148,6 +148,9 @@ check_eq "curate run --policy <TAB> lists every shipped policy" \
         "$(CPP=$D$policydir complete_words curate run --policy '')"
 check_eq "curatefs --recovery j<TAB>" "journal" "$(complete_words curatefs --recovery j)"
 check_eq "curatefs --fore<TAB>" "--foreground" "$(complete_words curatefs --fore)"
+check_eq "curatefs --secc<TAB>" "--seccomp-agent" "$(complete_words curatefs --secc)"
+check_eq "curate secc<TAB>" "seccomp-profile" "$(complete_words curate secc)"
+check_eq "curate seccomp-profile --s<TAB>" "--socket" "$(complete_words curate seccomp-profile --s)"
 check_eq "completion: the installed policy dir is compiled in" "1" \
         "$(grep -c "'$policydir'" "$D$compdir/curate")"
 
