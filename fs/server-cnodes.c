@@ -292,37 +292,44 @@ static void cnode_reply_entry(fuse_req_t req, const char *id, size_t index, cons
                 cnode_unreport(&report, fuse_reply_entry(req, &e));
 }
 
-/* c/<ID>: only for a reader in that container */
+static bool id_is(const char *id, void *arg) {
+        return streq(id, arg);
+}
+
+/* c/<ID>: only for a reader in that container; c/@<hash> (a generic id,
+ * cnodes.h) only for a reader in that cgroup or below it: the name the
+ * top links proc and sys point a reader to (cnode_top_link) */
 void cnode_lookup_id(fuse_req_t req, const char *id) {
         _cleanup_free_ char *text = NULL;
-        if (!reg_id_valid(id) || curate_reader_cgroup(ctx_of(req), fuse_req_ctx(req)->pid, &text) < 0 ||
-            !cnodes_reader_in(text, id)) {
+        bool generic = id[0] == '@' && strlen(id) == CNODE_GENERIC_ID_LEN;
+        if ((!generic && !reg_id_valid(id)) || curate_reader_cgroup(ctx_of(req), fuse_req_ctx(req)->pid, &text) < 0 ||
+            !(generic ? cnodes_reader_each_id(text, id_is, (void *)id) : cnodes_reader_in(text, id))) {
                 fuse_reply_err(req, ENOENT);
                 return;
         }
         cnode_reply_entry(req, id, INO_ROOT - 1, text);
 }
 
-/* A top directory of the shared tree (proc, sys: node INDEX) looked up
- * by a reader outside the root cgroup: its own cgroup's, as below c/<id>/
- * (cnodes_reader_own_id), and so every view below it, so that busybox cat
- * through a bind of a shared name (a CDI spec's, the OCI hook's) reads it
- * whole and no other cgroup's reader meets its page cache. runc applies
- * the container's cgroups to its init before it binds the rootfs mounts:
- * the bind's own walk pins the container's inode. server.c answers these
- * names with an entry timeout of 0, so every walk asks again and the
- * kernel drops the dentry of another cgroup's directory
- * (fuse_dentry_revalidate on a changed nodeid); the views below it that
- * mounts are rooted at stay, hashed (never "(deleted)"). */
-bool cnode_lookup_shared(fuse_req_t req, size_t index) {
+/* Where the top link proc or sys (node INDEX's name) points for the
+ * request's reader, into BUF: c/<its own id>/<name> for a reader outside
+ * the root cgroup (cnodes_reader_own_id), so that a bind of a shared name
+ * (a CDI spec's, the OCI hook's, one made by hand) walks to that cgroup's
+ * own sized copies and busybox cat (sendfile) reads them whole, with a page
+ * cache no other cgroup's reader meets; .<name> (the shared tree) for the
+ * root cgroup. One link inode for every reader and a name per cgroup below
+ * c/: no directory entry is ever answered with two inodes, so the kernel
+ * never drops one a bind is being made under (a mount(2) whose source's
+ * ancestor was dropped fails with ENOENT: containers started at once). */
+int cnode_top_link(fuse_req_t req, size_t index, char *buf, size_t size) {
         _cleanup_free_ char *text = NULL;
         char id[REG_ID_MAX + 1];
+        int n;
 
-        if (!node_mirrored(index) || curate_reader_cgroup(ctx_of(req), fuse_req_ctx(req)->pid, &text) < 0 ||
-            !cnodes_reader_own_id(text, id))
-                return false;
-        cnode_reply_entry(req, id, index, text);
-        return true;
+        if (curate_reader_cgroup(ctx_of(req), fuse_req_ctx(req)->pid, &text) >= 0 && cnodes_reader_own_id(text, id))
+                n = snprintf(buf, size, "c/%s/%s", id, nodes[index].name);
+        else
+                n = snprintf(buf, size, ".%s", nodes[index].name);
+        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
 void cnode_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {

@@ -39,6 +39,12 @@ enum { INO_ROOT = 1, INO_PROC, INO_SYS, INO_DEVICES, INO_SYSTEM, INO_CPU, INO_DE
 #define INO_PRESSURE 35
 #define INO_C 39
 #define NNODES ((size_t)INO_C)
+/* MOUNTPOINT/proc and /sys are symlinks whose target depends on the reader
+ * (cnode_top_link); the shared directories are MOUNTPOINT/.proc and .sys */
+#define INO_TOPLINK_BASE 0x100
+static inline bool is_toplink_ino(fuse_ino_t ino) {
+        return ino == INO_TOPLINK_BASE + INO_PROC || ino == INO_TOPLINK_BASE + INO_SYS;
+}
 extern const struct node nodes[];
 
 static inline const struct node *node_get(fuse_ino_t ino) {
@@ -94,9 +100,9 @@ void devs_open_like(fuse_req_t req, fuse_ino_t ino, enum dnode_kind want, struct
 /* ---- MOUNTPOINT/c/<id> (server-cnodes.c) ---- */
 void cnode_lookup_id(fuse_req_t req, const char *id);
 void cnode_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
-/* LOOKUP of shared node INDEX answered with the reader's own cgroup's
- * inode: true; false for a reader in the root cgroup (the shared one). */
-bool cnode_lookup_shared(fuse_req_t req, size_t index);
+/* The target of the top link proc or sys (node INDEX) for the request's
+ * reader: 0 or -ENAMETOOLONG. */
+int cnode_top_link(fuse_req_t req, size_t index, char *buf, size_t size);
 void cnode_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void cnode_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off);
 void cnode_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);

@@ -73,8 +73,8 @@ _Static_assert(INO_PRESSURE <= NNODES, "the pressure directory is in the table")
 _Static_assert(NNODES == INO_C, "c is the last node");
 /* The tree never changes and every reader sees the same names and modes, so
  * the kernel may cache entries and attributes for long; contents are never
- * cached (direct_io). But proc and sys: a reader outside the root cgroup
- * gets its own cgroup's (op_lookup), asked again at every walk. */
+ * cached (direct_io). proc and sys are links whose target is the reader's
+ * (top_lookup), asked again at every walk. */
 #define ATTR_TIMEOUT 86400.0
 
 
@@ -120,6 +120,46 @@ static void node_stat(const struct curate *c, fuse_ino_t ino, struct stat *st) {
 }
 
 
+/* ---- MOUNTPOINT/proc and /sys: links to the reader's own copies ----
+ * Each reader outside the root cgroup is sent by the link to its own
+ * cgroup's copies (c/<id>/proc, cnode_top_link), whose views report their
+ * exact size, so busybox cat (sendfile, through the page cache on Linux
+ * 6.5+) reads a bind of MOUNTPOINT/proc/meminfo whole, as a CDI spec or the
+ * OCI hook makes it: runc applies the container's cgroups to its init
+ * before it binds the rootfs mounts, so the bind's own walk follows the
+ * link to the container's copy. The root cgroup (the host) is sent to the
+ * shared directories, .proc and .sys. A link, not a directory answered with
+ * a different inode per reader: the kernel would drop the entry each time
+ * another cgroup's reader asked (fuse_dentry_revalidate), and a bind whose
+ * source lies below a dropped entry fails with ENOENT, so containers
+ * started at the same moment failed. FUSE asks READLINK at every walk (no
+ * FUSE_CAP_CACHE_SYMLINKS). */
+static bool is_top_dir(fuse_ino_t ino) {
+        return ino == INO_PROC || ino == INO_SYS;
+}
+
+static void toplink_stat(fuse_ino_t ino, struct stat *st) {
+        *st = (struct stat){ .st_ino = ino, .st_mode = S_IFLNK | 0777, .st_nlink = 1 };
+}
+
+static bool top_lookup(fuse_req_t req, const char *name) {
+        struct fuse_entry_param e = { .attr_timeout = ATTR_TIMEOUT, .entry_timeout = ATTR_TIMEOUT };
+        for (fuse_ino_t ino = INO_PROC; ino <= INO_SYS; ino++) {
+                const char *n = nodes[ino - 1].name;
+                if (streq(name, n)) {
+                        e.ino = INO_TOPLINK_BASE + ino;
+                        toplink_stat(e.ino, &e.attr);
+                } else if (name[0] == '.' && streq(name + 1, n)) {
+                        e.ino = ino;
+                        node_stat(ctx_of(req), ino, &e.attr);
+                } else
+                        continue;
+                fuse_reply_entry(req, &e);
+                return true;
+        }
+        return false;
+}
+
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
         struct curate *c = ctx_of(req);
         if (parent == INO_C || cnodes_is_ino(parent)) {
@@ -141,24 +181,16 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
                 devs_lookup(req, parent, name);
                 return;
         }
+        if (parent == INO_ROOT && top_lookup(req, name))
+                return;
         for (size_t i = 0; i < NNODES; i++) {
-                if (i + 1 == INO_ROOT || nodes[i].parent != parent || !streq(nodes[i].name, name) ||
+                if (i + 1 == INO_ROOT || is_top_dir(i + 1) || nodes[i].parent != parent || !streq(nodes[i].name, name) ||
                     !node_visible(c, &nodes[i]))
                         continue;
-                /* proc and sys: each cgroup's reader gets the
-                 * directories of its own (server-cnodes.c), asked again
-                 * on every walk. The top directories, not the views: a
-                 * dentry the kernel drops for another reader's inode
-                 * (fuse_dentry_revalidate) shows as "(deleted)" where it
-                 * is a mount's root, and runc refuses a bind whose target
-                 * reads so (its /proc/self/fd check) */
-                bool per_reader = i + 1 == INO_PROC || i + 1 == INO_SYS;
-                if (per_reader && cnode_lookup_shared(req, i))
-                        return;
                 struct fuse_entry_param e = {
                         .ino = i + 1,
                         .attr_timeout = ATTR_TIMEOUT,
-                        .entry_timeout = per_reader ? 0 : ATTR_TIMEOUT,
+                        .entry_timeout = ATTR_TIMEOUT,
                 };
                 node_stat(c, i + 1, &e.attr);
                 fuse_reply_entry(req, &e);
@@ -174,6 +206,11 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         const struct node *n = node_get(ino);
         struct stat st;
+        if (is_toplink_ino(ino)) {
+                toplink_stat(ino, &st);
+                fuse_reply_attr(req, &st, ATTR_TIMEOUT);
+                return;
+        }
         if (cnodes_is_ino(ino)) {
                 cnode_getattr(req, ino, fi);
                 return;
@@ -251,7 +288,10 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, s
                         if (n + 1 == INO_ROOT || nodes[n].parent != ino || !node_visible(c, &nodes[n]))
                                 continue;
                         name = nodes[n].name;
-                        node_stat(c, n + 1, &st);
+                        if (is_top_dir(n + 1))
+                                toplink_stat(INO_TOPLINK_BASE + n + 1, &st);
+                        else
+                                node_stat(c, n + 1, &st);
                 }
                 size_t need = fuse_add_direntry(req, buf + len, size - len, name, &st, i + 1);
                 if (need > size - len)
@@ -568,6 +608,15 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino) {
         const struct node *n = node_get(ino);
+        if (is_toplink_ino(ino)) {
+                char target[64];
+                int r = cnode_top_link(req, ino - INO_TOPLINK_BASE - 1, target, sizeof(target));
+                if (r < 0)
+                        fuse_reply_err(req, -r);
+                else
+                        fuse_reply_readlink(req, target);
+                return;
+        }
         if (cnodes_is_ino(ino)) {
                 fuse_reply_err(req, EINVAL);
                 return;
@@ -620,10 +669,11 @@ static void op_init(void *userdata, struct fuse_conn_info *conn) {
         /* Requests are read into the journal's slots (journal.h): the
          * kernel must never need a larger buffer. */
         conn->max_write = JOURNAL_MAX_WRITE;
-        /* The links never change: let the kernel keep their targets in the
-         * page cache instead of asking READLINK on every /dev/stdout. */
-        if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
-                conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+        /* The top links proc and sys point each reader elsewhere
+         * (top_lookup): the kernel must ask READLINK at every walk, never
+         * keep a target in the page cache (the cost: one READLINK on every
+         * /dev/stdout too). */
+        conn->want &= ~FUSE_CAP_CACHE_SYMLINKS;
 }
 
 /* Everything that would change the tree is refused: it is read-only. */

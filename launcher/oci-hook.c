@@ -484,51 +484,12 @@ static bool attach_fails(unsigned nth) {
         return e && parse_u64(e, &n) == 0 && n == nth;
 }
 
-/* How many times the clones are made and attached again when an attach
- * meets a clone whose directory another cgroup's lookup made the kernel
- * drop (hook_attach), with a random pause of up to try x this between. */
-#define HOOK_ATTACH_TRIES 8
-#define HOOK_BACKOFF_NS (5 * 1000 * 1000L)
-/* Hooks of containers starting at once take turns between their clones
- * and attaches (each one's lookups drop the other's directories); one that
- * cannot have the lock within this long goes on without it. */
-#define HOOK_LOCK CURATE_RUN_DIR "/oci-hook.lock"
-#define HOOK_LOCK_WAIT_MS 5000
-
-/* The hooks' lock, or -errno: never an error of the hook's (the retries
- * in hook_run still hold without it). */
-static int hook_lock(void) {
-        (void)mkdir(CURATE_RUN_DIR, 0755);
-        _cleanup_close_ int fd = open(HOOK_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return -errno;
-        for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 10) {
-                if (errno != EWOULDBLOCK || waited >= HOOK_LOCK_WAIT_MS)
-                        return -errno;
-                (void)usleep(10 * 1000);
-        }
-        return TAKE_FD(fd);
-}
-
-/* A pause of up to TRY x HOOK_BACKOFF_NS, different in each hook, so that
- * two that keep dropping each other's directories fall out of step. */
-static void hook_backoff(unsigned try) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        uint64_t x = (uint64_t)now.tv_nsec * 2654435761u ^ (uint64_t)getpid() * 40503u;
-        long ns = (long)(x % (uint64_t)(try * HOOK_BACKOFF_NS));
-        struct timespec d = { .tv_sec = ns / 1000000000L, .tv_nsec = ns % 1000000000L };
-        (void)nanosleep(&d, NULL);
-}
-
-/* Attach every clone; all or nothing. -EAGAIN, nothing bound and nothing
- * said, when a move_mount fails with ENOENT and AGAIN: curatefs answers
- * each cgroup's lookup of proc and sys with a directory of its own, and
- * the kernel drops the dentry of the one before (fuse_dentry_revalidate),
- * so another container's start between our clone and its attach leaves
- * the clone below a dropped directory, which move_mount refuses (a mount
- * already attached keeps working): cloning again takes the directory anew. */
-static int hook_attach(struct hook *h, bool again) {
+/* Attach every clone; all or nothing. (A clone's source lies below
+ * c/<id>/, a name no other cgroup's reader is answered for: curatefs's top
+ * links proc and sys send each reader there, so no other container's start
+ * makes the kernel drop a directory entry above it, which move_mount would
+ * refuse with ENOENT.) */
+static int hook_attach(struct hook *h) {
         unsigned nth = 0;
 
         for (size_t i = 0; i < h->n; i++) {
@@ -540,8 +501,6 @@ static int hook_attach(struct hook *h, bool again) {
                     move_mount(hv->tree, "", hv->target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
                         int e = errno;
                         hook_detach(h);
-                        if (e == ENOENT && again)
-                                return -EAGAIN;
                         return hook_error(h, "cannot bind %s/%s over %s: %s (nothing bound)", h->mountpoint,
                                           hv->source, hv->target, strerror(e));
                 }
@@ -564,31 +523,13 @@ static int hook_run(struct hook *h, const struct oci_state *s, const struct oci_
                 return r;
         hook_find_own(h, mp, proc_pid);
         hook_plan(h);
-        _cleanup_close_ int host_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
-        if (host_ns < 0)
-                return hook_error(h, "/proc/self/ns/mnt: %s", strerror(errno));
-        _cleanup_close_ int lock = hook_lock();
-        for (unsigned try = 1;; try++) {
-                if ((r = hook_clone(h, mp, proc_pid)) != 0)
-                        return r;
-                if ((r = hook_enter(h, pidfd, proc_root, s, c, &rootfs)) != 0)
-                        return r;
-                if ((r = hook_targets(h, rootfs)) != 0)
-                        return r;
-                if ((r = hook_attach(h, try < HOOK_ATTACH_TRIES)) != -EAGAIN)
-                        return r;
-                /* back to the daemon's namespace, to clone again */
-                for (size_t i = 0; i < h->n; i++) {
-                        closep(&h->view[i].tree);
-                        closep(&h->view[i].target_fd);
-                        h->view[i].tree = h->view[i].target_fd = -EBADF;
-                }
-                closep(&rootfs);
-                rootfs = -EBADF;
-                if (setns(host_ns, CLONE_NEWNS) < 0)
-                        return hook_error(h, "cannot go back to the daemon's mount namespace: %s", strerror(errno));
-                hook_backoff(try);
-        }
+        if ((r = hook_clone(h, mp, proc_pid)) != 0)
+                return r;
+        if ((r = hook_enter(h, pidfd, proc_root, s, c, &rootfs)) != 0)
+                return r;
+        if ((r = hook_targets(h, rootfs)) != 0)
+                return r;
+        return hook_attach(h);
 }
 
 static void help_oci_hook(void) {

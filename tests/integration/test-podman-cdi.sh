@@ -157,6 +157,29 @@ check "two containers at once: B (512m) read its own, whole, 300 times ($rb: $(t
         grep -q '^reads=300 bad=0$' "$T/loopB.out"
 rm -f "$T/w/go"
 
+# containers started at the same moment: runc's binds of the shared names are
+# made by each container's init from its own cgroup, and each LOOKUP of `proc`
+# from another cgroup makes the kernel drop the directory entry the previous
+# one got; no start may fail for it, none may see another's figures
+STARTS=6 ROUNDS=3 sfail=0 swrong=0 sfirst=""
+for ((round = 1; round <= ROUNDS; round++)); do
+        pids=()
+        for ((i = 1; i <= STARTS; i++)); do
+                "${PODMAN[@]}" "${RUN[@]}" --memory $((64 * (i + 1)))m --device curate.dev/views=all "$IMAGE" \
+                        sh -c 'cat /proc/meminfo | head -1; cat /sys/devices/system/cpu/online' >"$T/start-$i.out" 2>&1 &
+                pids+=($!)
+        done
+        for ((i = 1; i <= STARTS; i++)); do
+                if ! wait "${pids[i - 1]}"; then
+                        sfail=$((sfail + 1)); [ -z "$sfirst" ] && sfirst="round $round #$i: $(tail -1 "$T/start-$i.out")"
+                elif [ "$(kb_of MemTotal <"$T/start-$i.out")" != $((65536 * (i + 1))) ]; then
+                        swrong=$((swrong + 1)); [ -z "$sfirst" ] && sfirst="round $round #$i: $(head -1 "$T/start-$i.out")"
+                fi
+        done
+done
+check_eq "$((STARTS * ROUNDS)) containers started $STARTS at a time: none fails ($sfirst)" 0 "$sfail"
+check_eq "$((STARTS * ROUNDS)) containers started $STARTS at a time: each reads its own MemTotal whole ($sfirst)" 0 "$swrong"
+
 # the host: the shared file is still the host's (a reader in the root cgroup
 # gets the shared inode; this test's own cgroup its own figures, never a
 # container's)

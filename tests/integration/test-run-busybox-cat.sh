@@ -174,7 +174,7 @@ check_eq "host root: open c/run-C/proc/meminfo is ENOENT" ENOENT "$("$SF" open "
 check "host root: stat c/run-C fails" bash -c '! stat "$0" >/dev/null 2>&1' "$nodeC"
 check_eq "host root: busybox cat c/run-C/proc/meminfo prints nothing" "" "$("$BUSYBOX" cat "$nodeC/proc/meminfo" 2>/dev/null)"
 check_eq "c/run-C holds a copy of each of proc/ and sys/'s files and directories" \
-        "$(cd "$MNT" && find proc sys | sort | tr '\n' ' ')" "$(in_cg "$pidC" sh -c 'cd "$0" && find proc sys | sort' "$nodeC" | tr '\n' ' ')"
+        "$(cd "$MNT" && find .proc .sys | sed 's/^\.//' | sort | tr '\n' ' ')" "$(in_cg "$pidC" sh -c 'cd "$0" && find proc sys | sort' "$nodeC" | tr '\n' ' ')"
 check_eq "a process of C's cgroup opens C's node" ok "$(in_cg "$pidC" "$SF" open "$nodeC/proc/meminfo")"
 check_eq "... and reads C's figures (MemTotal 262144)" 262144 "$(in_cg "$pidC" "$BUSYBOX" cat "$nodeC/proc/meminfo" | kb_of MemTotal)"
 check_eq "a process of D's cgroup: open C's node is ENOENT" ENOENT "$(in_cg "$pidD" "$SF" open "$nodeC/proc/meminfo")"
@@ -456,6 +456,21 @@ if cg_create "$cgA" memory=268435456 && cg_create "$cgB" memory=536870912; then
         else
                 not_ok "bind $MNT/proc/meminfo from cgroup A"
         fi
+        # proc and sys are links each reader follows to its own cgroup's
+        # copies: one inode for every reader, so the kernel never drops an
+        # entry a bind is being made under (a bind whose source's directory
+        # entry was dropped fails with ENOENT: containers started at once)
+        tA=$(cg_exec "$cgA" readlink "$MNT/proc") tB=$(cg_exec "$cgB" readlink "$MNT/proc")
+        check_eq "root cgroup: $MNT/proc -> .proc (the shared tree)" .proc "$(cg_exec_root readlink "$MNT/proc")"
+        check "A's $MNT/proc points below c/ ($tA), B's elsewhere ($tB)" \
+                test "${tA#c/@}" != "$tA" -a "${tB#c/@}" != "$tB" -a "$tA" != "$tB"
+        check_eq "B cannot walk A's target ($tA)" ENOENT "$(cg_exec "$cgB" "$SF" open "$MNT/$tA/meminfo")"
+        BINDS='f=0; touch "$1"; for i in $(seq 200); do unshare -m --propagation private sh -c "mount --bind $0/proc/meminfo $1 && mount --bind $0/sys/devices/system/cpu/online $1" 2>/dev/null || f=$((f + 1)); done; echo "$f"'
+        cg_exec "$cgA" bash -c "$BINDS" "$MNT" "$T/tgtA" > "$T/bfA" & la=$!
+        cg_exec "$cgB" bash -c "$BINDS" "$MNT" "$T/tgtB" > "$T/bfB" & lb=$!
+        wait $la $lb
+        check_eq "cgroups A and B binding the shared names at once, 200 times each: no bind fails" "0 0" \
+                "$(cat "$T/bfA") $(cat "$T/bfB")"
 else
         not_ok "cgroups $cgA and $cgB made"
 fi
