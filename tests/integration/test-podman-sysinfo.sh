@@ -151,6 +151,32 @@ OUT=$(runc --root "$T/runc" run -b "$B" "ocil-runc-$$" 2>"$T/runc.err" </dev/nul
 check_eq "runc run with listenerPath: exit 0 ($(tail -1 "$T/runc.err"))" 0 "$RC"
 check_eq "runc run: sysinfo(2) says 256 MiB" 268435456 "$(( $(kv totalram <<<"$OUT") * $(kv mem_unit <<<"$OUT") ))"
 
+# ---- the routes without CDI: the OCI hook gives the files, the profile
+# sysinfo(2): busybox free and busybox cat in one container
+# (free: total from sysinfo, buffers and cache from /proc/meminfo)
+BOTH='echo free=$(free | awk "/^Mem:/ { print \$2 }"); echo cat=$(cat /proc/meminfo | awk "\$1 == \"MemTotal:\" { t = \$2 } END { print t \"/\" NR }")/$(head -n 1000 /proc/meminfo | wc -l)'
+jq --arg curate "$CURATE" --arg mnt "$MNT" --arg sh "$BOTH" --arg cg "/curate-ocil-test-$$-hook" \
+        '.process.args = ["sh", "-c", $sh] | .linux.cgroupsPath = $cg
+         | .hooks.createContainer = [{ path: $curate, args: ["curate", "oci-hook", "--mountpoint", $mnt] }]
+         | .annotations = { "io.curate.views": "all" }' "$B/config.json" >"$B/config.new" && mv "$B/config.new" "$B/config.json"
+OUT=$(runc --root "$T/runc" run -b "$B" "ocil-runc-hook-$$" 2>"$T/runc.err" </dev/null); RC=$?
+check_eq "runc run with the hook and listenerPath: exit 0 ($(tail -1 "$T/runc.err"))" 0 "$RC"
+check_eq "runc, hook + listenerPath: busybox free shows 256 MiB" 262144 "$(kv free <<<"$OUT")"
+c=$(kv cat <<<"$OUT")
+check "runc, hook + listenerPath: busybox cat /proc/meminfo: 262144, every line ($c)" \
+        test "${c%%/*}" = 262144 -a "$(cut -d/ -f2 <<<"$c")" = "$(cut -d/ -f3 <<<"$c")"
+mkdir -p "$T/hooks"
+jq -n --arg curate "$CURATE" --arg mnt "$MNT" '{ version: "1.0.0",
+        hook: { path: $curate, args: ["curate", "oci-hook", "--mountpoint", $mnt] },
+        when: { annotations: { "^io\\.curate\\.views$": ".*" } }, stages: ["createContainer"] }' >"$T/hooks/50-curate.json"
+OUT=$("${PODMAN[@]}" --hooks-dir "$T/hooks" "${RUN[@]}" --annotation io.curate.views=all --memory 256m "${SEC[@]}" \
+        "$IMAGE" sh -c "$BOTH" 2>"$T/pod.err"); RC=$?; ERR=$(tail -3 "$T/pod.err")
+check_eq "podman, hooks.d + annotation + profile: exit 0 ($ERR)" 0 "$RC"
+check_eq "podman, hooks.d + annotation + profile: busybox free shows 256 MiB" 262144 "$(kv free <<<"$OUT")"
+c=$(kv cat <<<"$OUT")
+check "podman, hooks.d + annotation + profile: busybox cat /proc/meminfo: 262144, every line ($c)" \
+        test "${c%%/*}" = 262144 -a "$(cut -d/ -f2 <<<"$c")" = "$(cut -d/ -f3 <<<"$c")"
+
 # ---- the holder is not woken by the calls (epoll wakes it on EPOLLHUP only)
 switches() { awk '/^(voluntary|nonvoluntary)_ctxt_switches/ { n += $2 } END { print n }' "/proc/$HOLDER/status"; }
 sw0=$(switches)
