@@ -175,3 +175,26 @@ int ps_engine_id(const char *leaf, char ret[65]) {
         }
         return -ENOENT;
 }
+
+int ps_proc_cgroup_v1(const char *text, const char *controller, char **ret) {
+        size_t cl = strlen(controller);
+
+        for (const char *line = text; line && *line;) {
+                const char *end = line + strcspn(line, "\n");
+                const char *c1 = memchr(line, ':', end - line);
+                const char *c2 = c1 ? memchr(c1 + 1, ':', end - c1 - 1) : NULL;
+
+                /* "ID:CTRL,CTRL:PATH": CONTROLLER as a whole item of the list */
+                for (const char *p = c1 ? c1 + 1 : NULL; c2 && p < c2;) {
+                        size_t n = strcspn(p, ",:");
+                        if (n == cl && strncmp(p, controller, cl) == 0) {
+                                if (!(*ret = strndup(c2 + 1, end - c2 - 1)))
+                                        return -ENOMEM;
+                                return 0;
+                        }
+                        p += n + (p[n] == ',');
+                }
+                line = *end ? end + 1 : NULL;
+        }
+        return -ENOENT;
+}

@@ -47,3 +47,9 @@ int ps_mountinfo_view(const char *line, char **ret_target);
  * or of a leaf that is HEX itself (runc with a cgroupsPath), copied into
  * RET (65 bytes). 0, or -ENOENT when the leaf holds no such id. */
 int ps_engine_id(const char *leaf, char ret[65]);
+
+/* The path of the v1 hierarchy whose controller list holds CONTROLLER
+ * ("devices") in /proc/PID/cgroup's TEXT, malloc'd in *RET: 0, -ENOENT
+ * when no line names it, -ENOMEM. (cg_reader_parse knows the controllers
+ * the views read; the device cgroup is not one.) */
+int ps_proc_cgroup_v1(const char *text, const char *controller, char **ret);

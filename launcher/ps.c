@@ -428,11 +428,38 @@ static void ns_container_id(const char *cgroup, struct ps_container *c) {
                 snprintf(c->id, sizeof(c->id), "pid:%d", (int)c->init);
 }
 
+/* The v1 device cgroup's path from /proc/PID/cgroup's TEXT into C, as
+ * the cgroup scan shows it for curate/ID; -EEXIST when under /curate/. */
+static int devices_cgroup(const struct cg_layout *l, const char *text, struct ps_container *c) {
+        _cleanup_free_ char *p = NULL;
+        const char *root;
+        size_t rl;
+        int r;
+
+        if (l->devices < 0)
+                return 0;
+        r = ps_proc_cgroup_v1(text, "devices", &p);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        root = l->hier[l->devices].mount_root;
+        rl = root ? strlen(root) : 0;
+        /* a cgroup namespace's mount shows paths below its root (cg_reader) */
+        if (rl > 1 && strncmp(p, root, rl) == 0 && (p[rl] == '/' || p[rl] == '\0'))
+                memmove(p, p + rl, strlen(p + rl) + 1);
+        if (!*p)
+                strcpy(p, "/");
+        if (strncmp(p, "/curate/", 8) == 0)
+                return -EEXIST;
+        c->cgroup[l->devices] = TAKE_PTR(p);
+        return 0;
+}
+
 /* Fill C for the namespace NS; -ESRCH when no process of it is left,
  * -EEXIST when its cgroup is under curate/ (listed from there already, or
  * the daemon's), -ENOENT when it binds no views. */
-static int container_from_ns(const struct cg_layout *l, int root_fd, const struct mntns *ns, struct ps_container *c) {
+static int container_from_ns(const struct cg_layout *l, const struct mntns *ns, struct ps_container *c) {
         _cleanup_(cg_reader_done) struct cg_reader rd = { 0 };
+        _cleanup_free_ char *text = NULL;
         const char *first = NULL;
         uint64_t start;
         int r = container_members(c, ns->pids, ns->n, &start);
@@ -442,9 +469,15 @@ static int container_from_ns(const struct cg_layout *l, int root_fd, const struc
         r = views_of(c->init, &c->views, &c->n_views);
         if (r <= 0)
                 return r == 0 ? -ENOENT : r;
-        r = cg_reader_from_pid(l, root_fd, c->init, &rd);
+        r = read_proc(c->init, "cgroup", &text, NULL);
         if (r < 0)
                 return r == -ENOENT ? -ESRCH : r;
+        r = cg_reader_parse(l, text, &rd);
+        if (r < 0)
+                return r;
+        r = devices_cgroup(l, text, c);
+        if (r < 0)
+                return r;
         for (int k = 0; k < _CG_CONTROLLER_MAX; k++) {
                 int i = l->by_controller[k];
                 if (!rd.path[k] || i < 0 || c->cgroup[i])
@@ -467,14 +500,13 @@ static int container_from_ns(const struct cg_layout *l, int root_fd, const struc
 /* Append to CS (N so far) the containers found by their
  * mount namespaces. */
 static int collect_ns(const struct cg_layout *l, struct ps_container **cs, size_t *n) {
-        _cleanup_close_ int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
         struct mntns *nss = NULL;
         size_t n_ns = 0;
-        int r = root_fd < 0 ? -errno : scan_mntns(&nss, &n_ns);
+        int r = scan_mntns(&nss, &n_ns);
 
         for (size_t i = 0; i < n_ns && r >= 0; i++) {
                 struct ps_container c = { 0 };
-                int q = container_from_ns(l, root_fd, &nss[i], &c);
+                int q = container_from_ns(l, &nss[i], &c);
                 struct ps_container *grown = q < 0 ? NULL : realloc(*cs, (*n + 1) * sizeof(**cs));
                 if (q == -ENOMEM || (q >= 0 && !grown))
                         r = -ENOMEM;

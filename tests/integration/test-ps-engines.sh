@@ -97,6 +97,8 @@ if [ -n "$CDI_ID" ]; then
         check_eq "CDI container: command" "sleep 1000" "$(byid "$CDI_ID" '.[0].command')"
         check_eq "CDI container: its memory cgroup is podman's" "$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' /proc/$CDI_PID/cgroup)" \
                 "$(byid "$CDI_ID" '.[0].cgroup.memory')"
+        devcg=$(awk -F: '$2 ~ /(^|,)devices(,|$)/ { print $3 }' /proc/$CDI_PID/cgroup)
+        [ -n "$devcg" ] && check_eq "CDI container: its device cgroup is podman's" "$devcg" "$(byid "$CDI_ID" '.[0].cgroup.devices')"
         check "CDI container: views lists /proc/meminfo and /sys/devices/system/cpu" \
                 test "$(byid "$CDI_ID" '.[0].views | index("/proc/meminfo") != null and index("/sys/devices/system/cpu") != null')" = true
         check_eq "CDI container: listed by no other entry (its pid once)" 1 "$(bypid "$CDI_PID" length)"

@@ -143,11 +143,34 @@ static void test_engine_id(void **state) {
         assert_int_equal(ps_engine_id(leaf, id), -ENOENT);
 }
 
+static void test_proc_cgroup_v1(void **state) {
+        const char *text = "12:pids:/libpod_parent/libpod-ab\n"
+                           "7:cpu,cpuacct:/libpod_parent/libpod-ab\n"
+                           "5:devices:/libpod_parent/libpod-ab\n"
+                           "1:name=systemd:/user.slice\n"
+                           "0::/\n";
+        char *p = NULL;
+
+        assert_int_equal(ps_proc_cgroup_v1(text, "devices", &p), 0);
+        assert_string_equal(p, "/libpod_parent/libpod-ab");
+        free(p), p = NULL;
+        assert_int_equal(ps_proc_cgroup_v1(text, "cpuacct", &p), 0);
+        assert_string_equal(p, "/libpod_parent/libpod-ab");
+        free(p), p = NULL;
+        /* a whole item only: "cpu" is not "cpuset", "device" not "devices" */
+        assert_int_equal(ps_proc_cgroup_v1(text, "device", &p), -ENOENT);
+        assert_int_equal(ps_proc_cgroup_v1(text, "cpuset", &p), -ENOENT);
+        assert_int_equal(ps_proc_cgroup_v1("", "devices", &p), -ENOENT);
+        assert_int_equal(ps_proc_cgroup_v1("garbage", "devices", &p), -ENOENT);
+        assert_null(p);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_memory), cmocka_unit_test(test_pids), cmocka_unit_test(test_cpus),
                 cmocka_unit_test(test_cmdline), cmocka_unit_test(test_stat), cmocka_unit_test(test_age),
                 cmocka_unit_test(test_mountinfo_view), cmocka_unit_test(test_engine_id),
+                cmocka_unit_test(test_proc_cgroup_v1),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
