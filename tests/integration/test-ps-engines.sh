@@ -122,6 +122,7 @@ check_eq "no entry for the host or ps itself (the daemon's mount: no pid:1 entry
 
 # the table: one row per container, the podman id cut to 12 digits
 TXT=$("$CURATE" ps)
+sed 's/^/# /' <<<"$TXT"
 if [ -n "$CDI_ID" ]; then
         check_eq "table: one row for the CDI container" 1 "$(grep -c "^${CDI_ID:0:12} " <<<"$TXT")"
         # podman's default --memory-swap is twice --memory: 96M/192M
