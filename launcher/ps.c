@@ -18,21 +18,22 @@
 #include "ps-parse.h"
 #include "registration.h"
 
-/* `curate ps [--json]`: the containers running now, found from their
- * cgroups, which is the one thing every way of starting one leaves: `curate
- * run` makes curate/run-PID in every hierarchy, and runc/podman containers
- * started with the cgroup parent /curate (the OCI hook's per-container
- * views) sit in curate/ID. A container is "run" when the launcher whose pid
- * its id names is alive (a process named curate), "engine" otherwise. The
- * launcher's own cgroup curate/daemon is skipped, and so are empty cgroups
- * (nothing runs there). Containers that read curatefs's shared views from
- * a cgroup elsewhere are not listed: curatefs keeps no record the launcher
- * can read (`curate daemon status --json` counts their cgroups). */
+/* `curate ps [--json]`: the containers running now. First from their
+ * cgroups: `curate run` makes curate/run-PID in every hierarchy, and
+ * runc/podman containers started with the cgroup parent /curate (the OCI
+ * hook's per-container views) sit in curate/ID. A container is "run" when
+ * the launcher whose pid its id names is alive (a process named curate),
+ * "engine" otherwise. The launcher's own cgroup curate/daemon is skipped,
+ * and so are empty cgroups (nothing runs there). Then from their mount
+ * namespaces (collect_ns below): a container in a cgroup elsewhere that
+ * binds curatefs's files (a CDI spec, an LXCFS-style -v bind), which
+ * curatefs keeps no record of that the launcher could read. */
 
 #define PS_MAX 4096
 
 struct ps_container {
         char id[REG_ID_MAX + 1];
+        size_t id_width;     /* the table shows this much of id (0: all) */
         const char *started; /* "run" or "engine" */
         pid_t launcher;      /* 0: none */
         pid_t init;          /* the earliest-started process of the cgroup */
@@ -44,7 +45,15 @@ struct ps_container {
         char *cpuset;
         struct reg_entry *dev;
         size_t n_dev;
+        char **views; /* where curatefs's files are bound in its mount namespace */
+        size_t n_views;
 };
+
+static void strv_free(char **v, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
 
 static void container_done(struct ps_container *c) {
         free(c->command);
@@ -52,6 +61,7 @@ static void container_done(struct ps_container *c) {
                 free(c->cgroup[i]);
         free(c->cpuset);
         reg_entries_free(c->dev, c->n_dev);
+        strv_free(c->views, c->n_views);
 }
 
 /* "memory", "cpu,cpuacct", "devices", "unified": a hierarchy's name as
@@ -134,6 +144,40 @@ static int read_proc(pid_t pid, const char *file, char **ret, size_t *ret_len) {
         return read_file_at(AT_FDCWD, path, ret, ret_len);
 }
 
+/* Where PID's mount namespace binds curatefs's files (ps_mountinfo_view):
+ * their count, the targets in *RET. 0 with none; -ESRCH/-ENOENT/-EACCES
+ * when PID's mountinfo cannot be read (it ended, or is not ours to see). */
+static int views_of(pid_t pid, char ***ret, size_t *ret_n) {
+        _cleanup_free_ char *text = NULL;
+        char **v = NULL;
+        size_t n = 0;
+        int r = read_proc(pid, "mountinfo", &text, NULL);
+
+        if (r < 0)
+                return r;
+        for (char *line = text, *next; line && *line; line = next) {
+                char *target;
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                r = ps_mountinfo_view(line, &target);
+                if (r == 0 || r == -EINVAL)
+                        continue;
+                char **grown = r < 0 || n >= PS_MAX ? NULL : realloc(v, (n + 1) * sizeof(char *));
+                if (!grown) {
+                        if (r > 0)
+                                free(target);
+                        strv_free(v, n);
+                        return r < 0 ? r : -ENOMEM;
+                }
+                v = grown;
+                v[n++] = target;
+        }
+        *ret = v;
+        *ret_n = n;
+        return (int)n;
+}
+
 static int start_ticks(pid_t pid, uint64_t *ret) {
         _cleanup_free_ char *text = NULL;
         int r = read_proc(pid, "stat", &text, NULL);
@@ -213,12 +257,35 @@ static void read_limits(const struct cg_layout *l, struct ps_container *c) {
                 (void)ps_parse_pids(a, &c->pids);
 }
 
+/* C's processes PIDS (N of them): their count, its init (the
+ * earliest-started) and its start in *RET_START; -ESRCH when none is alive. */
+static int container_members(struct ps_container *c, const pid_t *pids, size_t n, uint64_t *ret_start) {
+        uint64_t best = UINT64_MAX;
+
+        /* v1 cgroup.procs may list a pid twice; count each once */
+        for (size_t i = 0; i < n; i++) {
+                uint64_t t;
+                bool dup = false;
+                for (size_t k = 0; k < i && !dup; k++)
+                        dup = pids[k] == pids[i];
+                if (dup || start_ticks(pids[i], &t) < 0)
+                        continue;
+                c->nprocs++;
+                if (t < best || (t == best && pids[i] < c->init))
+                        best = t, c->init = pids[i];
+        }
+        if (c->nprocs == 0)
+                return -ESRCH;
+        *ret_start = best;
+        return 0;
+}
+
 /* Fill C for ID; -ESRCH when its cgroup holds no process (not running). */
 static int container_read(const struct cg_layout *l, const char *id, struct ps_container *c) {
         _cleanup_free_ pid_t *pids = NULL;
         _cleanup_free_ char *launcher_cmd = NULL;
         size_t n = 0;
-        uint64_t best = UINT64_MAX;
+        uint64_t best;
         int r;
 
         snprintf(c->id, sizeof(c->id), "%s", id);
@@ -235,20 +302,9 @@ static int container_read(const struct cg_layout *l, const char *id, struct ps_c
                 if (!pids && l->hier[i].ops->procs(&l->hier[i], path, &pids, &n) < 0)
                         pids = NULL, n = 0;
         }
-        /* v1 cgroup.procs may list a pid twice; count each once */
-        for (size_t i = 0; i < n; i++) {
-                uint64_t t;
-                bool dup = false;
-                for (size_t k = 0; k < i && !dup; k++)
-                        dup = pids[k] == pids[i];
-                if (dup || start_ticks(pids[i], &t) < 0)
-                        continue;
-                c->nprocs++;
-                if (t < best || (t == best && pids[i] < c->init))
-                        best = t, c->init = pids[i];
-        }
-        if (c->nprocs == 0)
-                return -ESRCH;
+        r = container_members(c, pids, n, &best);
+        if (r < 0)
+                return r;
         c->launcher = launcher_of(id);
         c->started = c->launcher ? "run" : "engine";
         if (c->launcher && start_ticks(c->launcher, &best) < 0)
@@ -272,7 +328,197 @@ static int container_read(const struct cg_layout *l, const char *id, struct ps_c
         c->n_dev = r > 0 ? (size_t)r : 0;
         if (r <= 0)
                 c->dev = NULL;
+        r = views_of(c->init, &c->views, &c->n_views);
+        return r == -ENOMEM ? r : 0;
+}
+
+/* ---- containers found by their mount namespace ----
+ * A container in a cgroup elsewhere (podman or runc with a CDI spec, an
+ * LXCFS-style -v bind of MOUNTPOINT/proc/meminfo) leaves no cgroup under
+ * curate/, but its mount namespace binds curatefs's files: every process
+ * of /proc is grouped by its mount namespace, and each namespace that binds
+ * part of the views (ps_mountinfo_view: not the whole mount, as a copy of
+ * the host's table has) is one container. Processes that end mid-scan are
+ * skipped; those ps may not inspect (another user's, as non-root) are not
+ * seen (stat of /proc/PID/ns/mnt asks PTRACE_MODE_READ, proc(5)). */
+
+struct mntns {
+        dev_t dev;
+        ino_t ino;
+        pid_t *pids;
+        size_t n;
+};
+
+static void mntns_free(struct mntns *ns, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(ns[i].pids);
+        free(ns);
+}
+
+static int mntns_of(const char *pid_dir, struct stat *ret) {
+        char path[sizeof("/proc//ns/mnt") + 256]; /* a d_name: 255 at most */
+
+        snprintf(path, sizeof(path), "/proc/%s/ns/mnt", pid_dir);
+        return stat(path, ret) < 0 ? -errno : 0;
+}
+
+static int mntns_add(struct mntns **nss, size_t *n, const struct stat *st, pid_t pid) {
+        struct mntns *ns = NULL;
+        pid_t *grown;
+
+        for (size_t i = 0; i < *n && !ns; i++)
+                if ((*nss)[i].dev == st->st_dev && (*nss)[i].ino == st->st_ino)
+                        ns = &(*nss)[i];
+        if (!ns) {
+                struct mntns *more = realloc(*nss, (*n + 1) * sizeof(**nss));
+                if (!more)
+                        return -ENOMEM;
+                *nss = more;
+                ns = &more[(*n)++];
+                *ns = (struct mntns){ .dev = st->st_dev, .ino = st->st_ino };
+        }
+        if (!(grown = realloc(ns->pids, (ns->n + 1) * sizeof(pid_t))))
+                return -ENOMEM;
+        ns->pids = grown;
+        ns->pids[ns->n++] = pid;
         return 0;
+}
+
+/* The mount namespaces of /proc's processes, the host's (pid 1's) and
+ * ps's own left out: the FUSE mount lives there, no container. */
+static int scan_mntns(struct mntns **ret, size_t *ret_n) {
+        _cleanup_closedir_ DIR *d = opendir("/proc");
+        struct mntns *nss = NULL;
+        struct stat host, self, st;
+        bool have_host = mntns_of("1", &host) >= 0, have_self = mntns_of("self", &self) >= 0;
+        struct dirent *de;
+        size_t n = 0;
+
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                long pid = strtol(de->d_name, NULL, 10);
+                if (pid <= 0 || strspn(de->d_name, "0123456789") != strlen(de->d_name) || pid > INT32_MAX)
+                        continue;
+                if (mntns_of(de->d_name, &st) < 0) /* ended, or not ours to see */
+                        continue;
+                if ((have_host && st.st_dev == host.st_dev && st.st_ino == host.st_ino) ||
+                    (have_self && st.st_dev == self.st_dev && st.st_ino == self.st_ino))
+                        continue;
+                if (n >= PS_MAX || mntns_add(&nss, &n, &st, (pid_t)pid) < 0) {
+                        mntns_free(nss, n);
+                        return -ENOMEM;
+                }
+        }
+        *ret = nss;
+        *ret_n = n;
+        return 0;
+}
+
+/* The id `curate device add` takes: the engine's container id (64 hex
+ * digits, the table shows 12) from the cgroup's leaf, else "pid:N". */
+static void ns_container_id(const char *cgroup, struct ps_container *c) {
+        const char *leaf = cgroup ? strrchr(cgroup, '/') : NULL;
+        char hex[65];
+
+        if (leaf && ps_engine_id(leaf + 1, hex) >= 0) {
+                snprintf(c->id, sizeof(c->id), "%s", hex);
+                c->id_width = 12;
+        } else
+                snprintf(c->id, sizeof(c->id), "pid:%d", (int)c->init);
+}
+
+/* The v1 device cgroup's path from /proc/PID/cgroup's TEXT into C, as
+ * the cgroup scan shows it for curate/ID; -EEXIST when under /curate/. */
+static int devices_cgroup(const struct cg_layout *l, const char *text, struct ps_container *c) {
+        _cleanup_free_ char *p = NULL;
+        const char *root;
+        size_t rl;
+        int r;
+
+        if (l->devices < 0)
+                return 0;
+        r = ps_proc_cgroup_v1(text, "devices", &p);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        root = l->hier[l->devices].mount_root;
+        rl = root ? strlen(root) : 0;
+        /* a cgroup namespace's mount shows paths below its root (cg_reader) */
+        if (rl > 1 && strncmp(p, root, rl) == 0 && (p[rl] == '/' || p[rl] == '\0'))
+                memmove(p, p + rl, strlen(p + rl) + 1);
+        if (!*p)
+                strcpy(p, "/");
+        if (strncmp(p, "/curate/", 8) == 0)
+                return -EEXIST;
+        c->cgroup[l->devices] = TAKE_PTR(p);
+        return 0;
+}
+
+/* Fill C for the namespace NS; -ESRCH when no process of it is left,
+ * -EEXIST when its cgroup is under curate/ (listed from there already, or
+ * the daemon's), -ENOENT when it binds no views. */
+static int container_from_ns(const struct cg_layout *l, const struct mntns *ns, struct ps_container *c) {
+        _cleanup_(cg_reader_done) struct cg_reader rd = { 0 };
+        _cleanup_free_ char *text = NULL;
+        const char *first = NULL;
+        uint64_t start;
+        int r = container_members(c, ns->pids, ns->n, &start);
+
+        if (r < 0)
+                return r;
+        r = views_of(c->init, &c->views, &c->n_views);
+        if (r <= 0)
+                return r == 0 ? -ENOENT : r;
+        r = read_proc(c->init, "cgroup", &text, NULL);
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : r;
+        r = cg_reader_parse(l, text, &rd);
+        if (r < 0)
+                return r;
+        r = devices_cgroup(l, text, c);
+        if (r < 0)
+                return r;
+        for (int k = 0; k < _CG_CONTROLLER_MAX; k++) {
+                int i = l->by_controller[k];
+                if (!rd.path[k] || i < 0 || c->cgroup[i])
+                        continue;
+                if (strncmp(rd.path[k], "/curate/", 8) == 0)
+                        return -EEXIST;
+                if (!(c->cgroup[i] = strdup(rd.path[k])))
+                        return -ENOMEM;
+                if (!first || k == CG_MEMORY)
+                        first = c->cgroup[i];
+        }
+        ns_container_id(first, c);
+        c->started = "engine";
+        c->age = start == UINT64_MAX ? -1 : age_of(start);
+        c->command = cmdline_of(c->init);
+        read_limits(l, c);
+        return 0;
+}
+
+/* Append to CS (N so far) the containers found by their
+ * mount namespaces. */
+static int collect_ns(const struct cg_layout *l, struct ps_container **cs, size_t *n) {
+        struct mntns *nss = NULL;
+        size_t n_ns = 0;
+        int r = scan_mntns(&nss, &n_ns);
+
+        for (size_t i = 0; i < n_ns && r >= 0; i++) {
+                struct ps_container c = { 0 };
+                int q = container_from_ns(l, &nss[i], &c);
+                struct ps_container *grown = q < 0 ? NULL : realloc(*cs, (*n + 1) * sizeof(**cs));
+                if (q == -ENOMEM || (q >= 0 && !grown))
+                        r = -ENOMEM;
+                if (q < 0 || !grown) {
+                        container_done(&c);
+                        continue;
+                }
+                *cs = grown;
+                (*cs)[(*n)++] = c;
+        }
+        mntns_free(nss, n_ns);
+        return r;
 }
 
 static json_object *limit_json(uint64_t v) {
@@ -314,6 +560,10 @@ static json_object *container_json(const struct cg_layout *l, const struct ps_co
                 json_object_array_add(devs, d);
         }
         json_object_object_add(o, "devices", devs);
+        json_object *views = json_object_new_array();
+        for (size_t i = 0; i < c->n_views; i++)
+                json_object_array_add(views, json_object_new_string(c->views[i]));
+        json_object_object_add(o, "views", views);
         json_object_object_add(o, "age_s", c->age < 0 ? NULL : json_object_new_int64(c->age));
         json_object_object_add(o, "command", json_object_new_string(c->command ? c->command : ""));
         return o;
@@ -365,7 +615,7 @@ static int row_text(const struct ps_container *c, char *cell[_COL_MAX]) {
         else
                 snprintf(s, sizeof(s), "%llu", (unsigned long long)c->pids);
         cell[COL_PIDS] = strdup(s);
-        cell[COL_ID] = strdup(c->id);
+        cell[COL_ID] = c->id_width ? strndup(c->id, c->id_width) : strdup(c->id);
         cell[COL_STARTED] = strdup(c->started);
         snprintf(s, sizeof(s), "%d", (int)c->init);
         cell[COL_PID] = strdup(s);
@@ -431,8 +681,13 @@ static void ps_help(void) {
                "container's first process (its init); MEMORY (limit/limit with swap),\n"
                "CPUS, CPUSET and PIDS are read from its cgroup files (\"-\": no limit);\n"
                "DEVICES from its device registration; AGE from its start; COMMAND is the\n"
-               "command's command line. Containers reading the shared views from cgroups\n"
-               "elsewhere are not listed (`curate daemon status --json` counts them).\n"
+               "command's command line. Containers in cgroups elsewhere that bind\n"
+               "curatefs's files (podman --device curate.dev/views=all, an LXCFS-style\n"
+               "-v MOUNTPOINT/proc/meminfo bind) are found by their mount namespaces:\n"
+               "STARTED \"engine\", ID the engine's container id (12 digits shown; the\n"
+               "JSON has all 64, and `curate device add` takes either) or pid:PID;\n"
+               "--json's \"views\" lists where curatefs's files are bound. As non-root\n"
+               "only the containers of processes you may inspect are seen.\n"
                "\n"
                "Options:\n"
                "  --json       print a JSON array, one object per container\n"
@@ -463,6 +718,8 @@ static int list(bool json) {
                 else
                         n++;
         }
+        if (r >= 0)
+                r = collect_ns(&layout, &cs, &n);
         if (r >= 0 && json) {
                 json_object *a = json_object_new_array();
                 for (size_t i = 0; i < n; i++)
