@@ -315,3 +315,63 @@ fake_nvidia_host() {
         mknod -m 666 "$d/dev/nvidia-uvm" c 510 0
         mknod -m 666 "$d/dev/nvidia-uvm-tools" c 510 1
 }
+
+# ---- the engine tests: rootful podman with runc, its state private to the test ----
+# require_podman: podman, runc and a static busybox (BUSYBOX), or skip
+require_podman() {
+        command -v podman >/dev/null || skip "podman not installed (scripts/setup.sh installs it)"
+        command -v runc >/dev/null || skip "runc not installed (scripts/setup.sh installs it)"
+        BUSYBOX=$(command -v busybox) || skip "busybox-static not installed"
+        ! ldd "$BUSYBOX" >/dev/null 2>&1 || skip "$BUSYBOX is not static (busybox-static)"
+}
+# podman_private TAG (after run_tmpdir): PODMAN, podman with its storage, run
+# state and temporary files below $T (runc, cgroupfs, no events), and IMAGE,
+# the name podman_import gives the test's image
+podman_private() {
+        PODMAN=(podman --root "$T/storage" --runroot "$T/run" --tmpdir "$T/tmp" --storage-driver vfs
+                --runtime runc --cgroup-manager cgroupfs --events-backend none)
+        IMAGE=localhost/curate-$1-test:$$
+}
+# podman_cleanup: the private podman's containers and images, and every
+# mount left below $T (nothing of podman's may stay mounted where cleanup
+# removes the directory)
+podman_cleanup() {
+        [ -n "${PODMAN[*]:-}" ] || return 0
+        "${PODMAN[@]}" rm -a -f -t 0 >/dev/null 2>&1
+        "${PODMAN[@]}" rmi -a -f >/dev/null 2>&1
+        awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
+                umount -l "$m"
+        done
+}
+# busybox_rootfs DIR [BINARY...]: static busybox with its applet links, the
+# directories runc mounts on, and each BINARY in /usr/bin with the
+# libraries ldd names
+busybox_rootfs() {
+        local d=$1 a b lib
+        shift
+        mkdir -p "$d"/{bin,proc,sys,dev,etc,tmp,usr/bin}
+        cp "$BUSYBOX" "$d/bin/busybox"
+        for a in $("$BUSYBOX" --list); do [ "$a" = busybox ] || ln -sf busybox "$d/bin/$a"; done
+        for b; do
+                cp "$b" "$d/usr/bin/${b##*/}"
+                for lib in $(ldd "$b" | grep -o '/[^ ]*'); do
+                        mkdir -p "$d$(dirname "$lib")" && cp -L "$lib" "$d$lib"
+                done
+        done
+}
+# podman_import DIR: DIR as the image $IMAGE, or skip
+podman_import() {
+        tar -C "$1" -cf "$T/rootfs.tar" .
+        "${PODMAN[@]}" import "$T/rootfs.tar" "$IMAGE" >/dev/null 2>"$T/import.err" ||
+                skip "podman cannot import an image here: $(tail -1 "$T/import.err")"
+}
+# cdi_lock: CDI_DIR (/var/run/cdi, made when missing: MADE_CDI_DIR=1),
+# locked (fd 9) for the rest of the test: podman 4.3 reads specs only from
+# /etc/cdi and /var/run/cdi, so one test at a time installs its spec there
+# (a lock on the directory itself leaves no lock file behind)
+cdi_lock() {
+        CDI_DIR=/var/run/cdi MADE_CDI_DIR=0
+        [ -d "$CDI_DIR" ] || { mkdir -p "$CDI_DIR" && MADE_CDI_DIR=1; }
+        exec 9<"$CDI_DIR"
+        flock -w 300 9 || skip "another test holds the lock on $CDI_DIR"
+}

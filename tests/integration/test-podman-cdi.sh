@@ -16,13 +16,9 @@
 # the host's podman state is not touched.
 . "$(dirname "$0")/lib.sh"
 require_curate
-command -v podman >/dev/null || skip "podman not installed (scripts/setup.sh installs it)"
-command -v runc >/dev/null || skip "runc not installed (scripts/setup.sh installs it)"
-BUSYBOX=$(command -v busybox) || skip "busybox-static not installed"
-ldd "$BUSYBOX" >/dev/null 2>&1 && skip "$BUSYBOX is not static (busybox-static)"
+require_podman
 
 run_tmpdir
-CDI_DIR=/var/run/cdi
 declare -a CDI_INSTALLED=()
 # install_spec SRC NAME: SRC as $CDI_DIR/NAME, a file already there kept aside
 install_spec() {
@@ -38,44 +34,23 @@ restore_specs() {
                 rm -f "$CDI_DIR/$n"
                 [ -e "$T/saved-$n" ] && mv "$T/saved-$n" "$CDI_DIR/$n"
         done
-        [ "$MADE_CDI_DIR" = 1 ] && rmdir "$CDI_DIR" 2>/dev/null
+        [ "${MADE_CDI_DIR:-0}" = 1 ] && rmdir "$CDI_DIR" 2>/dev/null
 }
-MADE_CDI_DIR=0
-[ -d "$CDI_DIR" ] || { mkdir -p "$CDI_DIR" && MADE_CDI_DIR=1; }
-PODMAN=(podman --root "$T/storage" --runroot "$T/run" --tmpdir "$T/tmp" --storage-driver vfs
-        --runtime runc --cgroup-manager cgroupfs --events-backend none)
-IMAGE=localhost/curate-cdi-test:$$
-podman_cleanup() {
-        "${PODMAN[@]}" rm -a -f >/dev/null 2>&1
-        "${PODMAN[@]}" rmi -a -f >/dev/null 2>&1
-        # nothing of podman's may stay mounted under the directory removed next
-        awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
-                umount -l "$m"
-        done
-}
+podman_private cdi
 trap 'restore_specs; podman_cleanup; cleanup_run; cleanup' EXIT
-# one test at a time writes these spec names (a lock on the directory
-# itself: no lock file is left behind)
-exec 9<"$CDI_DIR"
-flock -w 300 9 || skip "another test holds the lock on $CDI_DIR"
+cdi_lock
 
 # ---- the image: static busybox with its applet links, plus procps free
 # (busybox free asks sysinfo(2), which no bind can change) and its libraries
 R=$T/rootfs
-mkdir -p "$R"/{bin,proc,sys,dev,etc,tmp,usr/bin}
-cp "$BUSYBOX" "$R/bin/busybox"
-for a in $("$BUSYBOX" --list); do [ "$a" = busybox ] || ln -sf busybox "$R/bin/$a"; done
 HAVE_FREE=0
 if [ -x /usr/bin/free ] && ldd /usr/bin/free >/dev/null 2>&1; then
-        cp /usr/bin/free "$R/usr/bin/free"
-        for lib in $(ldd /usr/bin/free | grep -o '/[^ ]*'); do
-                mkdir -p "$R$(dirname "$lib")" && cp -L "$lib" "$R$lib"
-        done
+        busybox_rootfs "$R" /usr/bin/free
         HAVE_FREE=1
+else
+        busybox_rootfs "$R"
 fi
-tar -C "$R" -cf "$T/rootfs.tar" .
-"${PODMAN[@]}" import "$T/rootfs.tar" "$IMAGE" >/dev/null 2>"$T/import.err" ||
-        skip "podman cannot import an image here: $(tail -1 "$T/import.err")"
+podman_import "$R"
 RUN=(run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 "${PODMAN[@]}" "${RUN[@]}" "$IMAGE" true 2>"$T/run.err" ||
         skip "rootful podman with runc cannot run a container here: $(tail -1 "$T/run.err")"

@@ -16,37 +16,22 @@
 # storage is private to the test and removed with it.
 . "$(dirname "$0")/lib.sh"
 require_curate
-command -v podman >/dev/null || skip "podman not installed (scripts/setup.sh installs it)"
-command -v runc >/dev/null || skip "runc not installed (scripts/setup.sh installs it)"
-BUSYBOX=$(command -v busybox) || skip "busybox-static not installed"
-ldd "$BUSYBOX" >/dev/null 2>&1 && skip "$BUSYBOX is not static (busybox-static)"
+require_podman
 [ -c /dev/fuse ] || skip "the host has no /dev/fuse"
 
 run_tmpdir
-PODMAN=(podman --root "$T/storage" --runroot "$T/run" --tmpdir "$T/tmp" --storage-driver vfs
-        --runtime runc --cgroup-manager cgroupfs --events-backend none)
-IMAGE=localhost/curate-hotplug-test:$$
+podman_private hotplug
 CHILD=
-podman_cleanup() {
-        if [ -n "$CHILD" ]; then
-                while read -r p; do echo "$p" >"$DEVCG/cgroup.procs"; done <"$CHILD/cgroup.procs" 2>/dev/null
-                rmdir "$CHILD" 2>/dev/null
-        fi
-        "${PODMAN[@]}" rm -a -f -t 0 >/dev/null 2>&1
-        "${PODMAN[@]}" rmi -a -f >/dev/null 2>&1
-        awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
-                umount -l "$m"
-        done
+child_cleanup() { # the child cgroup a test below makes in the container's
+        [ -n "$CHILD" ] || return 0
+        while read -r p; do echo "$p" >"$DEVCG/cgroup.procs"; done <"$CHILD/cgroup.procs" 2>/dev/null
+        rmdir "$CHILD" 2>/dev/null
 }
-trap 'podman_cleanup; cleanup' EXIT
+trap 'child_cleanup; podman_cleanup; cleanup' EXIT
 
 R=$T/rootfs
-mkdir -p "$R"/{bin,proc,sys,dev,etc,tmp}
-cp "$BUSYBOX" "$R/bin/busybox"
-for a in $("$BUSYBOX" --list); do [ "$a" = busybox ] || ln -sf busybox "$R/bin/$a"; done
-tar -C "$R" -cf "$T/rootfs.tar" .
-"${PODMAN[@]}" import "$T/rootfs.tar" "$IMAGE" >/dev/null 2>"$T/import.err" ||
-        skip "podman cannot import an image here: $(tail -1 "$T/import.err")"
+busybox_rootfs "$R"
+podman_import "$R"
 ID=$("${PODMAN[@]}" run -d --network none --cap-add MKNOD --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
         "$IMAGE" sh -c 'while :; do sleep 1; done' 2>"$T/run.err") ||
         skip "rootful podman with runc cannot run a container here: $(tail -1 "$T/run.err")"

@@ -16,52 +16,28 @@
 # /var/run/cdi/curate.yaml under the same lock test-podman-cdi.sh takes.
 . "$(dirname "$0")/lib.sh"
 require_curate
-command -v podman >/dev/null || skip "podman not installed (scripts/setup.sh installs it)"
-command -v runc >/dev/null || skip "runc not installed (scripts/setup.sh installs it)"
+require_podman
 command -v jq >/dev/null || skip "jq not installed (scripts/setup.sh installs it)"
 command -v python3 >/dev/null || skip "python3 not installed"
-BUSYBOX=$(command -v busybox) || skip "busybox-static not installed"
-ldd "$BUSYBOX" >/dev/null 2>&1 && skip "$BUSYBOX is not static (busybox-static)"
 PROBE=$BUILD_ROOT/tests/sysinfo-probe
 [ -x "$PROBE" ] || skip "tests/sysinfo-probe not built"
 [ -r /usr/share/containers/seccomp.json ] || skip "no /usr/share/containers/seccomp.json (podman's default profile)"
 
 run_tmpdir
-CDI_DIR=/var/run/cdi
 SAVED=0 MADE_CDI_DIR=0
-PODMAN=(podman --root "$T/storage" --runroot "$T/run" --tmpdir "$T/tmp" --storage-driver vfs
-        --runtime runc --cgroup-manager cgroupfs --events-backend none)
-IMAGE=localhost/curate-sysinfo-test:$$
 restore_spec() {
-        rm -f "$CDI_DIR/curate.yaml"
+        [ -n "${CDI_DIR:-}" ] && rm -f "$CDI_DIR/curate.yaml"
         [ "$SAVED" = 1 ] && mv "$T/saved-curate.yaml" "$CDI_DIR/curate.yaml"
         [ "$MADE_CDI_DIR" = 1 ] && rmdir "$CDI_DIR" 2>/dev/null
 }
-podman_cleanup() {
-        "${PODMAN[@]}" rm -a -f >/dev/null 2>&1
-        "${PODMAN[@]}" rmi -a -f >/dev/null 2>&1
-        runc --root "$T/runc" delete -f "ocil-runc-$$" >/dev/null 2>&1
-        awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
-                umount -l "$m"
-        done
-}
-trap 'restore_spec; podman_cleanup; cleanup_run; cleanup' EXIT
-[ -d "$CDI_DIR" ] || { mkdir -p "$CDI_DIR" && MADE_CDI_DIR=1; }
-exec 9<"$CDI_DIR"
-flock -w 300 9 || skip "another test holds the lock on $CDI_DIR"
+podman_private sysinfo
+trap 'restore_spec; runc --root "$T/runc" delete -f "ocil-runc-$$" >/dev/null 2>&1; podman_cleanup; cleanup_run; cleanup' EXIT
+cdi_lock
 
 # ---- the image: static busybox, and sysinfo-probe with its libraries
 R=$T/rootfs
-mkdir -p "$R"/{bin,proc,sys,dev,etc,tmp,usr/bin}
-cp "$BUSYBOX" "$R/bin/busybox"
-for a in $("$BUSYBOX" --list); do [ "$a" = busybox ] || ln -sf busybox "$R/bin/$a"; done
-cp "$PROBE" "$R/usr/bin/sysinfo-probe"
-for lib in $(ldd "$PROBE" | grep -o '/[^ ]*'); do
-        mkdir -p "$R$(dirname "$lib")" && cp -L "$lib" "$R$lib"
-done
-tar -C "$R" -cf "$T/rootfs.tar" .
-"${PODMAN[@]}" import "$T/rootfs.tar" "$IMAGE" >/dev/null 2>"$T/import.err" ||
-        skip "podman cannot import an image here: $(tail -1 "$T/import.err")"
+busybox_rootfs "$R" "$PROBE"
+podman_import "$R"
 RUN=(run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 "${PODMAN[@]}" "${RUN[@]}" "$IMAGE" true 2>"$T/run.err" ||
         skip "rootful podman with runc cannot run a container here: $(tail -1 "$T/run.err")"

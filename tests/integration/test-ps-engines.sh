@@ -14,14 +14,10 @@
 . "$(dirname "$0")/lib.sh"
 require_curate
 command -v jq >/dev/null || skip "jq is not installed (scripts/setup.sh installs it)"
-command -v podman >/dev/null || skip "podman not installed (scripts/setup.sh installs it)"
-command -v runc >/dev/null || skip "runc not installed (scripts/setup.sh installs it)"
-BUSYBOX=$(command -v busybox) || skip "busybox-static not installed"
-ldd "$BUSYBOX" >/dev/null 2>&1 && skip "$BUSYBOX is not static (busybox-static)"
+require_podman
 export LC_ALL=C
 
 run_tmpdir
-CDI_DIR=/var/run/cdi
 SPEC=curate.yaml
 SAVED=0 INSTALLED=0 MADE_CDI_DIR=0
 restore_spec() {
@@ -30,29 +26,14 @@ restore_spec() {
         [ "$MADE_CDI_DIR" = 1 ] && rmdir "$CDI_DIR" 2>/dev/null
         SAVED=0 INSTALLED=0 MADE_CDI_DIR=0
 }
-[ -d "$CDI_DIR" ] || { mkdir -p "$CDI_DIR" && MADE_CDI_DIR=1; }
-PODMAN=(podman --root "$T/storage" --runroot "$T/run" --tmpdir "$T/tmp" --storage-driver vfs
-        --runtime runc --cgroup-manager cgroupfs --events-backend none)
-IMAGE=localhost/curate-ps-test:$$
-podman_cleanup() {
-        "${PODMAN[@]}" rm -a -f >/dev/null 2>&1
-        "${PODMAN[@]}" rmi -a -f >/dev/null 2>&1
-        awk -v t="$T/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do
-                umount -l "$m"
-        done
-}
+podman_private ps
 trap 'restore_spec; podman_cleanup; cleanup_run; cleanup' EXIT
-exec 9<"$CDI_DIR"
-flock -w 300 9 || skip "another test holds the lock on $CDI_DIR"
+cdi_lock
 
 # ---- the image: static busybox and its applet links
 R=$T/rootfs
-mkdir -p "$R"/{bin,proc,sys,dev,etc,tmp}
-cp "$BUSYBOX" "$R/bin/busybox"
-for a in $("$BUSYBOX" --list); do [ "$a" = busybox ] || ln -sf busybox "$R/bin/$a"; done
-tar -C "$R" -cf "$T/rootfs.tar" .
-"${PODMAN[@]}" import "$T/rootfs.tar" "$IMAGE" >/dev/null 2>"$T/import.err" ||
-        skip "podman cannot import an image here: $(tail -1 "$T/import.err")"
+busybox_rootfs "$R"
+podman_import "$R"
 LIMITS=(--network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 "${PODMAN[@]}" run --rm "${LIMITS[@]}" "$IMAGE" true 2>"$T/run.err" ||
         skip "rootful podman with runc cannot run a container here: $(tail -1 "$T/run.err")"
