@@ -81,45 +81,14 @@ static int path_is_yaml(const char *path) {
         return ends_with(path, ".json") ? 0 : -EINVAL;
 }
 
-/* Replace PATH by TEXT atomically: a temporary file beside it, synced,
- * renamed over it; nothing is left behind on failure. Engines re-read spec
- * dirs at any time and must never see half a spec. */
+/* Replace PATH by TEXT atomically (write_file_replace), making the default
+ * spec directory when it is missing: engines re-read spec dirs at any time
+ * and must never see half a spec. */
 static int write_atomic(const char *path, const char *text, char **ret_error) {
-        _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        int r;
-
-        if (streq(path, "-"))
-                return write_all(STDOUT_FILENO, text, strlen(text)) < 0
-                               ? error_printf(ret_error, -EIO, "stdout: %s", strerror(errno))
-                               : 0;
         if (streq(path, CDI_DEFAULT_VIEWS) || streq(path, CDI_DEFAULT_NVIDIA) || streq(path, CDI_DEFAULT_AMD))
                 if (mkdir(CDI_DEFAULT_DIR, 0755) < 0 && errno != EEXIST)
                         return error_printf(ret_error, -errno, "%s: %s", CDI_DEFAULT_DIR, strerror(errno));
-        {
-                _cleanup_free_ char *dir = strdup(path);
-                const char *slash = dir ? strrchr(dir, '/') : NULL;
-                if (!dir)
-                        return -ENOMEM;
-                if (asprintf(&tmp, "%.*s.%s.XXXXXX", slash ? (int)(slash - dir + 1) : 0, dir,
-                             slash ? slash + 1 : dir) < 0)
-                        return -ENOMEM;
-        }
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return error_printf(ret_error, -errno, "%s: %s", path, strerror(errno));
-        r = write_all(fd, text, strlen(text));
-        if (r == 0 && fchmod(fd, 0644) < 0)
-                r = -errno;
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0) {
-                unlink(tmp);
-                return error_printf(ret_error, r, "%s: %s", path, strerror(-r));
-        }
-        return 0;
+        return write_file_replace(path, text, ret_error);
 }
 
 static void json_putp(json_object **o) {

@@ -147,36 +147,6 @@ static int read_profile(const char *base, json_object **ret, char **ret_error) {
         return 0;
 }
 
-/* OUTPUT replaced atomically (a temporary file beside it, renamed): an
- * engine never reads half a profile. */
-static int write_text(const char *output, const char *text, char **ret_error) {
-        _cleanup_free_ char *tmp = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        int r;
-
-        if (streq(output, "-"))
-                return write_all(STDOUT_FILENO, text, strlen(text)) < 0
-                               ? error_printf(ret_error, -EIO, "stdout: %s", strerror(errno))
-                               : 0;
-        if (asprintf(&tmp, "%s.XXXXXX", output) < 0)
-                return -ENOMEM;
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return error_printf(ret_error, -errno, "%s: %s", output, strerror(errno));
-        r = write_all(fd, text, strlen(text));
-        if (r == 0 && fchmod(fd, 0644) < 0)
-                r = -errno;
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r == 0 && rename(tmp, output) < 0)
-                r = -errno;
-        if (r < 0) {
-                unlink(tmp);
-                return error_printf(ret_error, r, "%s: %s", output, strerror(-r));
-        }
-        return 0;
-}
-
 int seccomp_profile_write(const char *base, const char *socket, const char *output, char **ret_error) {
         json_object *profile = NULL;
         _cleanup_free_ char *error = NULL, *text = NULL;
@@ -196,5 +166,5 @@ int seccomp_profile_write(const char *base, const char *socket, const char *outp
                 return -ENOMEM;
         }
         json_object_put(profile);
-        return write_text(output, text, ret_error);
+        return write_file_replace(output, text, ret_error);
 }

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <stdarg.h>
 #include "fileio.h"
@@ -314,6 +315,35 @@ int write_all(int fd, const void *data, size_t len) {
                         return -errno;
                 p += n;
                 len -= (size_t)n;
+        }
+        return 0;
+}
+
+int write_file_replace(const char *path, const char *text, char **ret_error) {
+        _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        const char *slash = strrchr(path, '/');
+        int dirlen = slash ? (int)(slash - path + 1) : 0, r;
+
+        if (strcmp(path, "-") == 0)
+                return write_all(STDOUT_FILENO, text, strlen(text)) < 0
+                               ? error_printf(ret_error, -EIO, "stdout: %s", strerror(errno))
+                               : 0;
+        if (asprintf(&tmp, "%.*s.%s.XXXXXX", dirlen, path, path + dirlen) < 0)
+                return -ENOMEM;
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return error_printf(ret_error, -errno, "%s: %s", path, strerror(errno));
+        r = write_all(fd, text, strlen(text));
+        if (r == 0 && fchmod(fd, 0644) < 0)
+                r = -errno;
+        if (r == 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r == 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0) {
+                unlink(tmp);
+                return error_printf(ret_error, r, "%s: %s", path, strerror(-r));
         }
         return 0;
 }

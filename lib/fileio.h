@@ -69,5 +69,12 @@ unsigned cpu_count(const struct cpu_set_bits *s);
 /* Write all of DATA, retrying short writes and EINTR. 0 or -errno. */
 int write_all(int fd, const void *data, size_t len);
 
+/* PATH replaced by TEXT atomically, mode 0644: written to a hidden
+ * temporary file beside it (.NAME.XXXXXX), synced and renamed over it, so
+ * a reader (an engine re-reading its spec or profile directories) never
+ * sees half a file; nothing is left behind on failure. PATH "-" writes to
+ * stdout. 0, or -errno with *RET_ERROR naming PATH and the cause. */
+int write_file_replace(const char *path, const char *text, char **ret_error);
+
 /* S without leading and trailing white space (S is modified in place). */
 char *strtrim(char *s);
