@@ -29,17 +29,18 @@ bool cnodes_reader_each_id(const char *cgroup_text, bool (*fn)(const char *id, v
 
 /* ---- generic ids: any cgroup's own nodes ----
  * A reader in a cgroup that is not /curate/ID (a podman or runc
- * container) that looks up a view by its shared name gets the inode of its
- * own cgroup instead (server.c): "@" and 16 hex digits of a hash of the
- * path of the hierarchy the memory figures come from (v1 memory, else
- * cgroup2). Not a valid curate id (reg_id_valid): never reachable by name
- * below c/, only through that lookup; the reader's cgroup text names it
- * again in any serving process (cnodes_reader_find). */
+ * container) that follows the top link proc or sys is sent to the copies
+ * of its own cgroup (server.c, cnode_top_link): c/ plus "@" and 16 hex
+ * digits of a hash of the path of the hierarchy the memory figures come
+ * from (v1 memory, else cgroup2). Not a valid curate id (reg_id_valid):
+ * c/@<hash> is looked up only for a reader in that cgroup or below it;
+ * the reader's cgroup text names it again in any serving process
+ * (cnodes_reader_find). */
 #define CNODE_GENERIC_ID_LEN 17
 void cnodes_generic_id(const char *path, size_t len, char id[static CNODE_GENERIC_ID_LEN + 1]);
-/* The id whose nodes a lookup of a shared name by this reader answers:
+/* The id whose copies the top links send this reader to:
  * its /curate/ID, else its memory cgroup's generic id; false for a reader
- * in the root cgroup (the host: the shared inodes). */
+ * in the root cgroup (the host: the shared tree). */
 bool cnodes_reader_own_id(const char *cgroup_text, char id[static REG_ID_MAX + 1]);
 
 /* Inode numbers: CNODE_INO_BASE + (serial << 16) + index, where the serial

@@ -40,9 +40,9 @@ struct mount_ctx {
         int *cdi_src_fd;
         /* the root of the FUSE file system a CDI hostPath is on, and the
          * path below it, looked up again once the command is in its
-         * cgroups: curatefs answers a shared name (proc, sys) with the
-         * directory of the asker's cgroup, which only readers in it may
-         * open; -EBADF for the others */
+         * cgroups: curatefs's top links (proc, sys) send each reader to
+         * its own cgroup's copies, which only readers in it may open;
+         * -EBADF for the others */
         int *cdi_dir_fd;
         const char **cdi_rel;
         bool views_own; /* the views are MOUNTPOINT/c/<id>/'s, bound in mounts_finish */

@@ -407,9 +407,9 @@ if [ -n "$KIDS" ] && [ "$ncpu_host" -ge 2 ]; then
 fi
 
 # ---- any cgroup's reader of the shared names: its own sized inode -------------------
-# A reader outside the root cgroup that looks up a view by its shared name
-# (MOUNTPOINT/proc/meminfo, what CDI specs and the OCI hook bind) gets its
-# own cgroup's inode, sized: busybox cat reads it whole. A bind made by
+# A reader outside the root cgroup that walks a view's shared name
+# (MOUNTPOINT/proc/meminfo, what CDI specs and the OCI hook bind) is sent by
+# the link proc to its own cgroup's inode, sized: busybox cat reads it whole. A bind made by
 # such a reader pins that cgroup's inode; a reader of another cgroup, or of
 # the root, that meets it never gets its figures and never fills its page
 # cache.
