@@ -206,19 +206,6 @@ static void answer_slot(struct sysinfo_listener *l, struct sysinfo_slot *slot, s
         atomic_store(&slot->done, slot->req.id);
 }
 
-/* Gone, or a zombie: a serving process killed with its holder (the
- * seccomp agent's fd store restart) is an orphan that pid 1 may reap late,
- * and kill(pid, 0) succeeds on a zombie. */
-static bool owner_dead(int32_t pid) {
-        uint64_t start;
-
-        if (pid <= 0)
-                return false;
-        if (kill(pid, 0) < 0 && errno == ESRCH)
-                return true;
-        return proc_start_ticks(pid, &start) == -ESRCH;
-}
-
 /* What serving processes that died had received and not answered: answered
  * now (still valid: sysinfo_answer checks). Each dead owner's slot is taken
  * over with a compare-and-swap, so a slot is recovered once. True when
@@ -235,7 +222,7 @@ static bool recover(struct sysinfo_listener *l) {
 
                 if (owner == 0 || owner == self)
                         continue;
-                if (!owner_dead(owner)) {
+                if (!sysinfo_pid_gone(owner)) {
                         waiting |= sysinfo_slot_pending(s);
                         continue;
                 }

@@ -1,6 +1,7 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,19 @@ int sysinfo_reg_remove(const char *id) {
         return unlink(path) < 0 ? -errno : 0;
 }
 
+bool sysinfo_pid_gone(pid_t pid) {
+        uint64_t start;
+
+        if (pid <= 0)
+                return false;
+        if (kill(pid, 0) < 0 && errno == ESRCH)
+                return true;
+        return proc_start_ticks(pid, &start) == -ESRCH;
+}
+
+/* include/linux/sched.h: set on a task once do_exit() starts */
+#define PF_EXITING 0x00000004
+
 int proc_start_ticks(pid_t pid, uint64_t *ret) {
         char path[64], text[1024], *p;
         _cleanup_close_ int fd = -EBADF;
@@ -135,6 +149,10 @@ int proc_start_ticks(pid_t pid, uint64_t *ret) {
                 v = strtoull(p, &e, 10);
                 if (e == p)
                         return -EINVAL;
+                /* flags: PF_EXITING, a process past SIGKILL still tearing
+                 * its memory down (long for an ASan build) is gone too */
+                if (field == 9 && (v & PF_EXITING))
+                        return -ESRCH;
                 p = e;
         }
         *ret = v;

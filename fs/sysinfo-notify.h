@@ -35,8 +35,13 @@ int sysinfo_reg_read(int dir_fd, const char *name, struct sysinfo_reg *ret);
 /* Remove ID's registration: 0 or -errno. */
 int sysinfo_reg_remove(const char *id);
 
-/* Field 22 of /proc/PID/stat: 0, -ESRCH for a zombie, or -errno. */
+/* Field 22 of /proc/PID/stat: 0, -ESRCH for a zombie or a process already
+ * exiting (PF_EXITING), or -errno. */
 int proc_start_ticks(pid_t pid, uint64_t *ret);
+/* PID is gone, a zombie (an orphan pid 1 may reap late: kill(pid, 0)
+ * still succeeds on it) or exiting: its pending calls are for others to
+ * answer. */
+bool sysinfo_pid_gone(pid_t pid);
 /* A copy of the registration's fd, close-on-exec, checked: the process is
  * the one registered (start time), and the fd is a seccomp listener. */
 int sysinfo_reg_take_fd(const struct sysinfo_reg *reg);

@@ -154,7 +154,7 @@ static void scan_orphans(struct sysinfo_guard *g) {
                 int32_t owner = atomic_load(&s->owner);
 
                 if (owner <= 0 || strncmp(s->id, g->id, sizeof(s->id)) != 0 || !sysinfo_slot_pending(s) ||
-                    kill(owner, 0) == 0 || errno != ESRCH || !atomic_compare_exchange_strong(&s->owner, &owner, self))
+                    !sysinfo_pid_gone(owner) || !atomic_compare_exchange_strong(&s->owner, &owner, self))
                         continue;
                 if (sysinfo_slot_pending(s)) {
                         (void)sysinfo_answer(g->notify_fd, &s->req, fallback_compute, g);
