@@ -15,7 +15,9 @@
 #include "views.h"
 #include "sysinfo-notify.h"
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #define MiB (1024ULL * 1024)
 
@@ -212,6 +214,42 @@ static void write_reg(int dir, const char *name, const char *text) {
         close(fd);
 }
 
+/* A slot's owner is gone once it is a zombie, not only once it is reaped:
+ * kill(pid, 0) still succeeds on a zombie (an orphan pid 1 reaps late). */
+static void test_pid_gone(void **state) {
+        int fds[2];
+        char c;
+        assert_int_equal(pipe(fds), 0);
+        pid_t live = fork();
+        assert_true(live >= 0);
+        if (live == 0) {
+                close(fds[1]);
+                (void)!read(fds[0], &c, 1); /* until the parent closes */
+                _exit(0);
+        }
+        close(fds[0]);
+        pid_t zombie = fork();
+        assert_true(zombie >= 0);
+        if (zombie == 0)
+                _exit(0);
+        /* the zombie: exited, not waited for */
+        for (int i = 0; i < 1000; i++) {
+                siginfo_t si = { 0 };
+                if (waitid(P_PID, zombie, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == zombie)
+                        break;
+                usleep(1000);
+        }
+        assert_int_equal(kill(zombie, 0), 0);
+        assert_true(sysinfo_pid_gone(zombie));
+        assert_false(sysinfo_pid_gone(live));
+        assert_false(sysinfo_pid_gone(getpid()));
+        assert_false(sysinfo_pid_gone(0));
+        close(fds[1]);
+        assert_int_equal(waitpid(live, NULL, 0), live);
+        assert_int_equal(waitpid(zombie, NULL, 0), zombie);
+        assert_true(sysinfo_pid_gone(zombie)); /* reaped: ESRCH (no pid reuse this fast) */
+}
+
 static void test_registration_read(void **state) {
         char dir[] = "/tmp/test-sysinfo-reg.XXXXXX";
         struct sysinfo_reg reg;
@@ -247,6 +285,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_root_reader_is_host, setup_v1, teardown),
                 cmocka_unit_test_setup_teardown(test_unknown_or_broken_reader, setup_v1, teardown),
                 cmocka_unit_test(test_registration_read),
+                cmocka_unit_test(test_pid_gone),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
