@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <stddef.h>
+#include "cgroup.h"
 #include "fileio.h"
 #include "fuzz.h"
 
@@ -164,4 +166,24 @@ size_t fuzz_numbers(const char *s, const char *sep, uint64_t *v, size_t max) {
                 n++;
         }
         return n;
+}
+
+static const size_t mem_fields[] = {
+        offsetof(struct cg_memory, limit), offsetof(struct cg_memory, usage),
+        offsetof(struct cg_memory, swap_limit), offsetof(struct cg_memory, swap_usage),
+        offsetof(struct cg_memory, anon), offsetof(struct cg_memory, file),
+        offsetof(struct cg_memory, shmem), offsetof(struct cg_memory, mapped),
+        offsetof(struct cg_memory, dirty), offsetof(struct cg_memory, writeback),
+        offsetof(struct cg_memory, active_anon), offsetof(struct cg_memory, inactive_anon),
+        offsetof(struct cg_memory, active_file), offsetof(struct cg_memory, inactive_file),
+        offsetof(struct cg_memory, unevictable), offsetof(struct cg_memory, slab_reclaimable),
+        offsetof(struct cg_memory, slab_unreclaimable), offsetof(struct cg_memory, kernel_stack),
+        offsetof(struct cg_memory, pagetables), offsetof(struct cg_memory, anon_thp),
+        offsetof(struct cg_memory, shmem_thp), offsetof(struct cg_memory, file_thp),
+        offsetof(struct cg_memory, percpu), offsetof(struct cg_memory, swapcached),
+};
+
+void fuzz_memory(struct cg_memory *m, const uint64_t *v, size_t n) {
+        for (size_t i = 0; i < sizeof(mem_fields) / sizeof(mem_fields[0]); i++)
+                *(uint64_t *)((char *)m + mem_fields[i]) = i < n ? v[i] : CG_NONE;
 }

@@ -19,29 +19,13 @@ static uint64_t num(const uint64_t *v, size_t n, size_t i) {
         return i < n ? v[i] : CG_NONE;
 }
 
-static const size_t mem_fields[] = {
-        offsetof(struct cg_memory, limit), offsetof(struct cg_memory, usage),
-        offsetof(struct cg_memory, swap_limit), offsetof(struct cg_memory, swap_usage),
-        offsetof(struct cg_memory, anon), offsetof(struct cg_memory, file),
-        offsetof(struct cg_memory, shmem), offsetof(struct cg_memory, mapped),
-        offsetof(struct cg_memory, dirty), offsetof(struct cg_memory, writeback),
-        offsetof(struct cg_memory, active_anon), offsetof(struct cg_memory, inactive_anon),
-        offsetof(struct cg_memory, active_file), offsetof(struct cg_memory, inactive_file),
-        offsetof(struct cg_memory, unevictable), offsetof(struct cg_memory, slab_reclaimable),
-        offsetof(struct cg_memory, slab_unreclaimable), offsetof(struct cg_memory, kernel_stack),
-        offsetof(struct cg_memory, pagetables), offsetof(struct cg_memory, anon_thp),
-        offsetof(struct cg_memory, shmem_thp), offsetof(struct cg_memory, file_thp),
-        offsetof(struct cg_memory, percpu), offsetof(struct cg_memory, swapcached),
-};
-
 static void meminfo(char **segs) {
         uint64_t v[NUMS_MAX];
         size_t n = fuzz_numbers(segs[1], " \t\n", v, NUMS_MAX);
         struct cg_memory m = { .swap_accounting = num(v, n, 0) & 1 };
         struct buf out = { 0 };
 
-        for (size_t i = 0; i < ELEMENTSOF(mem_fields); i++)
-                *(uint64_t *)((char *)&m + mem_fields[i]) = num(v, n, i + 1);
+        fuzz_memory(&m, v + 1, n > 0 ? n - 1 : 0);
         (void)render_meminfo(segs[0], &m, &out);
         buf_free(&out);
         (void)render_swaps(segs[0], &m, &out);

@@ -13,22 +13,6 @@
 
 #define NUMS_MAX 40
 
-/* struct cg_memory's uint64_t figures after swap_accounting, in order */
-static const size_t mem_fields[] = {
-        offsetof(struct cg_memory, limit), offsetof(struct cg_memory, usage),
-        offsetof(struct cg_memory, swap_limit), offsetof(struct cg_memory, swap_usage),
-        offsetof(struct cg_memory, anon), offsetof(struct cg_memory, file),
-        offsetof(struct cg_memory, shmem), offsetof(struct cg_memory, mapped),
-        offsetof(struct cg_memory, dirty), offsetof(struct cg_memory, writeback),
-        offsetof(struct cg_memory, active_anon), offsetof(struct cg_memory, inactive_anon),
-        offsetof(struct cg_memory, active_file), offsetof(struct cg_memory, inactive_file),
-        offsetof(struct cg_memory, unevictable), offsetof(struct cg_memory, slab_reclaimable),
-        offsetof(struct cg_memory, slab_unreclaimable), offsetof(struct cg_memory, kernel_stack),
-        offsetof(struct cg_memory, pagetables), offsetof(struct cg_memory, anon_thp),
-        offsetof(struct cg_memory, shmem_thp), offsetof(struct cg_memory, file_thp),
-        offsetof(struct cg_memory, percpu), offsetof(struct cg_memory, swapcached),
-};
-
 static size_t lines(const char *s) {
         size_t n = 0;
         for (; *s; n++)
@@ -44,8 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         fuzz_split(data, size, segs, ELEMENTSOF(segs));
         size_t n = fuzz_numbers(segs[2], " \t\n", f, NUMS_MAX);
-        for (size_t i = 0; i < ELEMENTSOF(mem_fields); i++)
-                *(uint64_t *)((char *)&m + mem_fields[i]) = i + 6 < n ? f[i + 6] : CG_NONE;
+        fuzz_memory(&m, f + 6, n > 6 ? n - 6 : 0);
         struct vmstat_input in = {
                 .memory_stat = segs[1] ? segs[1] : "",
                 .mem = &m,

@@ -28,6 +28,11 @@ void fuzz_segs_free(char **segs, size_t max);
  * not a number ends them. Figures for the harnesses' pure functions. */
 size_t fuzz_numbers(const char *s, const char *sep, uint64_t *v, size_t max);
 
+/* Every uint64_t figure of M after swap_accounting, in struct order, from
+ * V (N of them); CG_NONE past the end. */
+struct cg_memory;
+void fuzz_memory(struct cg_memory *m, const uint64_t *v, size_t n);
+
 /* The first byte of DATA picks one of N variants (consumed); 0 when empty. */
 unsigned fuzz_pick(const uint8_t **data, size_t *size, unsigned n);
 
