@@ -415,7 +415,10 @@ static struct mount_op view_op(const struct mount_ctx *c, int v) {
  * with another container. curatefs shows them only to readers in the
  * cgroup, so they are bound once the command is in it (mounts_finish). A
  * curatefs without c/ (one started before it had them) serves the shared
- * files, as before. */
+ * files, as before. Without an id (--cgroup, or no cgroup of curate's),
+ * MOUNTPOINT/proc and /sys are links to the copies of the cgroup that
+ * follows them: bound in mounts_finish too, from the cgroup the command
+ * runs in, not the one curate was started from. */
 static bool views_per_container(const struct mount_ctx *c) {
         struct stat st;
         return c->cfg->views_id[0] && c->p->views && fstatat(c->mp_fd, "c", &st, 0) == 0 && S_ISDIR(st.st_mode);
@@ -956,8 +959,6 @@ int mounts_prepare(const struct run_config *cfg, char **ret_error) {
                 r = setup_sys(c);
         if (r >= 0)
                 c->views_own = views_per_container(c);
-        if (r >= 0 && !c->views_own)
-                r = setup_views(c);
         if (r >= 0)
                 r = setup_tmp(c);
         if (r < 0)
@@ -999,7 +1000,7 @@ int mounts_finish(const struct cg_shown *cg, char **ret_error) {
 
         c->cg = cg;
         c->ret_error = ret_error;
-        r = c->views_own ? setup_views(c) : 0;
+        r = setup_views(c);
         if (r >= 0)
                 r = setup_cgroupfs(c);
         if (r >= 0)

@@ -58,10 +58,10 @@ struct cg_shown {
 /* mounts.c: the container's mount table, built in the child, inside the
  * new mount namespace (and pid/user namespaces), before privileges are
  * dropped, in two phases: mounts_prepare() what needs no cgroup (private
- * propagation, the root, /proc, /sys, the views, /tmp), while the parent
- * is still making the cgroups; mounts_finish() the rest once the child is
- * in them (/sys/fs/cgroup showing CG, /dev (curatefs shows a per-container
- * tree only to its cgroup), binds, masks, read-only paths, curate's state,
+ * propagation, the root, /proc, /sys, /tmp), while the parent is still
+ * making the cgroups; mounts_finish() the rest once the child is in them
+ * (the views and /dev: curatefs answers both for the reader's cgroup;
+ * /sys/fs/cgroup showing CG, binds, masks, read-only paths, curate's state,
  * --rootfs). On failure *ret_error says which path and why. */
 int mounts_prepare(const struct run_config *cfg, char **ret_error);
 int mounts_finish(const struct cg_shown *cg, char **ret_error);
