@@ -76,7 +76,10 @@ struct journal_stats {
         _Atomic uint64_t failed;   /* of those, replies with an error other than ENOENT */
         _Atomic uint64_t restarts; /* serving processes that became ready after the first one */
         _Atomic uint64_t readers;  /* per-cgroup records of the serving process that answered last */
-        _Atomic uint64_t reserved[4];
+        _Atomic uint64_t served_uring; /* of served, replies committed through io_uring (serve-uring.h) */
+        _Atomic uint64_t transport;    /* enum transport_state of the serving process that started last */
+        _Atomic uint64_t uring_queues; /* its io_uring queues (0: none) */
+        _Atomic uint64_t reserved[1];
 };
 
 struct journal {
