@@ -47,16 +47,26 @@ int daemon_parts_json(pid_t holder, json_object *into);
 /* The counters the daemon keeps in its journal (fs/journal.h, struct
  * journal_stats): replies served and failed (an error other than ENOENT),
  * serving processes that replaced another since the journal was made, and
- * the per-cgroup records of the serving process that answered last. */
+ * the per-cgroup records of the serving process that answered last; of the
+ * replies served those committed through io_uring, and the transport
+ * (0 /dev/fuse, 1 io_uring: daemon_transport_state_name) and io_uring
+ * queues of the serving process that started last. */
 struct daemon_stats {
         uint64_t served, failed, restarts, readers;
+        uint64_t served_uring, transport, uring_queues;
 };
 /* Read them from HOLDER's journal memfd via /proc/HOLDER/fd (root). 0 or
  * -errno (-ENOENT: no journal, an old-style curatefs; -ESRCH: gone). */
 int daemon_stats_read(pid_t holder, struct daemon_stats *ret);
-/* Add "restarts", "requests_served", "requests_failed" and "readers" to
- * INTO (null each when unreadable); returns daemon_stats_read's result. */
+/* Add "restarts", "requests_served", "requests_failed", "readers",
+ * "transport" ("uring" or "dev"), "uring_queues" and
+ * "requests_served_uring" to INTO (null each when unreadable, transport
+ * also for a value unknown here); returns daemon_stats_read's result. */
 int daemon_stats_json(pid_t holder, json_object *into);
+/* The status line "transport: io_uring (2 queues), 123 of 456 requests
+ * through io_uring" or "transport: /dev/fuse"; nothing for an old-style
+ * curatefs (no journal). */
+void daemon_transport_print(FILE *f, pid_t holder);
 /* "seccomp_agent": {"socket": the agent's socket (null: none), "listeners":
  * the containers' seccomp listener fds the holder keeps} into INTO, from
  * the holder's fds; 0 or -errno (nothing added). */

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include "daemon-parts.h"
+#include "daemon-transport.h"
 #include "journal.h"
 #include "macro.h"
 
@@ -70,6 +72,9 @@ int daemon_stats_read(pid_t holder, struct daemon_stats *ret) {
                 .failed = atomic_load(&j.stats.failed),
                 .restarts = atomic_load(&j.stats.restarts),
                 .readers = atomic_load(&j.stats.readers),
+                .served_uring = atomic_load(&j.stats.served_uring),
+                .transport = atomic_load(&j.stats.transport),
+                .uring_queues = atomic_load(&j.stats.uring_queues),
         };
         return 0;
 }
@@ -82,7 +87,31 @@ int daemon_stats_json(pid_t holder, json_object *into) {
         json_object_object_add(into, "requests_served", r < 0 ? NULL : json_object_new_int64((int64_t)s.served));
         json_object_object_add(into, "requests_failed", r < 0 ? NULL : json_object_new_int64((int64_t)s.failed));
         json_object_object_add(into, "readers", r < 0 ? NULL : json_object_new_int64((int64_t)s.readers));
+        const char *t = r < 0 ? NULL : daemon_transport_state_name(s.transport);
+        json_object_object_add(into, "transport", t ? json_object_new_string(t) : NULL);
+        json_object_object_add(into, "uring_queues", r < 0 ? NULL : json_object_new_int64((int64_t)s.uring_queues));
+        json_object_object_add(into, "requests_served_uring",
+                               r < 0 ? NULL : json_object_new_int64((int64_t)s.served_uring));
         return r;
+}
+
+void daemon_transport_print(FILE *f, pid_t holder) {
+        struct daemon_stats s;
+        int r = daemon_stats_read(holder, &s);
+        const char *t = r < 0 ? NULL : daemon_transport_state_name(s.transport);
+
+        if (r == -ENOENT)
+                return;
+        if (r < 0)
+                fprintf(f, "  transport: unknown (the journal of pid %d: %s)\n", (int)holder, strerror(-r));
+        else if (!t)
+                fprintf(f, "  transport: unknown (state %" PRIu64 ")\n", s.transport);
+        else if (streq(t, "uring"))
+                fprintf(f, "  transport: io_uring (%" PRIu64 " queue%s), %" PRIu64 " of %" PRIu64
+                           " requests through io_uring\n",
+                        s.uring_queues, s.uring_queues == 1 ? "" : "s", s.served_uring, s.served);
+        else
+                fprintf(f, "  transport: /dev/fuse\n");
 }
 
 /* ---- the seccomp agent (fs/seccomp-agent.h), seen from the holder's fds ---- */

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <linux/magic.h>
 #include "daemon-parts.h"
+#include "daemon-transport.h"
 #include "fileio.h"
 #include "launcher.h"
 #include "macro.h"
@@ -31,6 +32,16 @@
 #define START_OUTPUT_MAX 4096  /* what is kept of its stderr for the message */
 #define STATUS_NOT_RUNNING 3   /* as systemctl status and LSB init scripts */
 #define RESTART_TIMEOUT_MS 10000 /* a new serving process is ready in milliseconds */
+
+/* How `curate daemon start|restart` start curatefs (daemon_ensure: all
+ * defaults). The transport is fixed when the mount is made: a daemon that
+ * already serves keeps its own, whatever these say. */
+struct daemon_start {
+        enum daemon_transport transport;
+        bool enable_uring; /* --enable-uring: the kernel's switch on first */
+        bool switched_on;  /* out: --enable-uring found it off and turned it on */
+        char asked[48];    /* the options as given, for messages ("" none) */
+};
 
 
 /* ---- the binary ---- */
@@ -437,15 +448,27 @@ static int start_failed(const char *binary, int status, const char *output, char
                          *output ? ": " : "", *output ? output : "");
 }
 
-/* Run curatefs --pidfile PIDFILE MOUNTPOINT and wait for its foreground
+/* Run curatefs [--transport T] --pidfile PIDFILE MOUNTPOINT and wait for its foreground
  * process, which exits 0 once the mount is served and the pid file written.
  * Called in curate's own mount namespace and cgroups: run.c starts the
  * daemon before it creates the run's cgroup and namespaces (and only the
  * command is ever moved into that cgroup), so the daemon stays in the
  * host's and outlives the run. */
-static int start_daemon(const char *mountpoint, const char *pidfile, char **ret_error) {
+static int start_daemon(const char *mountpoint, const char *pidfile, enum daemon_transport transport,
+                        char **ret_error) {
         const char *binary = curatefs_binary();
-        char *argv[] = { (char *)binary, "--pidfile", (char *)pidfile, "--", (char *)mountpoint, NULL };
+        const char *tname = daemon_transport_name(transport);
+        /* --transport only when asked for: curatefs's default is auto, and a
+         * curatefs older than io_uring (CURATEFS=) still starts */
+        char *argv[8] = { (char *)binary }, **a = argv + 1;
+        if (tname) {
+                *a++ = "--transport";
+                *a++ = (char *)tname;
+        }
+        *a++ = "--pidfile";
+        *a++ = (char *)pidfile;
+        *a++ = "--";
+        *a++ = (char *)mountpoint;
         _cleanup_(start_pipes_done) struct start_pipes p = { .null_fd = -EBADF, .out = { -EBADF, -EBADF },
                                                              .err = { -EBADF, -EBADF } };
         char output[START_OUTPUT_MAX] = "";
@@ -522,7 +545,37 @@ static void move_to_own_cgroup(pid_t pid) {
         cg_layout_done(&layout);
 }
 
-static int ensure_locked(const char *canonical, bool *ret_started, char **ret_error) {
+/* Just before curatefs starts: --enable-uring switches FUSE over io_uring
+ * on (host-wide, never back), and --transport uring is refused here, with
+ * the option named, where the switch is off or missing (curatefs would
+ * refuse it too, less plainly). */
+static int prepare_transport(struct daemon_start *opts, char **ret_error) {
+        const char *path = fuse_uring_switch_path();
+        _cleanup_free_ char *error = NULL;
+        bool on;
+        int r;
+
+        if (opts->enable_uring) {
+                r = fuse_uring_switch_enable(path, &opts->switched_on, &error);
+                if (r < 0)
+                        return error_printf(ret_error, r, "--enable-uring: %s", error);
+        }
+        if (opts->transport != DAEMON_TRANSPORT_URING)
+                return 0;
+        r = fuse_uring_switch_read(path, &on);
+        if (r == -ENOENT)
+                return error_printf(ret_error, r, "--transport uring: " FUSE_URING_MISSING_FMT, path);
+        if (r < 0)
+                return error_printf(ret_error, r, "--transport uring: cannot read %s: %s", path, strerror(-r));
+        if (!on)
+                return error_printf(ret_error, -EOPNOTSUPP,
+                                    "--transport uring: %s reads N: FUSE over io_uring is off on this host "
+                                    "(--enable-uring switches it on, for every FUSE mount made afterwards)",
+                                    path);
+        return 0;
+}
+
+static int ensure_locked(const char *canonical, struct daemon_start *opts, bool *ret_started, char **ret_error) {
         char pidfile[PATH_MAX];
         int r;
 
@@ -546,7 +599,10 @@ static int ensure_locked(const char *canonical, bool *ret_started, char **ret_er
         r = pidfile_path(canonical, pidfile);
         if (r < 0)
                 return error_printf(ret_error, r, "%s: mount point path too long for a pid file name", canonical);
-        r = start_daemon(canonical, pidfile, ret_error);
+        r = prepare_transport(opts, ret_error);
+        if (r < 0)
+                return r;
+        r = start_daemon(canonical, pidfile, opts->transport, ret_error);
         if (r < 0)
                 return r;
         if (!daemon_serving(canonical))
@@ -557,8 +613,8 @@ static int ensure_locked(const char *canonical, bool *ret_started, char **ret_er
         return 0;
 }
 
-static int ensure_canonical(const char *mountpoint, char canonical[static PATH_MAX], bool *ret_started,
-                            char **ret_error) {
+static int ensure_canonical(const char *mountpoint, struct daemon_start *opts, char canonical[static PATH_MAX],
+                            bool *ret_started, char **ret_error) {
         int r;
 
         if (geteuid() != 0)
@@ -572,11 +628,12 @@ static int ensure_canonical(const char *mountpoint, char canonical[static PATH_M
         _cleanup_close_ int lock = take_lock(ret_error);
         if (lock < 0)
                 return lock;
-        return ensure_locked(canonical, ret_started, ret_error);
+        return ensure_locked(canonical, opts, ret_started, ret_error);
 }
 
 int daemon_ensure(const char *mountpoint, bool *ret_started, char **ret_error) {
         char canonical[PATH_MAX];
+        struct daemon_start defaults = { .transport = DAEMON_TRANSPORT_DEFAULT };
         bool started = false;
 
         if (daemon_serving(mountpoint)) {
@@ -584,7 +641,7 @@ int daemon_ensure(const char *mountpoint, bool *ret_started, char **ret_error) {
                         *ret_started = false;
                 return 0;
         }
-        int r = ensure_canonical(mountpoint, canonical, &started, ret_error);
+        int r = ensure_canonical(mountpoint, &defaults, canonical, &started, ret_error);
         if (r < 0)
                 return r;
         if (ret_started)
@@ -596,6 +653,7 @@ int daemon_ensure(const char *mountpoint, bool *ret_started, char **ret_error) {
 
 static void daemon_help(void) {
         printf("Usage: curate daemon start|stop|restart|status [OPTIONS]\n"
+               "       curate daemon start|restart [--transport auto|uring|dev] [--enable-uring]\n"
                "\n"
                "Manage the shared curatefs daemon that serves the views of every\n"
                "`curate run` on this host. `curate run` starts it when it is needed;\n"
@@ -617,16 +675,31 @@ static void daemon_help(void) {
                "           not (or only a stale mount of a dead daemon is left); lists the\n"
                "           holder (the pid file's process: it keeps the mount) and the\n"
                "           serving processes, with their binaries and whether each binary\n"
-               "           was replaced on disk since it started\n"
+               "           was replaced on disk since it started, and the transport\n"
                "\n"
                "Options:\n"
                "  -m, --mountpoint DIR  the mount point (default %s)\n"
                "  -k, --kill            with stop: end the daemon now (SIGTERM)\n"
+               "  -T, --transport MODE  with start, and restart when it starts curatefs:\n"
+               "                        how the kernel hands it requests, passed as\n"
+               "                        curatefs --transport MODE: auto (default: FUSE\n"
+               "                        over io_uring where the kernel offers it, else\n"
+               "                        /dev/fuse), uring (io_uring, or no start) or dev\n"
+               "                        (/dev/fuse only). Fixed when the mount is made: a\n"
+               "                        daemon that already serves keeps its transport, and\n"
+               "                        restart does not change it (stop, then start)\n"
+               "      --enable-uring    with start or restart: before curatefs starts,\n"
+               "                        write Y to %s,\n"
+               "                        the kernel's host-wide switch (Linux >= 6.14 with\n"
+               "                        CONFIG_FUSE_IO_URING; N by default) for every FUSE\n"
+               "                        mount made afterwards; curate never switches it\n"
+               "                        back. Implies --transport uring unless given\n"
                "  -j, --json            with status: one JSON object (mountpoint, state,\n"
                "                        holder_pid, holder and serving processes with\n"
                "                        their binaries, RSS and age, rss_kib_total, unit,\n"
                "                        requests_served, requests_failed, restarts,\n"
-               "                        readers)\n"
+               "                        readers, transport, uring_queues,\n"
+               "                        requests_served_uring)\n"
                "  -h, --help            show this help and exit\n"
                "\n"
                "Environment:\n"
@@ -634,7 +707,7 @@ static void daemon_help(void) {
                "                        else in PATH)\n"
                "\n"
                "The daemon's pid is kept in %s/curatefs-<mount point>.pid.\n",
-               CURATEFS_DEFAULT_MOUNTPOINT, CURATE_RUN_DIR);
+               CURATEFS_DEFAULT_MOUNTPOINT, FUSE_URING_SWITCH, CURATE_RUN_DIR);
 }
 
 #define fail(...) curate_report(EXIT_CURATE, "daemon: ", __VA_ARGS__)
@@ -647,17 +720,49 @@ static void print_running(const char *what, const char *canonical) {
                 printf("curatefs %s at %s\n", what, canonical);
 }
 
-static int cmd_start(const char *mountpoint) {
+/* --enable-uring turned the switch on: said also when curatefs then
+ * failed, as the switch stays on either way. */
+static void report_switched(const struct daemon_start *opts) {
+        if (opts->switched_on)
+                (void)curate_report(0, "daemon: ",
+                                    "--enable-uring: wrote Y to %s: FUSE over io_uring is on for every FUSE mount "
+                                    "made from now on, host-wide (curate does not switch it back; writing N there does)",
+                                    fuse_uring_switch_path());
+}
+
+/* --transport or --enable-uring given while a daemon already serves: the
+ * transport was negotiated when its mount was made, and neither a start
+ * nor a restart (new serving processes, same mount) changes it. Say so
+ * rather than let the options pass unnoticed. */
+static void note_transport_kept(const char *canonical, const struct daemon_start *opts) {
+        struct daemon_stats st;
+        pid_t pid = daemon_pid(canonical);
+        const char *now = pid > 0 && daemon_stats_read(pid, &st) == 0 ? daemon_transport_state_name(st.transport) : NULL;
+
+        if (!opts->asked[0])
+                return;
+        (void)curate_report(0, "daemon: ",
+                            "note: the running curatefs keeps its transport (%s): it is fixed when the mount is "
+                            "made, and `curate daemon restart` does not change it; %s had no effect%s. "
+                            "`curate daemon stop` then `curate daemon start %s` mounts anew with it",
+                            !now ? "unknown" : streq(now, "uring") ? "io_uring" : "/dev/fuse", opts->asked,
+                            opts->enable_uring ? " (the io_uring switch was not written)" : "", opts->asked);
+}
+
+static int cmd_start(const char *mountpoint, struct daemon_start *opts) {
         char canonical[PATH_MAX];
         _cleanup_free_ char *error = NULL;
         bool started;
 
         if (geteuid() != 0)
                 return fail("starting curatefs needs root");
-        int r = ensure_canonical(mountpoint, canonical, &started, &error);
+        int r = ensure_canonical(mountpoint, opts, canonical, &started, &error);
+        report_switched(opts);
         if (r < 0)
                 return fail("%s", error ? error : strerror(-r));
         print_running(started ? "running" : "already running", canonical);
+        if (!started)
+                note_transport_kept(canonical, opts);
         cdi_daemon_started(canonical);
         seccomp_profile_daemon_started(canonical);
         return 0;
@@ -777,8 +882,10 @@ static int cmd_status(const char *mountpoint, bool json) {
         case DAEMON_SERVING: {
                 pid_t pid = daemon_pid(canonical);
                 print_running("running", canonical);
-                if (pid > 0)
+                if (pid > 0) {
                         daemon_parts_print(stdout, pid);
+                        daemon_transport_print(stdout, pid);
+                }
                 return 0;
         }
         case DAEMON_STALE:
@@ -815,7 +922,7 @@ static int restart_serving(const char *canonical) {
 }
 
 /* As systemctl restart: a daemon that does not run is started. */
-static int cmd_restart(const char *mountpoint) {
+static int cmd_restart(const char *mountpoint, struct daemon_start *opts) {
         char canonical[PATH_MAX];
         _cleanup_free_ char *error = NULL;
         bool started = false;
@@ -825,7 +932,8 @@ static int cmd_restart(const char *mountpoint) {
         enum daemon_state state = canonicalize(mountpoint, canonical) < 0 ? DAEMON_NONE : probe(canonical);
         if (state != DAEMON_SERVING) {
                 bool stale = state == DAEMON_STALE;
-                int r = ensure_canonical(mountpoint, canonical, &started, &error);
+                int r = ensure_canonical(mountpoint, opts, canonical, &started, &error);
+                report_switched(opts);
                 if (r < 0)
                         return fail("%s", error ? error : strerror(-r));
                 if (started) {
@@ -844,24 +952,30 @@ static int cmd_restart(const char *mountpoint) {
                 return fail("%s", error);
         if (probe(canonical) != DAEMON_SERVING)
                 return fail("curatefs at %s stopped while the restart waited for %s", canonical, DAEMON_LOCK);
+        note_transport_kept(canonical, opts);
         return restart_serving(canonical);
 }
+
+#define ARG_ENABLE_URING 0x100 /* long only */
 
 int daemon_main(int argc, char **argv) {
         static const struct option longopts[] = {
                 { "mountpoint", required_argument, NULL, 'm' },
                 { "kill", no_argument, NULL, 'k' },
                 { "json", no_argument, NULL, 'j' },
+                { "transport", required_argument, NULL, 'T' },
+                { "enable-uring", no_argument, NULL, ARG_ENABLE_URING },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         const char *mountpoint = CURATEFS_DEFAULT_MOUNTPOINT;
+        struct daemon_start opts = { .transport = DAEMON_TRANSPORT_DEFAULT };
         bool kill_it = false, json = false;
         int c;
 
         optind = 0; /* GNU: start afresh, main.c may have parsed before */
         opterr = 0;
-        while ((c = getopt_long(argc, argv, ":m:kjh", longopts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, ":m:kjT:h", longopts, NULL)) >= 0) {
                 switch (c) {
                 case 'm':
                         mountpoint = optarg;
@@ -871,6 +985,14 @@ int daemon_main(int argc, char **argv) {
                         break;
                 case 'j':
                         json = true;
+                        break;
+                case 'T':
+                        if (daemon_transport_parse(optarg, &opts.transport) < 0)
+                                return fail("--transport: '%s' is not auto, uring or dev\nTry 'curate daemon --help'.",
+                                            optarg);
+                        break;
+                case ARG_ENABLE_URING:
+                        opts.enable_uring = true;
                         break;
                 case 'h':
                         daemon_help();
@@ -894,12 +1016,23 @@ int daemon_main(int argc, char **argv) {
                 return fail("--kill goes with stop only");
         if (json && !streq(cmd, "status"))
                 return fail("--json goes with status only");
+        if (opts.transport != DAEMON_TRANSPORT_DEFAULT || opts.enable_uring) {
+                if (!streq(cmd, "start") && !streq(cmd, "restart"))
+                        return fail("%s goes with start or restart only",
+                                    opts.transport != DAEMON_TRANSPORT_DEFAULT ? "--transport" : "--enable-uring");
+                const char *t = daemon_transport_name(opts.transport);
+                snprintf(opts.asked, sizeof(opts.asked), "%s%s%s%s", opts.enable_uring ? "--enable-uring" : "",
+                         opts.enable_uring && t ? " " : "", t ? "--transport " : "", t ? t : "");
+                /* --enable-uring asks for io_uring: implied unless chosen */
+                if (opts.enable_uring && opts.transport == DAEMON_TRANSPORT_DEFAULT)
+                        opts.transport = DAEMON_TRANSPORT_URING;
+        }
         if (streq(cmd, "start"))
-                return cmd_start(mountpoint);
+                return cmd_start(mountpoint, &opts);
         if (streq(cmd, "stop"))
                 return cmd_stop(mountpoint, kill_it);
         if (streq(cmd, "restart"))
-                return cmd_restart(mountpoint);
+                return cmd_restart(mountpoint, &opts);
         if (streq(cmd, "status"))
                 return cmd_status(mountpoint, json);
         return fail("unknown command '%s' (start, stop, restart or status)\nTry 'curate daemon --help'.", cmd);
