@@ -3,7 +3,8 @@
 # pids, binaries and RSS are the daemon's own (checked against the pid file,
 # /proc/PID/stat's parent and /proc/PID/exe), with the text form's exit status;
 # its counters (requests served/failed, restarts, readers) follow reads,
-# restarts and a killed serving process.
+# restarts and a killed serving process; the transport fields say /dev/fuse
+# for a daemon started with --transport dev.
 . "$(dirname "$0")/lib.sh"
 require_curate
 command -v python3 >/dev/null || skip "no python3 to parse the JSON"
@@ -20,7 +21,10 @@ check_eq "not running: state" "stopped" "$(field 'o["state"]' <<<"$out")"
 check_eq "not running: serving false, no holder" "false null" \
         "$(field 'o["serving"]' <<<"$out") $(field 'o["holder_pid"]' <<<"$out")"
 
-out=$("$CURATE" daemon start --mountpoint "$FRESH" 2>&1)
+# /dev/fuse whatever the host's io_uring switch says (another test may turn
+# it on), where curatefs has --transport; an older one serves only that
+tr=(); "$CURATEFS" --help 2>&1 | grep -q -- --transport && tr=(--transport dev)
+out=$("$CURATE" daemon start "${tr[@]}" --mountpoint "$FRESH" 2>&1)
 check "curate daemon start" test "$(fuse_mounts_at "$FRESH")" -ge 1 || echo "$out"
 sleep 2 # an age of at least 2 s to read back
 out=$("$CURATE" daemon status --json --mountpoint "$FRESH"); rc=$?
@@ -60,6 +64,14 @@ st() { "$CURATE" daemon status --json --mountpoint "$FRESH" | field "o[\"$1\"]";
 for k in restarts requests_served requests_failed readers; do
         check "$k is a number" test "$(st $k)" -ge 0
 done
+# the transport (fs/journal.h stats.transport, uring_queues, served_uring)
+out=$("$CURATE" daemon status --json --mountpoint "$FRESH")
+check_eq "transport, uring_queues, requests_served_uring: a string and two integers" "str int int" \
+        "$(field '" ".join(type(o[k]).__name__ for k in ("transport", "uring_queues", "requests_served_uring"))' <<<"$out")"
+check_eq "transport: dev (${tr[*]:-this curatefs has no --transport})" "dev" "$(field 'o["transport"]' <<<"$out")"
+check_eq "uring_queues: 0 on /dev/fuse" 0 "$(field 'o["uring_queues"]' <<<"$out")"
+text=$("$CURATE" daemon status --mountpoint "$FRESH")
+check "the text form says so: '  transport: /dev/fuse'" grep -qx "  transport: /dev/fuse" <<<"$text" || echo "$text"
 served0=$(st requests_served); failed0=$(st requests_failed); restarts0=$(st restarts)
 A=curate-stats-a-$$; B=curate-stats-b-$$
 cg_create "$A" && cg_create "$B" || not_ok "create two cgroups to read from"
@@ -73,6 +85,7 @@ check "requests_served grew by at least the 10 reads ($served0 -> $served1)" tes
 # 100 ms (serve-loop.c publish_readers): one more read after that window
 sleep 0.2; cat "$FRESH/proc/uptime" >/dev/null
 check "readers ($(st readers)) >= the 2 cgroups that read" test "$(st readers)" -ge 2
+check_eq "requests_served_uring stays 0 on /dev/fuse after the reads" 0 "$(st requests_served_uring)"
 cat "$FRESH/proc/no-such-view" 2>/dev/null
 check_eq "a lookup of a missing name (ENOENT) is no failure" "$failed0" "$(st requests_failed)"
 
@@ -94,6 +107,7 @@ cg_exec "$A" cat "$FRESH/proc/meminfo" >/dev/null
 served3=$(st requests_served)
 check "requests_served stays monotonic after the kill ($served2 -> $served3)" test "$served3" -gt "$served2"
 check "restarts stays monotonic ($restarts2 -> $(st restarts))" test "$(st restarts)" -ge "$restarts2"
+check_eq "the replacements keep the transport: dev, 0 queues" "dev 0" "$(st transport) $(st uring_queues)"
 
 err=$("$CURATE" daemon stop --json --mountpoint "$FRESH" 2>&1); rc=$?
 check_eq "--json with stop is refused (125)" 125 "$rc"
