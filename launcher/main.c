@@ -28,6 +28,7 @@ int curate_report(int status, const char *prefix, const char *fmt, ...) {
 static void help_main(void) {
         printf("Usage: curate run [OPTIONS] [--] COMMAND [ARG...]\n"
                "       curate daemon start|stop|restart|status [--mountpoint DIR] [--kill] [--json]\n"
+               "       curate daemon start|restart [--transport auto|uring|dev] [--enable-uring]\n"
                "       curate devices list [--json]\n"
                "       curate device add|remove CONTAINER [--gpu SPEC] [DEVICE...]\n"
                "       curate cdi generate [--output FILE] [--mountpoint DIR] [--gpus]\n"

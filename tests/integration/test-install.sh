@@ -139,6 +139,11 @@ check_eq "curate run --net <TAB>" "host none" "$(complete_words curate run --net
 check_eq "curate run --device /dev/nul<TAB>" "/dev/null" "$(complete_words curate run --device /dev/nul)"
 check_eq "curate daemon st<TAB>" "start status stop" "$(complete_words curate daemon st)"
 check_eq "curate daemon status --j<TAB>" "--json" "$(complete_words curate daemon status --j)"
+check_eq "curate daemon start --tr<TAB>" "--transport" "$(complete_words curate daemon start --tr)"
+check_eq "curate daemon restart --en<TAB>" "--enable-uring" "$(complete_words curate daemon restart --en)"
+check_eq "curate daemon start --transport <TAB>" "auto dev uring" "$(complete_words curate daemon start --transport '')"
+check_eq "curate daemon status --tr<TAB>: with start or restart only" "" "$(complete_words curate daemon status --tr)"
+check_eq "curatefs -T <TAB>" "auto dev uring" "$(complete_words curatefs -T '')"
 check_eq "curate devices l<TAB>" "list" "$(complete_words curate devices l)"
 check_eq "curate device <TAB>" "--help add remove" "$(complete_words curate device '')"
 check_eq "curate run --policy hard<TAB> (installed policies)" "hardened-service" \
