@@ -80,3 +80,29 @@ int fuse_uring_switch_enable(const char *path, bool *ret_changed, char **ret_err
         *ret_changed = true;
         return 0;
 }
+
+int daemon_transport_prepare(struct daemon_start *opts, char **ret_error) {
+        const char *path = fuse_uring_switch_path();
+        _cleanup_free_ char *error = NULL;
+        bool on;
+        int r;
+
+        if (opts->enable_uring) {
+                r = fuse_uring_switch_enable(path, &opts->switched_on, &error);
+                if (r < 0)
+                        return error_printf(ret_error, r, "--enable-uring: %s", error);
+        }
+        if (opts->transport != DAEMON_TRANSPORT_URING)
+                return 0;
+        r = fuse_uring_switch_read(path, &on);
+        if (r == -ENOENT)
+                return error_printf(ret_error, r, "--transport uring: " FUSE_URING_MISSING_FMT, path);
+        if (r < 0)
+                return error_printf(ret_error, r, "--transport uring: cannot read %s: %s", path, strerror(-r));
+        if (!on)
+                return error_printf(ret_error, -EOPNOTSUPP,
+                                    "--transport uring: %s reads N: FUSE over io_uring is off on this host "
+                                    "(--enable-uring switches it on, for every FUSE mount made afterwards)",
+                                    path);
+        return 0;
+}

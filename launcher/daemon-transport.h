@@ -44,6 +44,23 @@ int fuse_uring_switch_read(const char *path, bool *ret_on);
  * *RET_ERROR naming PATH and the cause (-ENOENT: no such switch here). */
 int fuse_uring_switch_enable(const char *path, bool *ret_changed, char **ret_error);
 
-/* The message for a switch that is missing at PATH (-ENOENT from the two
- * above), shared so that every option that needs it says the same. */
+/* How `curate daemon start|restart` start curatefs (daemon_ensure: all
+ * defaults). The transport is fixed when the mount is made: a daemon that
+ * already serves keeps its own, whatever these say. */
+struct daemon_start {
+        enum daemon_transport transport;
+        bool enable_uring; /* --enable-uring: the kernel's switch on first */
+        bool switched_on;  /* out: --enable-uring found it off and turned it on */
+        char asked[48];    /* the options as given, for messages ("" none) */
+};
+
+/* Just before curatefs starts (under the daemon lock, only when one is
+ * started): --enable-uring switches FUSE over io_uring on (host-wide, never
+ * back; OPTS->switched_on says whether it was off), and --transport uring
+ * is refused where the switch is off or missing. 0, or -errno with
+ * *RET_ERROR naming the option, the file and the cause. */
+int daemon_transport_prepare(struct daemon_start *opts, char **ret_error);
+
+/* The message for a switch that is missing at PATH (-ENOENT from
+ * fuse_uring_switch_read or _enable), so that every option says the same. */
 #define FUSE_URING_MISSING_FMT "%s is missing: this kernel has no FUSE over io_uring (Linux >= 6.14 with CONFIG_FUSE_IO_URING)"

@@ -33,16 +33,6 @@
 #define STATUS_NOT_RUNNING 3   /* as systemctl status and LSB init scripts */
 #define RESTART_TIMEOUT_MS 10000 /* a new serving process is ready in milliseconds */
 
-/* How `curate daemon start|restart` start curatefs (daemon_ensure: all
- * defaults). The transport is fixed when the mount is made: a daemon that
- * already serves keeps its own, whatever these say. */
-struct daemon_start {
-        enum daemon_transport transport;
-        bool enable_uring; /* --enable-uring: the kernel's switch on first */
-        bool switched_on;  /* out: --enable-uring found it off and turned it on */
-        char asked[48];    /* the options as given, for messages ("" none) */
-};
-
 
 /* ---- the binary ---- */
 
@@ -545,36 +535,6 @@ static void move_to_own_cgroup(pid_t pid) {
         cg_layout_done(&layout);
 }
 
-/* Just before curatefs starts: --enable-uring switches FUSE over io_uring
- * on (host-wide, never back), and --transport uring is refused here, with
- * the option named, where the switch is off or missing (curatefs would
- * refuse it too, less plainly). */
-static int prepare_transport(struct daemon_start *opts, char **ret_error) {
-        const char *path = fuse_uring_switch_path();
-        _cleanup_free_ char *error = NULL;
-        bool on;
-        int r;
-
-        if (opts->enable_uring) {
-                r = fuse_uring_switch_enable(path, &opts->switched_on, &error);
-                if (r < 0)
-                        return error_printf(ret_error, r, "--enable-uring: %s", error);
-        }
-        if (opts->transport != DAEMON_TRANSPORT_URING)
-                return 0;
-        r = fuse_uring_switch_read(path, &on);
-        if (r == -ENOENT)
-                return error_printf(ret_error, r, "--transport uring: " FUSE_URING_MISSING_FMT, path);
-        if (r < 0)
-                return error_printf(ret_error, r, "--transport uring: cannot read %s: %s", path, strerror(-r));
-        if (!on)
-                return error_printf(ret_error, -EOPNOTSUPP,
-                                    "--transport uring: %s reads N: FUSE over io_uring is off on this host "
-                                    "(--enable-uring switches it on, for every FUSE mount made afterwards)",
-                                    path);
-        return 0;
-}
-
 static int ensure_locked(const char *canonical, struct daemon_start *opts, bool *ret_started, char **ret_error) {
         char pidfile[PATH_MAX];
         int r;
@@ -599,7 +559,7 @@ static int ensure_locked(const char *canonical, struct daemon_start *opts, bool 
         r = pidfile_path(canonical, pidfile);
         if (r < 0)
                 return error_printf(ret_error, r, "%s: mount point path too long for a pid file name", canonical);
-        r = prepare_transport(opts, ret_error);
+        r = daemon_transport_prepare(opts, ret_error);
         if (r < 0)
                 return r;
         r = start_daemon(canonical, pidfile, opts->transport, ret_error);

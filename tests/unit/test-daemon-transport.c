@@ -125,6 +125,52 @@ static void test_switch_enable(void **state) {
         free(error);
 }
 
+/* What `curate daemon start` does before curatefs starts, on a stand-in
+ * switch (CURATE_FUSE_URING_SWITCH). */
+static void test_prepare(void **state) {
+        char path[64], *error = NULL;
+        struct daemon_start o;
+
+        make_switch(path, "N\n");
+        setenv("CURATE_FUSE_URING_SWITCH", path, 1);
+        /* dev, auto, none: the switch is not looked at, nor written */
+        for (enum daemon_transport t = DAEMON_TRANSPORT_DEFAULT; t <= DAEMON_TRANSPORT_DEV; t++) {
+                if (t == DAEMON_TRANSPORT_URING)
+                        continue;
+                o = (struct daemon_start){ .transport = t };
+                assert_int_equal(daemon_transport_prepare(&o, &error), 0);
+                assert_false(o.switched_on);
+        }
+        assert_int_equal(slurp(path)[0], 'N');
+        /* uring with the switch off: refused, naming the option, unchanged */
+        o = (struct daemon_start){ .transport = DAEMON_TRANSPORT_URING };
+        assert_int_equal(daemon_transport_prepare(&o, &error), -EOPNOTSUPP);
+        assert_non_null(strstr(error, "--transport uring: "));
+        assert_non_null(strstr(error, "reads N"));
+        assert_int_equal(slurp(path)[0], 'N');
+        free(error), error = NULL;
+        /* --enable-uring (uring implied by the caller): on, then accepted */
+        o = (struct daemon_start){ .transport = DAEMON_TRANSPORT_URING, .enable_uring = true };
+        assert_int_equal(daemon_transport_prepare(&o, &error), 0);
+        assert_true(o.switched_on);
+        assert_int_equal(slurp(path)[0], 'Y');
+        /* again: on already, nothing to report */
+        assert_int_equal(daemon_transport_prepare(&o, &error), 0);
+        assert_false(o.switched_on);
+        unlink(path);
+        /* no switch: both options say so */
+        o = (struct daemon_start){ .transport = DAEMON_TRANSPORT_DEV, .enable_uring = true };
+        assert_int_equal(daemon_transport_prepare(&o, &error), -ENOENT);
+        assert_non_null(strstr(error, "--enable-uring: "));
+        assert_non_null(strstr(error, "this kernel has no FUSE over io_uring"));
+        free(error), error = NULL;
+        o = (struct daemon_start){ .transport = DAEMON_TRANSPORT_URING };
+        assert_int_equal(daemon_transport_prepare(&o, &error), -ENOENT);
+        assert_non_null(strstr(error, "--transport uring: "));
+        free(error);
+        unsetenv("CURATE_FUSE_URING_SWITCH");
+}
+
 static void test_switch_path(void **state) {
         unsetenv("CURATE_FUSE_URING_SWITCH");
         assert_string_equal(fuse_uring_switch_path(), "/sys/module/fuse/parameters/enable_uring");
@@ -139,7 +185,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse),         cmocka_unit_test(test_state_name),
                 cmocka_unit_test(test_switch_read),   cmocka_unit_test(test_switch_enable),
-                cmocka_unit_test(test_switch_path),
+                cmocka_unit_test(test_prepare),       cmocka_unit_test(test_switch_path),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
