@@ -17,6 +17,7 @@
 #include "seccomp-agent.h"
 #include "journal.h"
 #include "serve-loop.h"
+#include "serve-uring.h"
 #include "server.h"
 #include "sysinfo-listen.h"
 
@@ -76,6 +77,14 @@ static void help(void) {
                "                       Linux >= 6.9), journal (replayed from the journal; any\n"
                "                       kernel), auto (default: resend where the kernel offers\n"
                "                       it and has the stable fixes to it, else journal)\n"
+               "  -T, --transport auto|uring|dev\n"
+               "                       how requests reach curatefs: uring (FUSE over io_uring,\n"
+               "                       Linux >= 6.14 with /sys/module/fuse/parameters/enable_uring\n"
+               "                       on: a queue per CPU, no read/write per request; refused\n"
+               "                       when the kernel does not offer it), dev (/dev/fuse only),\n"
+               "                       auto (default: uring where the kernel offers it, else dev).\n"
+               "                       /dev/fuse serves as well in every case (before the queues\n"
+               "                       are registered, and what the kernel sends only there)\n"
                "  -s, --seccomp-agent PATH\n"
                "                       listen on the unix socket PATH for the seccomp listener\n"
                "                       fds of OCI containers whose seccomp profile names PATH as\n"
@@ -123,6 +132,7 @@ struct options {
         bool foreground, debug;
         unsigned threads;
         enum recovery recovery;
+        enum transport transport;
         const char *mountpoint;
         const char *pidfile;
         const char *seccomp_agent; /* NULL: the default for the mount point */
@@ -136,6 +146,7 @@ static int parse_options(int argc, char **argv, struct options *ret) {
                 { "debug", no_argument, NULL, 'd' },
                 { "recovery", required_argument, NULL, 'r' },
                 { "seccomp-agent", required_argument, NULL, 's' },
+                { "transport", required_argument, NULL, 'T' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {},
@@ -143,7 +154,7 @@ static int parse_options(int argc, char **argv, struct options *ret) {
         struct options o = { .threads = 2, .mountpoint = CURATEFS_DEFAULT_MOUNTPOINT };
         int c;
 
-        while ((c = getopt_long(argc, argv, "ft:p:dr:s:hV", longopts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "ft:p:dr:s:T:hV", longopts, NULL)) >= 0) {
                 switch (c) {
                 case 'f':
                         o.foreground = true;
@@ -169,6 +180,17 @@ static int parse_options(int argc, char **argv, struct options *ret) {
                                 return -EINVAL;
                         }
                         o.recovery = m;
+                        break;
+                }
+                case 'T': {
+                        size_t i;
+                        for (i = 0; i < ELEMENTSOF(transport_names) && !streq(optarg, transport_names[i]); i++)
+                                ;
+                        if (i == ELEMENTSOF(transport_names)) {
+                                fprintf(stderr, "curatefs: --transport: '%s' is not auto, uring or dev\n", optarg);
+                                return -EINVAL;
+                        }
+                        o.transport = i;
                         break;
                 }
                 case 't': {
@@ -492,7 +514,8 @@ static size_t nreaders_of(void *userdata) {
 static int serving_main(const struct options *o, const char *root) {
         struct serving_env e;
         struct curate c;
-        struct serve s = { .nthreads = o->threads, .recovery = o->recovery };
+        struct serve s = { .nthreads = o->threads, .recovery = o->recovery, .transport = o->transport,
+                           .mnt = o->mountpoint, .log = log_message };
         char *fargv[] = { "curatefs", o->debug ? "-d" : NULL, NULL };
         struct fuse_args args = FUSE_ARGS_INIT(o->debug ? 2 : 1, fargv);
         struct fuse_session *se;
@@ -510,6 +533,7 @@ static int serving_main(const struct options *o, const char *root) {
         (void)fcntl(e.journal_fd, F_SETFD, FD_CLOEXEC);
         (void)fcntl(e.ready_fd, F_SETFD, FD_CLOEXEC);
         s.region = e.region;
+        s.journal_fd = e.journal_fd;
         s.j = mmap(NULL, JOURNAL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, e.journal_fd, 0);
         if (s.j == MAP_FAILED || s.j->head.magic != JOURNAL_MAGIC) {
                 log_printf("cannot map the holder's journal (fd %d): %s", e.journal_fd,
@@ -616,6 +640,14 @@ int main(int argc, char **argv) {
         openlog("curatefs", LOG_PID, LOG_DAEMON);
         if (getenv("CURATEFS_SERVE"))
                 return serving_main(&o, root);
+        if (o.transport == TRANSPORT_URING && (r = serve_uring_enabled()) <= 0) {
+                fprintf(stderr, "curatefs: --transport uring: %s\n",
+                        r == 0 ? "the kernel does not offer FUSE over io_uring: " SERVE_URING_SWITCH
+                                 " is N (write Y there, or use curate daemon start --enable-uring)"
+                               : "this kernel has no FUSE over io_uring (Linux >= 6.14 built with "
+                                 "CONFIG_FUSE_IO_URING): there is no " SERVE_URING_SWITCH);
+                return 1;
+        }
         if (own_binary(binary) < 0) {
                 fprintf(stderr, "curatefs: cannot find its own binary in /proc/self/exe: %s\n", strerror(errno));
                 return 1;
@@ -655,8 +687,9 @@ int main(int argc, char **argv) {
         /* detach only now, so that when the parent exits the mount is ready */
         r = go_background(o.foreground, &pf, &hd.ready_fd);
         if (r >= 0) {
-                char *cargv[8] = { "curatefs", "-t", threads, "-r", (char *)recovery_names[o.recovery] };
-                size_t n = 5;
+                char *cargv[12] = { "curatefs", "-t", threads, "-r", (char *)recovery_names[o.recovery],
+                                    "-T", (char *)transport_names[o.transport] };
+                size_t n = 7;
                 struct holder_config cfg = { .binary = binary, .argv = cargv, .log = log_message,
                                              .ready = holder_ready, .userdata = &hd,
                                              .seccomp_agent = agent_path(&o, mnt) };
@@ -664,6 +697,9 @@ int main(int argc, char **argv) {
                         cargv[n++] = "-f";
                 if (o.debug)
                         cargv[n++] = "-d";
+                /* the mount point: the io_uring queues' kick (serve-uring.c) */
+                cargv[n++] = "--";
+                cargv[n++] = mnt;
                 snprintf(threads, sizeof(threads), "%u", o.threads);
                 log_to_stderr = o.foreground;
                 signal(SIGPIPE, SIG_IGN);

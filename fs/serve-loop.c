@@ -32,9 +32,12 @@
 static struct serve *serving;
 
 static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata) {
-        const struct serve *s = serving;
+        struct serve *s = serving;
         const struct fuse_out_header *out = iov[0].iov_base;
+        ssize_t taken;
 
+        if (s->uring && serve_uring_reply((struct serve *)s, iov, count, &taken))
+                return taken;
         if (s->dropping_init && count > 0 && iov[0].iov_len >= sizeof(*out) && out->unique == s->init_unique) {
                 ssize_t len = 0;
                 for (int i = 0; i < count; i++)
@@ -267,6 +270,25 @@ static void join_worker(pthread_t t) {
         }
 }
 
+/* The io_uring queues, where S->transport allows them: once the kernel's
+ * INIT is answered (the first serving process's workers read it), since
+ * REGISTER needs the connection's sizes. */
+static void start_transport(struct serve *s) {
+        struct journal *j = s->j;
+        int r;
+
+        atomic_store(&j->stats.transport, TRANSPORT_STATE_DEV);
+        atomic_store(&j->stats.uring_queues, 0);
+        if (s->transport == TRANSPORT_DEV)
+                return;
+        for (int i = 0; i < 10000 && !atomic_load(&j->head.init_answered); i++)
+                usleep(1000);
+        r = serve_uring_start(s, s->mnt);
+        if (r == -EOPNOTSUPP && s->transport == TRANSPORT_URING && s->log)
+                s->log("--transport uring: the kernel's INIT does not offer FUSE over io_uring "
+                       "(" SERVE_URING_SWITCH " was N when mounted); serving through /dev/fuse");
+}
+
 /* Serve with S->nthreads workers while this thread waits for SIGTERM or
  * SIGINT (or a worker ending by itself); READY_FD, if set, gets one byte
  * once they run. Returns 0 when told to stop, 1 when the mount went away. Signals are taken with sigwait, not a handler that sets a
@@ -293,11 +315,13 @@ int serve_run(struct serve *s, int ready_fd) {
                         break;
         }
         if (started > 0) {
+                start_transport(s);
                 if (ready_fd >= 0)
                         (void)!write(ready_fd, "r", 1);
                 while (sigwait(&wait_set, &sig) != 0)
                         ;
         }
+        serve_uring_stop(s);
         atomic_store(&stopping, true);
         for (unsigned i = 0; i < started; i++) {
                 join_worker(w[i].thread);

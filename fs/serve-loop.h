@@ -3,8 +3,10 @@
 #include <fuse_lowlevel.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "serve-uring.h"
 
 struct journal;
+struct uring_state;
 
 enum recovery {
         RECOVERY_AUTO,    /* resend where the kernel has it and it is safe, else the journal */
@@ -16,6 +18,11 @@ enum recovery {
 struct serve {
         struct fuse_session *se;
         int fd;                  /* the holder's /dev/fuse connection */
+        int journal_fd;          /* the journal's memfd (the io_uring buffers follow it) */
+        enum transport transport;
+        const char *mnt;         /* the mount point */
+        struct uring_state *uring; /* NULL: /dev/fuse only */
+        void (*log)(const char *msg);
         struct journal *j;
         unsigned region;         /* its journal region */
         unsigned nthreads;

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(gcc meson ninja-build pkg-config libfuse3-dev fuse3 libcap-dev libcmocka-dev libinih-dev libyaml-dev libjson-c-dev libseccomp-dev libsystemd-dev
+PACKAGES=(gcc meson ninja-build pkg-config libfuse3-dev fuse3 libcap-dev libcmocka-dev libinih-dev libyaml-dev libjson-c-dev libseccomp-dev liburing-dev libsystemd-dev
           procps util-linux valgrind busybox-static lxcfs bubblewrap xz-utils zstd
           clang libclang-rt-14-dev)  # the libFuzzer harnesses (tests/fuzz); the runtime is only a recommends of clang
 # qemu is pulled without its recommends (no GUI stack)

@@ -105,7 +105,13 @@ mount_curatefs() { # sets MNT
         OUR_DIRS+=("$MNT")
         CURATEFS_LOG=$(mktemp /tmp/curatefs-log.XXXXXX)
         OUR_DIRS+=("$CURATEFS_LOG")
-        "$CURATEFS" -f "$@" "$MNT" 2>"${CURATEFS_LOG_KEEP:-$CURATEFS_LOG}" &
+        local -a transport=()
+        if [ -n "${CURATEFS_TRANSPORT:-}" ]; then
+                # the pid file `curate daemon status` looks for (transport_checks)
+                transport=(--transport "$CURATEFS_TRANSPORT" -p "/run/curate/curatefs-${MNT//\//_}.pid")
+                OUR_DIRS+=("/run/curate/curatefs-${MNT//\//_}.pid")
+        fi
+        "$CURATEFS" -f "${transport[@]}" "$@" "$MNT" 2>"${CURATEFS_LOG_KEEP:-$CURATEFS_LOG}" &
         CURATEFS_PID=$!
         OUR_PIDS+=("$CURATEFS_PID")
         OUR_MOUNTS+=("$MNT")
@@ -136,10 +142,40 @@ cleanup() {
                 rmdir "$d" 2>/dev/null || { sleep 0.2; rmdir "$d" 2>/dev/null; }
         done
         for d in "${OUR_DIRS[@]}"; do rm -rf "$d" 2>/dev/null; done
+        [ -z "$URING_WAS" ] || echo "$URING_WAS" >"$URING_SWITCH"
 }
 trap cleanup EXIT
 
+# ---- FUSE over io_uring ------------------------------------------------------------
+# CURATEFS_TRANSPORT=uring (the suite's "(uring)" runs): the kernel's switch
+# is turned on for the test and restored at exit, mount_curatefs starts
+# curatefs --transport uring, and curate run's daemons (transport auto) take
+# io_uring too; finish checks that the requests went through it.
+URING_SWITCH=/sys/module/fuse/parameters/enable_uring
+URING_WAS=""
+uring_on() { # the switch on until exit; 1 when this kernel has none
+        [ -w "$URING_SWITCH" ] || return 1
+        [ -n "$URING_WAS" ] || URING_WAS=$(cat "$URING_SWITCH")
+        echo Y >"$URING_SWITCH" 2>/dev/null && [ "$(cat "$URING_SWITCH")" = Y ]
+}
+if [ "${CURATEFS_TRANSPORT:-}" = uring ] && ! uring_on; then
+        skip "this kernel has no FUSE over io_uring (Linux >= 6.14 with CONFIG_FUSE_IO_URING: no $URING_SWITCH)"
+fi
+# the daemon on MNT (mount_curatefs's) serves through io_uring: every queue
+# registered, and more of its answers went through the rings than N
+uring_checks() { # MNT N
+        local out
+        out=$("$CURATE" daemon status --json --mountpoint "$1" 2>&1)
+        check_eq "the daemon's transport is io_uring" uring \
+                "$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("transport"))' <<<"$out" 2>&1)"
+        check "more than $2 requests answered through io_uring ($(grep -o '"requests_served[a-z_]*": *[0-9]*' <<<"$out" | tr '\n' ' '))" \
+                test "$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("requests_served_uring") or 0)' <<<"$out" 2>/dev/null || echo 0)" -gt "$2"
+}
+
 finish() {
+        if [ "${CURATEFS_TRANSPORT:-}" = uring ] && [ -n "${MNT:-}" ] && [ -n "${CURATEFS_PID:-}" ] && kill -0 "$CURATEFS_PID" 2>/dev/null; then
+                uring_checks "$MNT" 10
+        fi
         echo "# $pass passed, $fail failed"
         [ "$fail" = 0 ]
         exit $?

@@ -39,7 +39,8 @@ STALL_MS=${CRASH_STALL_MS:-1000}
 [ -x "$READER_BIN" ] || skip "view-reader not built ($READER_BIN)"
 CRASH_SECONDS=${CRASH_SECONDS:-30}
 CRASH_JOURNAL_SECONDS=${CRASH_JOURNAL_SECONDS:-20}
-CRASH_MODES=${CRASH_MODES-auto journal}
+# uring: FUSE over io_uring, where the kernel has it (the switch is turned on for it)
+CRASH_MODES=${CRASH_MODES-auto journal$([ -w /sys/module/fuse/parameters/enable_uring ] && echo " uring")}
 SOAK_LAUNCHES=${SOAK_LAUNCHES:-1000}
 MEMTOTAL_256M=262144
 
@@ -204,14 +205,28 @@ start_readers() {
 # wait_readers SECONDS DESC: collect start_readers' containers; each must
 # exit 0 with a clean summary. Sums ops into RD_OPS and the largest max_ms
 # into RD_MAX_MS, errors and stalls into RD_ERRORS.
+# With ALLOW_CANCELED=1 (FUSE over io_uring, see crash_mode) a failure with
+# ECANCELED is counted into RD_CANCELED instead of failing the reader.
 wait_readers() {
-        local k line bad=0
-        RD_OPS=0 RD_MAX_MS=0 RD_ERRORS=0
+        local k line bad=0 canceled errors
+        RD_OPS=0 RD_MAX_MS=0 RD_ERRORS=0 RD_CANCELED=0
         for k in "${!RD_PIDS[@]}"; do
                 CR_PID=${RD_PIDS[$k]} CR_OUTF=${RD_OUT[$k]} CR_ERRF=${RD_ERR[$k]}
                 cr_wait "$1"
                 line=$(grep 'ops=' <<<"$OUT" | tail -1)
                 echo "#   $line (exit $RC)"
+                canceled=0
+                if [ "${ALLOW_CANCELED:-0}" = 1 ]; then
+                        canceled=$(grep -c '^view-reader: fail .* errno=ECANCELED$' <<<"$ERR")
+                        errors=$(field errors "$line")
+                        RD_CANCELED=$((RD_CANCELED + canceled))
+                        # the reader's status reflects its errors: only
+                        # ECANCELED ones, nothing else wrong, pass
+                        if [ "$errors" = "$canceled" ] && grep -q ' stalls=0 .* hung=0 ' <<<"$line"; then
+                                line=${line/ errors=$errors / errors=0 }
+                                RC=0
+                        fi
+                fi
                 if [ "$RC" != 0 ] || ! grep -q ' errors=0 stalls=0 .* hung=0 ' <<<"$line"; then
                         bad=$((bad + 1))
                         grep -v '^view-reader: slow ' <<<"$ERR" | head -20 | sed 's/^/#     /'
@@ -239,6 +254,13 @@ start_daemon() {
         if [ "$mode" = auto ]; then
                 cr daemon start --mountpoint "$mnt"
                 [ "$RC" = 0 ] && HOLDER=$(holder_of "$mnt")
+        elif [ "$mode" = uring ]; then
+                # FUSE over io_uring (recovery auto): the switch on while it mounts
+                uring_on || { ERR="this kernel has no FUSE over io_uring"; return 1; }
+                "$CURATEFS" --transport uring -p "/run/curate/curatefs-${mnt//\//_}.pid" "$mnt" >"$T/$mode.log" 2>&1
+                [ $? = 0 ] && HOLDER=$(cat "/run/curate/curatefs-${mnt//\//_}.pid" 2>/dev/null)
+                OUR_DIRS+=("/run/curate/curatefs-${mnt//\//_}.pid")
+                ERR=$(cat "$T/$mode.log")
         else
                 "$CURATEFS" --recovery "$mode" -p "$T/$mode.pid" "$mnt" >"$T/$mode.log" 2>&1
                 [ $? = 0 ] && HOLDER=$(cat "$T/$mode.pid" 2>/dev/null)
@@ -283,6 +305,7 @@ crash_mode() { # MODE SECONDS
         check "$mode: the holder has serving processes (children: '$kids0')" test -n "$kids0"
         [ -n "$kids0" ] || secs=2 # an old single-process daemon: just the readers
 
+        [ "$mode" = uring ] && ALLOW_CANCELED=1 || ALLOW_CANCELED=0
         start_readers "$M" 4 "$mode-c" -d $((secs + 3)) -j 2 -O all -m $MEMTOTAL_256M -o "$ONLINE" -b "$STALL_MS" -t -L 10
         # the control: a reader of the host's own /proc (no FUSE) beside them,
         # to tell a busy machine from a daemon that stopped answering
@@ -322,11 +345,23 @@ crash_mode() { # MODE SECONDS
         if [ -n "$kids0" ]; then
                 check "$mode: serving processes were killed ($n_kills)" test "$n_kills" -gt 0
                 check_eq "$mode: every kill recovered" 0 "$n_fail"
-                check_eq "$mode: every probe read after a kill succeeded" 0 "$perrs"
+                if [ "$mode" = uring ]; then
+                        # the kernel fails (ECANCELED) a request it hands a
+                        # dead process's armed entry before it tears that
+                        # process's ring down: one entry per CPU queue
+                        local bound=$((n_kills * $(getconf _NPROCESSORS_CONF)))
+                        echo "# figures crash-uring kills=$n_kills canceled_reads=$RD_CANCELED probe_failures=$perrs bound=$bound"
+                        check "$mode: reads failed by the kernel's ECANCELED ($RD_CANCELED) and failed probes ($perrs) stay within one per CPU and kill ($bound)" \
+                                test $((RD_CANCELED + perrs)) -le "$bound"
+                else
+                        check_eq "$mode: every probe read after a kill succeeded" 0 "$perrs"
+                fi
         fi
 
         check "$mode: the holder $HOLDER is alive" alive "$HOLDER"
-        if [ "$mode" = auto ]; then holder_now=$(holder_of "$M"); else holder_now=$(cat "$T/$mode.pid" 2>/dev/null); fi
+        if [ "$mode" = auto ]; then holder_now=$(holder_of "$M")
+        elif [ "$mode" = uring ]; then holder_now=$(cat "/run/curate/curatefs-${M//\//_}.pid" 2>/dev/null)
+        else holder_now=$(cat "$T/$mode.pid" 2>/dev/null); fi
         check_eq "$mode: the daemon's pid is still the holder's" "$HOLDER" "$holder_now"
         kids1=$(live_kids "$HOLDER")
         check_eq "$mode: as many serving processes as before the kills" "$(wc -w <<<"$kids0")" "$(wc -w <<<"$kids1")"
@@ -346,9 +381,21 @@ crash_mode() { # MODE SECONDS
                 line=$(kill_one_bounded "$HOLDER" "$M/proc/loadavg")
                 echo "# $mode: one kill under held-open files: $line"
                 check "$mode: that kill recovered ($line)" test "$(cut -d' ' -f2 <<<"$line")" != fail
-                check_eq "$mode: the probe's reads after that kill all succeeded" 0 "$(cut -d' ' -f5 <<<"$line")"
+                local hs_rc hs_canceled=0 ncpu
+                ncpu=$(getconf _NPROCESSORS_CONF)
                 wait "$hs"
-                local hs_rc=$?
+                hs_rc=$?
+                if [ "$mode" = uring ]; then
+                        # as above: ECANCELED for a request handed to the dead
+                        # process's armed entries, one per CPU queue at most
+                        hs_canceled=$(grep -c '^view-reader: fail .* errno=ECANCELED$' "$T/host-seek")
+                        [ "$hs_rc" != 0 ] && [ "$(field errors "$(grep 'ops=' "$T/host-seek" | tail -1)")" = "$hs_canceled" ] &&
+                                grep -q ' stalls=0 .* hung=0 ' "$T/host-seek" && hs_rc=0
+                        check "$mode: the probe's failed reads after that kill ($(cut -d' ' -f5 <<<"$line")) and the host readers' ECANCELED ($hs_canceled) stay within one per CPU ($ncpu)" \
+                                test $(( $(cut -d' ' -f5 <<<"$line") + hs_canceled )) -le "$ncpu"
+                else
+                        check_eq "$mode: the probe's reads after that kill all succeeded" 0 "$(cut -d' ' -f5 <<<"$line")"
+                fi
                 check "$mode: the host's held-open readers see no error ($(cat "$T/host-seek"))" test "$hs_rc" = 0
                 wait_readers 30 "$mode, held-open files"
                 no_leftovers "$mode, held-open files"
