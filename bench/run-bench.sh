@@ -14,6 +14,14 @@
 #   BENCH_SWEEP_S   seconds of once-per-second reads in the scale case (30)
 #   BENCH_IDLE_S    seconds of the idle (sampling only) window (20)
 #   BENCH_SCALE_LXCFS=0  skip the scale case for lxcfs
+#   BENCH_READERS   reader counts of the throughput cases (default: 1 2 4 8 16,
+#                   those up to the CPUs this machine has)
+#   BENCH_URING=0   no io_uring column. Else, where the kernel has FUSE over
+#                   io_uring, a second curatefs serves with --transport uring:
+#                   /sys/module/fuse/parameters/enable_uring is turned on while
+#                   it mounts and put back as it was right after
+#   CURATE          the curate binary (default $BUILD/launcher/curate): reads
+#                   the daemons' request counters for the CPU per request
 #
 # Every reader runs inside a cgroup limited to 256 MiB (v1: memory plus the cpu
 # and cpuacct hierarchies, which curatefs and LXCFS key loadavg on; v2: one
@@ -27,6 +35,9 @@ LXCFS=${LXCFS:-$(command -v lxcfs || echo lxcfs)}
 READBENCH=$BUILD/bench/readbench
 STATIC_FUSE=$BUILD/bench/static-fuse
 CGROUP_SWEEP=$BUILD/bench/cgroup-sweep
+CURATE=${CURATE:-$BUILD/launcher/curate}
+URING=${BENCH_URING:-1}
+URING_SWITCH=/sys/module/fuse/parameters/enable_uring
 SECS=${BENCH_SECONDS:-1}
 ROUNDS=${BENCH_ROUNDS:-3}
 SCALE_N=${BENCH_CGROUPS:-1000}
@@ -51,8 +62,10 @@ declare -a SLEEPERS=()   # the scale case's sleeping processes
 declare -a CGROUPS=()    # every cgroup directory we created
 V2_ENABLED_MEMORY=""     # set when we enabled +memory at a v2 root
 
+URING_WAS=""
 cleanup() {
 	trap - EXIT INT TERM
+	[ -n "$URING_WAS" ] && echo "$URING_WAS" >"$URING_SWITCH"
 	[ ${#SLEEPERS[@]} -gt 0 ] && kill -KILL "${SLEEPERS[@]}" 2>/dev/null
 	local p
 	for p in "${PIDS[@]}"; do
@@ -191,13 +204,37 @@ start_fs() {
 	return 1
 }
 
-FLOOR="" CUR="" LXC="" CUR_PID="" LXC_PID=""
+# the pid file `curate daemon status` reads for a mount point (daemon.c)
+pidfile_of() { echo "/run/curate/curatefs-$(sed 's|/|_|g' <<<"$1").pid"; }
+
+FLOOR="" CUR="" URG="" LXC="" CUR_PID="" URG_PID="" LXC_PID=""
 start_fs floor meminfo "$STATIC_FUSE" "$TMP/floor" && FLOOR=$TMP/floor
 if [ -x "$CURATEFS" ]; then
-	start_fs curatefs proc/meminfo "$CURATEFS" -f "$TMP/curatefs" && CUR=$TMP/curatefs
+	mkdir -p "$TMP/curatefs"
+	start_fs curatefs proc/meminfo "$CURATEFS" -f --transport dev -p "$(pidfile_of "$TMP/curatefs")" "$TMP/curatefs" &&
+		CUR=$TMP/curatefs
 	CUR_PID=$STARTED_PID
+	if [ "$URING" != 0 ] && [ -w "$URING_SWITCH" ]; then
+		# the kernel offers io_uring in INIT only with the switch on when
+		# mounting; the switch goes back right after
+		URING_WAS=$(cat "$URING_SWITCH")
+		echo Y >"$URING_SWITCH"
+		mkdir -p "$TMP/uring"
+		start_fs uring proc/meminfo "$CURATEFS" -f --transport uring -p "$(pidfile_of "$TMP/uring")" "$TMP/uring" &&
+			URG=$TMP/uring
+		URG_PID=$STARTED_PID
+		echo "$URING_WAS" >"$URING_SWITCH"
+		URING_WAS=""
+		if [ -n "$URG" ] && [ "$("$CURATE" daemon status --json --mountpoint "$URG" 2>/dev/null |
+			sed -n 's/.*"transport": *"\([a-z]*\)".*/\1/p')" != uring ]; then
+			note "curatefs --transport uring serves through /dev/fuse: its column stays empty"
+			URG=""
+		fi
+	elif [ "$URING" != 0 ]; then
+		note "this kernel has no FUSE over io_uring ($URING_SWITCH): the uring column stays empty"
+	fi
 else
-	note "curatefs not found at $CURATEFS: its column stays empty"
+	note "curatefs not found at $CURATEFS: its columns stay empty"
 fi
 if command -v "$LXCFS" >/dev/null 2>&1; then
 	# A private pidfile so a system lxcfs (pidfile /run/lxcfs.pid) is left alone.
@@ -211,20 +248,42 @@ fi
 # Notes go to a file: measure() runs in a $(...) subshell.
 : >"$TMP/notes"
 
-# measure MODE THREADS FILE: prints reads/s, "err" or "-"
+# tree_ticks PID: utime+stime of PID and its children (curatefs's serving
+# processes), in clock ticks
+tree_ticks() {
+	local p t=0 c
+	for p in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		c=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }')
+		t=$((t + ${c:-0}))
+	done
+	echo "$t"
+}
+# requests MOUNT: the requests a curatefs on MOUNT answered (0: unknown)
+requests() {
+	"$CURATE" daemon status --json --mountpoint "$1" 2>/dev/null |
+		sed -n 's/.*"requests_served": *\([0-9]*\).*/\1/p' | grep . || echo 0
+}
+
+# measure MODE THREADS FILE [PID MOUNT]: prints "reads/s ops ticks requests"
+# (the daemon PID's CPU ticks and MOUNT's requests over the run), "err" or "-"
 measure() {
-	local mode=$1 threads=$2 file=$3 out rps errors
+	local mode=$1 threads=$2 file=$3 pid=${4:-} mnt=${5:-} out rps errors ops t0 t1 q0=0 q1=0
 	[ -n "$file" ] || { echo "-"; return; }
+	[ -n "$pid" ] && t0=$(tree_ticks "$pid")
+	[ -n "$mnt" ] && q0=$(requests "$mnt")
 	out=$(sh -c 'for d in $1; do echo $$ >"$d/cgroup.procs" || exit 99; done; shift; exec "$@"' \
 		sh "$BENCH_CG" "$READBENCH" --threads "$threads" --seconds "$SECS" --mode "$mode" "$file" 2>"$TMP/rb.err")
+	[ -n "$pid" ] && t1=$(tree_ticks "$pid")
+	[ -n "$mnt" ] && q1=$(requests "$mnt")
 	rps=$(sed -n 's/^reads_per_sec=\([0-9.]*\) .*/\1/p' <<<"$out")
+	ops=$(sed -n 's/.* ops=\([0-9]*\).*/\1/p' <<<"$out")
 	errors=$(sed -n 's/.* errors=\([0-9]*\).*/\1/p' <<<"$out")
 	if [ -z "$rps" ] || [ "${errors:-1}" != 0 ]; then
 		echo "$file ($mode, $threads thr): ${out:-no output} $(head -n 1 "$TMP/rb.err")" >>"$TMP/notes"
 		echo "err"
 		return
 	fi
-	printf '%.0f\n' "$rps"
+	printf '%.0f %s %s %s\n' "$rps" "$ops" "$(( ${t1:-0} - ${t0:-0} ))" "$((q1 - q0))"
 }
 
 ratio() { # A B -> A/B with two decimals, or "-"
@@ -233,7 +292,8 @@ ratio() { # A B -> A/B with two decimals, or "-"
 	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", a / b }'
 }
 
-declare -A R=()   # "case|column" -> reads/s
+declare -A R=()   # "case|column" -> reads/s (the best round)
+declare -A CPU=() # "case|column" -> "ops ticks requests" summed over the rounds
 declare -a CASES=()
 
 # best OLD NEW: the higher figure; an error sticks.
@@ -243,46 +303,76 @@ best() {
 	[ "$2" -gt "$1" ] 2>/dev/null && echo "$2" || echo "$1"
 }
 
+COLS=(native floor curatefs uring lxcfs)
 # Shared machines drift and other tenants steal CPU: the columns of one case
 # are measured in turn, ROUNDS times over, and each keeps its best run.
-run_case() { # LABEL MODE THREADS NATIVE FLOOR CURATEFS LXCFS
-	local label=$1 mode=$2 thr=$3 round col
-	local -a cols=(native floor curatefs lxcfs) files=("$4" "$5" "$6" "$7")
+run_case() { # LABEL MODE THREADS NATIVE FLOOR CURATEFS URING LXCFS
+	local label=$1 mode=$2 thr=$3 round col m a b c
+	local -a files=("$4" "$5" "$6" "$7" "$8") pids=("" "" "$CUR_PID" "$URG_PID" "$LXC_PID") \
+		mnts=("" "" "$CUR" "$URG" "")
 	CASES+=("$label")
 	for ((round = 0; round < ROUNDS; round++)); do
-		for col in 0 1 2 3; do
-			R[$label|${cols[col]}]=$(best "${R[$label|${cols[col]}]:-}" \
-				"$(measure "$mode" "$thr" "${files[col]}")")
+		for col in 0 1 2 3 4; do
+			m=$(measure "$mode" "$thr" "${files[col]}" "${pids[col]}" "${mnts[col]}")
+			R[$label|${COLS[col]}]=$(best "${R[$label|${COLS[col]}]:-}" "${m%% *}")
+			case $m in *\ *)
+				read -r _ a b c <<<"$m"
+				read -r x y z <<<"${CPU[$label|${COLS[col]}]:-0 0 0}"
+				CPU[$label|${COLS[col]}]="$((x + a)) $((y + b)) $((z + c))" ;;
+			esac
 		done
 	done
 }
 
 path() { [ -n "$1" ] && echo "$1/$2"; } # empty when the mount is missing
 
-echo "curatefs benchmark: $(uname -r), $(nproc) CPUs, cgroup v$CGVER; reads/s, best of $ROUNDS interleaved ${SECS}s runs"
-echo "readers in $BENCH_CG (256 MiB); floor = static-fuse, one static 1.5 KiB file"
+NCPU=$(nproc)
+READERS=${BENCH_READERS:-$(for n in 1 2 4 8 16; do [ "$n" -le "$NCPU" ] && echo "$n"; done)}
+echo "curatefs benchmark: $(uname -r), $NCPU CPUs, cgroup v$CGVER; reads/s, best of $ROUNDS interleaved ${SECS}s runs"
+echo "readers in $BENCH_CG (256 MiB); floor = static-fuse, one static 1.5 KiB file;"
+echo "curatefs = --transport dev (/dev/fuse), uring = --transport uring (FUSE over io_uring)"
 echo
-for thr in 1 2; do
-	run_case "meminfo open, $thr thr" open $thr /proc/meminfo "$(path "$FLOOR" meminfo)" \
-		"$(path "$CUR" proc/meminfo)" "$(path "$LXC" proc/meminfo)"
+for thr in $READERS; do
+	run_case "meminfo open, $thr thr" open "$thr" /proc/meminfo "$(path "$FLOOR" meminfo)" \
+		"$(path "$CUR" proc/meminfo)" "$(path "$URG" proc/meminfo)" "$(path "$LXC" proc/meminfo)"
 done
-for thr in 1 2; do
-	run_case "meminfo seek, $thr thr" seek $thr /proc/meminfo "$(path "$FLOOR" meminfo)" \
-		"$(path "$CUR" proc/meminfo)" "$(path "$LXC" proc/meminfo)"
+for thr in $READERS; do
+	run_case "meminfo seek, $thr thr" seek "$thr" /proc/meminfo "$(path "$FLOOR" meminfo)" \
+		"$(path "$CUR" proc/meminfo)" "$(path "$URG" proc/meminfo)" "$(path "$LXC" proc/meminfo)"
 done
 for f in loadavg cpuinfo; do
 	for thr in 1 2; do
 		run_case "$f open, $thr thr" open $thr /proc/$f "" \
-			"$(path "$CUR" proc/$f)" "$(path "$LXC" proc/$f)"
+			"$(path "$CUR" proc/$f)" "$(path "$URG" proc/$f)" "$(path "$LXC" proc/$f)"
 	done
 done
 
-echo "| case | native | floor | curatefs | lxcfs | curatefs/floor | curatefs/lxcfs |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
+echo "| case | native | floor | curatefs | uring | lxcfs | uring/curatefs | uring/lxcfs | uring/native | curatefs/lxcfs |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for c in "${CASES[@]}"; do
-	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$c" "${R[$c|native]}" "${R[$c|floor]}" \
-		"${R[$c|curatefs]}" "${R[$c|lxcfs]}" \
-		"$(ratio "${R[$c|curatefs]}" "${R[$c|floor]}")" "$(ratio "${R[$c|curatefs]}" "${R[$c|lxcfs]}")"
+	printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$c" "${R[$c|native]}" "${R[$c|floor]}" \
+		"${R[$c|curatefs]}" "${R[$c|uring]}" "${R[$c|lxcfs]}" \
+		"$(ratio "${R[$c|uring]}" "${R[$c|curatefs]}")" "$(ratio "${R[$c|uring]}" "${R[$c|lxcfs]}")" \
+		"$(ratio "${R[$c|uring]}" "${R[$c|native]}")" "$(ratio "${R[$c|curatefs]}" "${R[$c|lxcfs]}")"
+done
+echo
+
+# daemon CPU per read and per request (all rounds of a case): us
+per() { # TICKS COUNT -> microseconds of CPU per one
+	case "$1$2" in *[!0-9]* | "") echo "-"; return ;; esac
+	[ "$2" -gt 0 ] || { echo "-"; return; }
+	awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { printf "%.1f\n", t / hz * 1e6 / n }'
+}
+HZ=$(getconf CLK_TCK)
+echo "Daemon CPU (user+system of the daemon and its serving processes, all rounds), us:"
+echo "| case | curatefs per read | uring per read | lxcfs per read | curatefs per request | uring per request |"
+echo "|---|---:|---:|---:|---:|---:|"
+for c in "${CASES[@]}"; do
+	read -r co ct cq <<<"${CPU[$c|curatefs]:-0 0 0}"
+	read -r uo ut uq <<<"${CPU[$c|uring]:-0 0 0}"
+	read -r lo lt _ <<<"${CPU[$c|lxcfs]:-0 0 0}"
+	printf '| %s | %s | %s | %s | %s | %s |\n' "$c" "$(per "$ct" "$co")" "$(per "$ut" "$uo")" "$(per "$lt" "$lo")" \
+		"$(per "$ct" "$cq")" "$(per "$ut" "$uq")"
 done
 echo
 
@@ -300,6 +390,12 @@ for c in "${CASES[@]}"; do
 		rf=$(ratio "${R[$c|curatefs]}" "${R[$c|floor]}")
 		line="$line; curatefs/floor $rf (target >= 0.85: $(verdict "$rf" ">=" 0.85))" ;;
 	esac
+	ru=$(ratio "${R[$c|uring]}" "${R[$c|curatefs]}")
+	case $c in meminfo\ *", 1 thr" | meminfo\ *", 2 thr")
+		line="$line; uring/curatefs $ru (target >= 1.3: $(verdict "$ru" ">=" 1.3))" ;;
+	meminfo\ open*", 16 thr")
+		line="$line; uring/lxcfs $(ratio "${R[$c|uring]}" "${R[$c|lxcfs]}") (target >= 4: $(verdict "$(ratio "${R[$c|uring]}" "${R[$c|lxcfs]}")" ">=" 4)), uring/native $(ratio "${R[$c|uring]}" "${R[$c|native]}") (target >= 0.3: $(verdict "$(ratio "${R[$c|uring]}" "${R[$c|native]}")" ">=" 0.3))" ;;
+	esac
 	echo "$line"
 done
 sed 's/^/note: /' "$TMP/notes"
@@ -307,12 +403,16 @@ sed 's/^/note: /' "$TMP/notes"
 echo
 
 # ---------------------------------------------------------------- scale
-cpu_ticks() { # PID -> utime+stime in clock ticks (fields 14 and 15 of stat)
-	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'
+cpu_ticks() { tree_ticks "$1"; } # the daemon and its serving processes
+rss_kib() { # PID FIELD: the field (kB) summed over PID and its children (serving processes)
+	local p t=0 v
+	for p in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		v=$(awk '$1 == "'"$2"':" { print $2 }' "/proc/$p/status" 2>/dev/null)
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
 }
-rss_kib() { awk '$1 == "'"$2"':" { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
-HZ=$(getconf CLK_TCK)
 declare -A S=()   # "metric|daemon" -> value
 
 # scale_daemon NAME PID MOUNT: one sweep window and one idle window.

@@ -31,6 +31,26 @@
  * not ours: one serving connection per process, kept here. */
 static struct serve *serving;
 
+/* The reply to the kernel's INIT, where it offered FUSE over io_uring and
+ * our transport may use it: with FUSE_OVER_IO_URING set (libfuse 3.14 does
+ * not know the flag). The kernel then takes REGISTERs whatever its switch
+ * says later (a replacement re-registers after a kill, and an operator may
+ * have turned the switch off since the mount), and holds new requests until
+ * every queue has an entry, or a REGISTER fails (it then unsets the flag and
+ * serves through /dev/fuse). */
+static void offer_uring(const struct serve *s, uint64_t unique, struct iovec *arg) {
+        const struct fuse_in_header *init = (const void *)s->j->head.init;
+        size_t len = atomic_load(&s->j->head.init_len);
+        struct fuse_init_out *o = arg->iov_base;
+
+        if (s->transport == TRANSPORT_DEV || len < sizeof(*init) || init->opcode != FUSE_INIT || init->unique != unique ||
+            !serve_uring_offered(s->j->head.init, len) ||
+            arg->iov_len < offsetof(struct fuse_init_out, flags2) + sizeof(o->flags2))
+                return;
+        o->flags |= FUSE_INIT_EXT;
+        o->flags2 |= (uint32_t)(FUSE_OVER_IO_URING_FLAG >> 32);
+}
+
 static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata) {
         struct serve *s = serving;
         const struct fuse_out_header *out = iov[0].iov_base;
@@ -38,6 +58,8 @@ static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata) {
 
         if (s->uring && serve_uring_reply((struct serve *)s, iov, count, &taken))
                 return taken;
+        if (count >= 2 && iov[0].iov_len >= sizeof(*out) && out->error == 0)
+                offer_uring(s, out->unique, &iov[1]);
         if (s->dropping_init && count > 0 && iov[0].iov_len >= sizeof(*out) && out->unique == s->init_unique) {
                 ssize_t len = 0;
                 for (int i = 0; i < count; i++)

@@ -55,6 +55,7 @@ struct uring_thread {
         bool ring_ok;
         int result;             /* < 0: REGISTER refused (the errno) */
         atomic_int registered;  /* 1 once its entries are registered, -1 refused */
+        atomic_bool kicking;    /* a kick (statfs from its CPU) is under way */
         unsigned owned;         /* entries it holds */
         uint8_t *scratch;       /* the request, contiguous, for libfuse */
 };
@@ -380,13 +381,14 @@ static unsigned adopt_orphans(struct uring_thread *t) {
  * free entry, and its commit fetches what queued there while no entry was
  * free (a fresh REGISTER does not). */
 static void *kick_main(void *arg) {
-        const char *mnt = arg; /* the options' string: it outlives us */
+        struct uring_thread *t = arg; /* joined before it is freed (serve_uring_stop) */
         struct statfs st;
 
         /* until one is answered: a dead process's armed entry, not yet torn
          * down by the kernel, fails it (ECANCELED) and fetches nothing */
-        for (int i = 0; i < 100 && statfs(mnt, &st) < 0 && errno != ENOENT && errno != ENOTCONN; i++)
+        for (int i = 0; i < 100 && statfs(t->u->mnt, &st) < 0 && errno != ENOENT && errno != ENOTCONN; i++)
                 usleep(10 * 1000);
+        atomic_store(&t->kicking, false);
         return NULL;
 }
 
@@ -397,13 +399,19 @@ static void kick(struct uring_thread *t) {
 
         if (!t->u->mnt || !CPU_ISSET(t->qid, &t->u->allowed))
                 return;
+        /* one at a time: a kick blocked behind a queue no entry serves must
+         * not be joined by another every scan */
+        if (atomic_exchange(&t->kicking, true))
+                return;
         CPU_ZERO(&one);
         CPU_SET(t->qid, &one);
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         pthread_attr_setaffinity_np(&attr, sizeof(one), &one);
-        if (pthread_create(&k, &attr, kick_main, (void *)t->u->mnt) != 0)
+        if (pthread_create(&k, &attr, kick_main, t) != 0) {
+                atomic_store(&t->kicking, false);
                 ulog(t->u->s, "io_uring: cannot start the kick of queue %u", t->qid);
+        }
         pthread_attr_destroy(&attr);
 }
 
@@ -640,14 +648,12 @@ void serve_uring_stop(struct serve *s) {
                 pthread_kill(u->t[q].thread, SIGUSR1);
                 pthread_join(u->t[q].thread, NULL);
         }
-        for (unsigned q = 0; q < u->nqueues; q++) {
+        for (unsigned q = 0; q < u->nqueues; q++)
                 if (u->t[q].ring_ok)
                         io_uring_queue_exit(&u->t[q].ring);
-                free(u->t[q].scratch);
-        }
         /* the area stays mapped: a kernel entry still registered with its
-         * addresses may yet be handed a request until this process exits */
-        free(u->t);
-        free(u);
+         * addresses may yet be handed a request until this process exits;
+         * and U stays: a kick may still be under way (this process is
+         * about to exit) */
         s->uring = NULL;
 }

@@ -8,7 +8,8 @@
 # anything is mounted, auto serves through /dev/fuse, and a mount made then
 # stays on /dev/fuse when the switch is turned on later (the kernel offers
 # io_uring in INIT only). A serving process killed under readers is
-# replaced and its queues are served again. The switch is restored at exit.
+# replaced and its queues are served again, even with the switch turned off
+# since the mount. The switch is restored at exit.
 . "$(dirname "$0")/lib.sh"
 require_curate
 trap 'cleanup_run; cleanup' EXIT
@@ -76,6 +77,10 @@ cr run --mountpoint "$M" --memory 256M --cpuset 0 -- sh -c 'free -k | awk "/^Mem
 check_eq "free and nproc through io_uring" "262144 1" "$(tr '\n' ' ' <<<"$OUT" | sed 's/ $//')"
 
 # ---- a serving process killed under readers ----
+# with the switch off by now: the INIT reply set FUSE_OVER_IO_URING, so the
+# kernel takes the replacement's REGISTERs whatever the switch says (else
+# the queues would have no entry and every request would wait for good)
+echo N >"$URING_SWITCH"
 holder=$(st "$M" holder_pid)
 cr_bg run --mountpoint "$M" --memory 256M -- sh -c \
         'n=0; f=0; end=$(($(date +%s) + 4)); while [ $(date +%s) -lt $end ]; do head -n 1 /proc/meminfo >/dev/null 2>&1 || f=$((f + 1)); n=$((n + 1)); done; echo "reads $n failed $f"'
@@ -98,6 +103,8 @@ cr run --mountpoint "$M" --memory 256M -- head -n 1 /proc/meminfo
 check_eq "… and answers a new container" "MemTotal:         262144 kB" "$OUT"
 check "… through io_uring" test "$(st "$M" requests_served_uring)" -gt "$u0"
 cr daemon stop --kill --mountpoint "$M"
+
+echo Y >"$URING_SWITCH"
 
 # ---- --transport dev and auto with the switch on ----
 fresh_mountpoint; MD=$FRESH
