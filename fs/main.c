@@ -514,8 +514,9 @@ static size_t nreaders_of(void *userdata) {
 static int serving_main(const struct options *o, const char *root) {
         struct serving_env e;
         struct curate c;
+        const char *mnt = getenv("CURATEFS_SERVE_MNT");
         struct serve s = { .nthreads = o->threads, .recovery = o->recovery, .transport = o->transport,
-                           .mnt = o->mountpoint, .log = log_message };
+                           .mnt = mnt ? strdup(mnt) : NULL, .log = log_message };
         char *fargv[] = { "curatefs", o->debug ? "-d" : NULL, NULL };
         struct fuse_args args = FUSE_ARGS_INIT(o->debug ? 2 : 1, fargv);
         struct fuse_session *se;
@@ -524,6 +525,7 @@ static int serving_main(const struct options *o, const char *root) {
         bool sysinfo = streq(root, "/");
         int r;
 
+        unsetenv("CURATEFS_SERVE_MNT");
         if (serving_env(&e) < 0) {
                 fprintf(stderr, "curatefs: CURATEFS_SERVE is set by the holder for its serving processes only\n");
                 return 1;
@@ -697,9 +699,11 @@ int main(int argc, char **argv) {
                         cargv[n++] = "-f";
                 if (o.debug)
                         cargv[n++] = "-d";
-                /* the mount point: the io_uring queues' kick (serve-uring.c) */
-                cargv[n++] = "--";
-                cargv[n++] = mnt;
+                /* the mount point, for the io_uring queues' kick
+                 * (serve-uring.c): in the environment, so that a serving
+                 * process's command line does not end with it as the
+                 * holder's does (pgrep -f "curatefs.* MNT$" finds the holder) */
+                setenv("CURATEFS_SERVE_MNT", mnt, 1);
                 snprintf(threads, sizeof(threads), "%u", o.threads);
                 log_to_stderr = o.foreground;
                 signal(SIGPIPE, SIG_IGN);
