@@ -25,7 +25,9 @@
  * The buffers are populated before the first read() so that the kernel's
  * copy into them never faults (a fault while a fatal signal is pending
  * would fail the copy, and the kernel would fail the request with EIO). */
+#include <errno.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/fuse.h>
@@ -94,6 +96,28 @@ _Static_assert(JOURNAL_BUFFERS_OFFSET == 4096, "the journal's records must stay 
 
 static inline uint8_t *journal_slot(struct journal *j, unsigned region, unsigned slot) {
         return (uint8_t *)j + JOURNAL_BUFFERS_OFFSET + ((size_t)region * JOURNAL_SLOTS + slot) * JOURNAL_SLOT_SIZE;
+}
+
+/* The flags (flags2 above bit 31, where FUSE_INIT_EXT says it is there) of
+ * the kernel's INIT as kept in INIT (LEN bytes); 0 for one too short. */
+static inline uint64_t journal_init_flags(const uint8_t *init, size_t len) {
+        const struct fuse_init_in *in = (const struct fuse_init_in *)(init + sizeof(struct fuse_in_header));
+
+        if (len < sizeof(struct fuse_in_header) + offsetof(struct fuse_init_in, flags2) + sizeof(in->flags2))
+                return 0;
+        return in->flags | ((in->flags & FUSE_INIT_EXT) ? (uint64_t)in->flags2 << 32 : 0);
+}
+
+/* Count a reply with ERROR in the stats (through io_uring: URING). ENOENT
+ * is a lookup of a name that is not there, ENOSYS an operation curatefs
+ * does not implement (the kernel asks once, then stops): answers, not
+ * failures. */
+static inline void journal_count_reply(struct journal *j, int32_t error, bool uring) {
+        atomic_fetch_add_explicit(&j->stats.served, 1, memory_order_relaxed);
+        if (uring)
+                atomic_fetch_add_explicit(&j->stats.served_uring, 1, memory_order_relaxed);
+        if (error != 0 && error != -ENOENT && error != -ENOSYS)
+                atomic_fetch_add_explicit(&j->stats.failed, 1, memory_order_relaxed);
 }
 
 /* Does slot (R, S) hold a request its process read and did not answer? */

@@ -13,6 +13,7 @@
 #include <sys/mount.h>
 #include <systemd/sd-daemon.h>
 #include "curatefs.h"
+#include "fuse-uring.h"
 #include "holder.h"
 #include "seccomp-agent.h"
 #include "journal.h"
@@ -642,13 +643,19 @@ int main(int argc, char **argv) {
         openlog("curatefs", LOG_PID, LOG_DAEMON);
         if (getenv("CURATEFS_SERVE"))
                 return serving_main(&o, root);
-        if (o.transport == TRANSPORT_URING && (r = serve_uring_enabled()) <= 0) {
-                fprintf(stderr, "curatefs: --transport uring: %s\n",
-                        r == 0 ? "the kernel does not offer FUSE over io_uring: " SERVE_URING_SWITCH
-                                 " is N (write Y there, or use curate daemon start --enable-uring)"
-                               : "this kernel has no FUSE over io_uring (Linux >= 6.14 built with "
-                                 "CONFIG_FUSE_IO_URING): there is no " SERVE_URING_SWITCH);
-                return 1;
+        if (o.transport == TRANSPORT_URING) {
+                bool on = false;
+                r = fuse_uring_switch_read(FUSE_URING_SWITCH, &on);
+                if (r < 0 || !on) {
+                        fprintf(stderr, "curatefs: --transport uring: %s%s\n",
+                                r == -ENOENT ? "this kernel has no FUSE over io_uring (Linux >= 6.14 built with "
+                                               "CONFIG_FUSE_IO_URING): there is no " FUSE_URING_SWITCH
+                                : r < 0 ? "cannot read " FUSE_URING_SWITCH ": "
+                                        : "the kernel does not offer FUSE over io_uring: " FUSE_URING_SWITCH
+                                          " is N (write Y there, or use curate daemon start --enable-uring)",
+                                r < 0 && r != -ENOENT ? strerror(-r) : "");
+                        return 1;
+                }
         }
         if (own_binary(binary) < 0) {
                 fprintf(stderr, "curatefs: cannot find its own binary in /proc/self/exe: %s\n", strerror(errno));

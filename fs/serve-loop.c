@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include "journal.h"
+#include "fuse-uring.h"
 #include "serve-loop.h"
 
 /* linux/fuse.h of Debian 12 (6.1) predates these (7.40, Linux 6.9) */
@@ -38,28 +39,32 @@ static struct serve *serving;
  * have turned the switch off since the mount), and holds new requests until
  * every queue has an entry, or a REGISTER fails (it then unsets the flag and
  * serves through /dev/fuse). */
-static void offer_uring(const struct serve *s, uint64_t unique, struct iovec *arg) {
-        const struct fuse_in_header *init = (const void *)s->j->head.init;
-        size_t len = atomic_load(&s->j->head.init_len);
-        struct fuse_init_out *o = arg->iov_base;
+static void offer_uring(const struct serve *s, struct iovec *iov, int count) {
+        const struct fuse_out_header *out = iov[0].iov_base;
+        struct fuse_init_out *o;
 
-        if (s->transport == TRANSPORT_DEV || len < sizeof(*init) || init->opcode != FUSE_INIT || init->unique != unique ||
-            !serve_uring_offered(s->j->head.init, len) ||
-            arg->iov_len < offsetof(struct fuse_init_out, flags2) + sizeof(o->flags2))
+        if (s->transport == TRANSPORT_DEV || count < 2 || iov[0].iov_len < sizeof(*out) || out->error != 0 ||
+            iov[1].iov_len < offsetof(struct fuse_init_out, flags2) + sizeof(o->flags2) ||
+            !serve_uring_offered(s->j->head.init, atomic_load(&s->j->head.init_len)))
                 return;
+        o = iov[1].iov_base;
         o->flags |= FUSE_INIT_EXT;
         o->flags2 |= (uint32_t)(FUSE_OVER_IO_URING_FLAG >> 32);
 }
+
+/* Set while this thread runs the kernel's INIT through the session: its
+ * reply is the one offer_uring amends (a flag, not a look at every reply). */
+static __thread bool answering_init;
 
 static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata) {
         struct serve *s = serving;
         const struct fuse_out_header *out = iov[0].iov_base;
         ssize_t taken;
 
-        if (s->uring && serve_uring_reply((struct serve *)s, iov, count, &taken))
+        if (s->uring && serve_uring_reply(s, iov, count, &taken))
                 return taken;
-        if (count >= 2 && iov[0].iov_len >= sizeof(*out) && out->error == 0)
-                offer_uring(s, out->unique, &iov[1]);
+        if (answering_init)
+                offer_uring(s, iov, count);
         if (s->dropping_init && count > 0 && iov[0].iov_len >= sizeof(*out) && out->unique == s->init_unique) {
                 ssize_t len = 0;
                 for (int i = 0; i < count; i++)
@@ -67,15 +72,9 @@ static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata) {
                 return len;
         }
         ssize_t n = writev(fd, iov, count);
-        /* unique 0: a notification, not a reply. ENOENT is a lookup of a
-         * name that is not there, ENOSYS an operation curatefs does not
-         * implement (the kernel asks once, then stops): answers, not
-         * failures. */
-        if (n >= 0 && count > 0 && iov[0].iov_len >= sizeof(*out) && out->unique != 0) {
-                atomic_fetch_add_explicit(&s->j->stats.served, 1, memory_order_relaxed);
-                if (out->error != 0 && out->error != -ENOENT && out->error != -ENOSYS)
-                        atomic_fetch_add_explicit(&s->j->stats.failed, 1, memory_order_relaxed);
-        }
+        /* unique 0: a notification, not a reply */
+        if (n >= 0 && count > 0 && iov[0].iov_len >= sizeof(*out) && out->unique != 0)
+                journal_count_reply(s->j, out->error, false);
         return n;
 }
 
@@ -97,7 +96,9 @@ int serve_attach(struct serve *s, struct fuse_session *se, int fd) {
 /* Run one request held in BUF (LEN bytes) through the session. */
 static void process(struct serve *s, uint8_t *buf, size_t len) {
         struct fuse_buf fb = { .mem = buf, .size = len };
+        answering_init = ((const struct fuse_in_header *)buf)->opcode == FUSE_INIT;
         fuse_session_process_buf(s->se, &fb);
+        answering_init = false;
 }
 
 static void keep_init(struct journal *j, const uint8_t *buf, size_t len) {
@@ -109,14 +110,7 @@ static void keep_init(struct journal *j, const uint8_t *buf, size_t len) {
 
 /* Does the kernel offer FUSE_NOTIFY_RESEND (the INIT's flags2)? */
 static bool init_offers_resend(const struct journal *j) {
-        const struct fuse_init_in *in = (const void *)(j->head.init + sizeof(struct fuse_in_header));
-        size_t len = atomic_load(&j->head.init_len);
-        uint64_t flags;
-
-        if (len < sizeof(struct fuse_in_header) + offsetof(struct fuse_init_in, flags2) + sizeof(in->flags2))
-                return false;
-        flags = in->flags | ((in->flags & FUSE_INIT_EXT) ? (uint64_t)in->flags2 << 32 : 0);
-        return flags & FUSE_HAS_RESEND;
+        return journal_init_flags(j->head.init, atomic_load(&j->head.init_len)) & FUSE_HAS_RESEND;
 }
 
 /* FUSE_NOTIFY_RESEND re-queued requests with a bug fixed only in these
@@ -308,7 +302,7 @@ static void start_transport(struct serve *s) {
         r = serve_uring_start(s, s->mnt);
         if (r == -EOPNOTSUPP && s->transport == TRANSPORT_URING && s->log)
                 s->log("--transport uring: the kernel's INIT does not offer FUSE over io_uring "
-                       "(" SERVE_URING_SWITCH " was N when mounted); serving through /dev/fuse");
+                       "(" FUSE_URING_SWITCH " was N when mounted); serving through /dev/fuse");
 }
 
 /* Serve with S->nthreads workers while this thread waits for SIGTERM or

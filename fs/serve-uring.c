@@ -58,6 +58,9 @@ struct uring_thread {
         atomic_bool kicking;    /* a kick (statfs from its CPU) is under way */
         unsigned owned;         /* entries it holds */
         uint8_t *scratch;       /* the request, contiguous, for libfuse */
+        /* commits queued and not known submitted: (slot, unique) */
+        uint64_t pending[SERVE_URING_DEPTH * POOL_FACTOR * 2][2];
+        unsigned npending;
 };
 
 /* the request a ring thread runs through the session now */
@@ -82,25 +85,7 @@ static void ulog(const struct serve *s, const char *fmt, ...) {
 }
 
 bool serve_uring_offered(const uint8_t *init, size_t len) {
-        const struct fuse_init_in *in = (const void *)(init + sizeof(struct fuse_in_header));
-        uint64_t flags;
-
-        if (len < sizeof(struct fuse_in_header) + offsetof(struct fuse_init_in, flags2) + sizeof(in->flags2))
-                return false;
-        flags = in->flags | ((in->flags & FUSE_INIT_EXT) ? (uint64_t)in->flags2 << 32 : 0);
-        return flags & FUSE_OVER_IO_URING_FLAG;
-}
-
-int serve_uring_enabled(void) {
-        char c = 0;
-        FILE *f = fopen(SERVE_URING_SWITCH, "re");
-
-        if (!f)
-                return -errno;
-        if (fread(&c, 1, 1, f) != 1)
-                c = 0;
-        fclose(f);
-        return c == 'Y' || c == '1';
+        return journal_init_flags(init, len) & FUSE_OVER_IO_URING_FLAG;
 }
 
 static size_t table_size(unsigned nslots) {
@@ -157,10 +142,7 @@ bool serve_uring_reply(struct serve *s, const struct iovec *iov, int count, ssiz
         memcpy(h->in_out, &oh, sizeof(oh));
         h->ring_ent_in_out.payload_sz = len;
         c->replied = true;
-        atomic_fetch_add_explicit(&s->j->stats.served, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&s->j->stats.served_uring, 1, memory_order_relaxed);
-        if (oh.error != 0 && oh.error != -ENOENT && oh.error != -ENOSYS)
-                atomic_fetch_add_explicit(&s->j->stats.failed, 1, memory_order_relaxed);
+        journal_count_reply(s->j, oh.error, true);
         *ret_len = total;
         return true;
 }
@@ -192,8 +174,23 @@ static struct io_uring_sqe *cmd_sqe(struct uring_thread *t, unsigned op, unsigne
  * reply is whole in the buffers now. */
 static void commit(struct uring_thread *t, unsigned slot, uint64_t unique) {
         atomic_store(&t->u->table[slot].replied_unique, unique);
-        if (!cmd_sqe(t, FUSE_IO_URING_CMD_COMMIT_AND_FETCH, slot, unique))
+        if (!cmd_sqe(t, FUSE_IO_URING_CMD_COMMIT_AND_FETCH, slot, unique)) {
                 ulog(t->u->s, "io_uring: no submission entry for the reply to %llu", (unsigned long long)unique);
+                return;
+        }
+        if (t->npending < sizeof(t->pending) / sizeof(t->pending[0])) {
+                t->pending[t->npending][0] = slot;
+                t->pending[t->npending++][1] = unique;
+        }
+}
+
+/* The queued commits went out with a submission: a replacement needs not
+ * answer those again (an optimisation only: answering one again is refused
+ * with ENOENT, which is harmless). */
+static void commits_submitted(struct uring_thread *t) {
+        for (unsigned i = 0; i < t->npending; i++)
+                atomic_store(&t->u->table[t->pending[i][0]].done_unique, t->pending[i][1]);
+        t->npending = 0;
 }
 
 /* REGISTER SLOT's buffers for our queue. The iovecs are read when the SQE
@@ -381,7 +378,7 @@ static unsigned adopt_orphans(struct uring_thread *t) {
  * free entry, and its commit fetches what queued there while no entry was
  * free (a fresh REGISTER does not). */
 static void *kick_main(void *arg) {
-        struct uring_thread *t = arg; /* joined before it is freed (serve_uring_stop) */
+        struct uring_thread *t = arg; /* never freed: serve_uring_stop leaves it to the process's exit */
         struct statfs st;
 
         /* until one is answered: a dead process's armed entry, not yet torn
@@ -426,9 +423,7 @@ static uint64_t now_ns(void) {
 static void *ring_main(void *arg) {
         struct uring_thread *t = arg;
         struct uring_state *u = t->u;
-        uint64_t done[SERVE_URING_DEPTH * POOL_FACTOR * 2][2];
         uint64_t last_scan;
-        unsigned ndone = 0;
         int r;
 
         struct io_uring_params p = { .flags = IORING_SETUP_SQE128 | IORING_SETUP_CQSIZE,
@@ -437,10 +432,9 @@ static void *ring_main(void *arg) {
         if (r == 0) {
                 t->ring_ok = true;
                 /* what processes gone left on our queue first (the kernel
-                 * gives us those entries), then fresh entries up to DEPTH */
-                /* fresh ones besides the adopted: the kernel may refuse
-                 * an orphan's commit (ENOENT: it had failed that request
-                 * itself), and that entry is gone */
+                 * gives us those entries), then DEPTH fresh entries besides:
+                 * the kernel may refuse an orphan's commit (ENOENT: it had
+                 * failed that request itself), and that entry is gone */
                 (void)adopt_orphans(t);
                 r = register_entries(t, t->owned + SERVE_URING_DEPTH);
                 if (io_uring_submit(&t->ring) < 0 && r == 0)
@@ -474,32 +468,22 @@ static void *ring_main(void *arg) {
                 unsigned head, seen = 0;
 
                 /* one system call: the commits of the last batch go out and
-                 * we wait for the next request. Once it returns they were
-                 * submitted (issued at once; a replacement needs not answer
-                 * them again): done. */
+                 * we wait for the next request */
                 r = io_uring_submit_and_wait_timeout(&t->ring, &cqe, 1, &ts, NULL);
                 if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
                         ulog(u->s, "io_uring: queue %u: waiting: %s", t->qid, strerror(-r));
                         break;
                 }
                 if (r >= 0 || r == -ETIME || r == -EINTR)
-                        for (unsigned i = 0; i < ndone; i++)
-                                atomic_store(&u->table[done[i][0]].done_unique, done[i][1]);
-                ndone = 0;
+                        commits_submitted(t);
                 io_uring_for_each_cqe(&t->ring, head, cqe) {
                         unsigned slot = (unsigned)cqe->user_data;
                         seen++;
                         if (slot >= u->nslots)
                                 continue;
-                        if (cqe->res == 0) {
-                                struct fuse_in_header in;
-                                memcpy(&in, slot_header(u, slot)->in_out, sizeof(in));
+                        if (cqe->res == 0)
                                 serve_slot(t, slot);
-                                if (ndone < sizeof(done) / sizeof(done[0])) {
-                                        done[ndone][0] = slot;
-                                        done[ndone++][1] = in.unique;
-                                }
-                        } else if (cqe->res == -EAGAIN) {
+                        else if (cqe->res == -EAGAIN) {
                                 /* before INIT was processed: again */
                                 struct iovec reg[2];
                                 if (register_slot(t, slot, reg) == 0)
@@ -517,8 +501,8 @@ static void *ring_main(void *arg) {
                 }
                 io_uring_cq_advance(&t->ring, seen);
                 if (now_ns() - last_scan >= SCAN_NS) {
-                        if (adopt_orphans(t) > 0) {
-                                (void)io_uring_submit(&t->ring);
+                        if (adopt_orphans(t) > 0 && io_uring_submit(&t->ring) >= 0) {
+                                commits_submitted(t);
                                 kick(t);
                         }
                         if (t->owned < SERVE_URING_DEPTH && register_entries(t, SERVE_URING_DEPTH) == 0)

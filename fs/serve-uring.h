@@ -80,9 +80,6 @@ struct uring_slot_state {
 #define SERVE_URING_COPY 512
 #define SERVE_URING_COPY_MAX (4096 - SERVE_URING_COPY)
 
-#define SERVE_URING_SWITCH "/sys/module/fuse/parameters/enable_uring"
-/* The kernel's switch: 1 on, 0 off, -ENOENT: no FUSE over io_uring here. */
-int serve_uring_enabled(void);
 /* Is the kernel offering FUSE over io_uring in this INIT (the journal's)? */
 bool serve_uring_offered(const uint8_t *init, size_t len);
 /* The bytes the area takes for NQUEUES queues (table + slots), and its

@@ -37,21 +37,6 @@ const char *fuse_uring_switch_path(void) {
         return env && *env ? env : FUSE_URING_SWITCH;
 }
 
-int fuse_uring_switch_read(const char *path, bool *ret_on) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        char text[16];
-        int r;
-
-        if (fd < 0)
-                return -errno;
-        r = read_fd_into(fd, text, sizeof(text));
-        if (r < 0)
-                return r;
-        /* param_get_bool() prints "Y" or "N"; a writer may have left "1" */
-        *ret_on = text[0] == 'Y' || text[0] == 'y' || text[0] == '1';
-        return 0;
-}
-
 int fuse_uring_switch_enable(const char *path, bool *ret_changed, char **ret_error) {
         _cleanup_close_ int fd = -EBADF;
         bool on;

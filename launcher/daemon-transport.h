@@ -7,8 +7,7 @@
  * a mount keeps the transport it was made with. */
 #include <stdbool.h>
 #include <stdint.h>
-
-#define FUSE_URING_SWITCH "/sys/module/fuse/parameters/enable_uring"
+#include "fuse-uring.h"
 
 enum daemon_transport {
         DAEMON_TRANSPORT_DEFAULT, /* none asked for: curatefs's own default (auto); nothing passed */
@@ -33,10 +32,6 @@ const char *daemon_transport_state_name(uint64_t state);
 /* The switch's path: $CURATE_FUSE_URING_SWITCH when set (a testing aid: a
  * test must not flip the host's switch), else FUSE_URING_SWITCH. */
 const char *fuse_uring_switch_path(void);
-
-/* Whether the switch at PATH is on (a kernel bool parameter reads "Y" or
- * "N"). 0, or -errno (-ENOENT: this kernel has no FUSE over io_uring). */
-int fuse_uring_switch_read(const char *path, bool *ret_on);
 
 /* Switch it on: write "Y" to PATH unless it reads Y already, and read it
  * back. *RET_CHANGED says whether it was off before. Never switched back:
