@@ -337,7 +337,7 @@ static int get_uint(struct pctx *c, const struct tnode *m, const char *key, uint
 
         *ret_has = false;
         if (t) {
-                const char *s = t->text;
+                const char *s = t->text ? t->text : ""; /* a mapping or list has none */
                 int base = 10;
                 char *end;
                 if (t->line && s[0] == '0' && s[1] == 'o')
