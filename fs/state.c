@@ -1,5 +1,6 @@
 #include "config.h"
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <time.h>
 #include "curatefs.h"
@@ -817,6 +818,12 @@ static void *sampler_main(void *arg) {
                 /* after the device registrations' sweep, which removes the
                  * cgroups of the device runs it drops */
                 (void)runs_sweep(c);
+                /* what the passes above freed goes back to the kernel:
+                 * snapshots are made by the serving threads (each with its
+                 * own malloc arena) and dropped here, and without this the
+                 * arenas' free pages stay resident, growing with every
+                 * thread that serves */
+                (void)malloc_trim(0);
                 pthread_mutex_lock(&c->stop_lock);
         }
         pthread_mutex_unlock(&c->stop_lock);
