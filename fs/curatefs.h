@@ -133,6 +133,9 @@ struct curate {
         /* called by the sampler after each pass (server.c's device
          * registration sweep), may be NULL */
         void (*sweep)(struct curate *c);
+        /* where the sampler publishes the heap in use after each pass
+         * (the journal's, main.c), may be NULL */
+        _Atomic uint64_t *heap_in_use;
         struct dev_node dev[_DEV_MAX]; /* filled by curate_probe_devices */
         /* sweep.c: when each run-PID cgroup was first seen (sampler thread only) */
         struct run_seen *runs_seen;

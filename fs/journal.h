@@ -81,7 +81,10 @@ struct journal_stats {
         _Atomic uint64_t served_uring; /* of served, replies committed through io_uring (serve-uring.h) */
         _Atomic uint64_t transport;    /* enum transport_state of the serving process that started last */
         _Atomic uint64_t uring_queues; /* its io_uring queues (0: none) */
-        _Atomic uint64_t reserved[1];
+        /* bytes the serving process's malloc had handed out (mallinfo2) at
+         * its sampler's last pass, after that pass dropped what gone
+         * containers left; 0 until the first */
+        _Atomic uint64_t heap_in_use;
 };
 
 struct journal {

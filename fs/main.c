@@ -554,6 +554,7 @@ static int serving_main(const struct options *o, const char *root) {
         curatefs_set_generation(e.generation);
         s.nreaders = nreaders_of;
         s.userdata = &c;
+        c.heap_in_use = &s.j->stats.heap_in_use;
         se = fuse_session_new(&args, &curatefs_ops, sizeof(curatefs_ops), &c);
         fuse_opt_free_args(&args);
         if (!se || serve_attach(&s, se, e.fuse_fd) < 0) {

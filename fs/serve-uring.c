@@ -1,5 +1,6 @@
 #include "config.h"
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -32,6 +33,9 @@ const char *const transport_names[3] = { "auto", "uring", "dev" };
  * again): free to register anew. */
 #define POOL_FACTOR 8 /* slots per (queue, depth): one live process, one replacement, orphans */
 #define SCAN_NS (100 * 1000 * 1000ULL)
+/* the user_data of a thread's exit trigger (see arm_exit_cancel); slots'
+ * user_data are below nslots */
+#define EXIT_CANCEL_TAG UINT64_MAX
 
 struct uring_thread;
 
@@ -45,6 +49,8 @@ struct uring_state {
         unsigned started;
         atomic_bool stopping;
         cpu_set_t allowed;
+        struct io_uring idle;   /* a ring that never completes anything (arm_exit_cancel) */
+        bool idle_ok;
 };
 
 struct uring_thread {
@@ -414,6 +420,29 @@ static void kick(struct uring_thread *t) {
 
 /* ---- a queue's thread ---- */
 
+/* Make this thread's exit cancel its entries at once. The kernel hands a
+ * request to an entry of our queue from the reader's CPU and the copy into
+ * our buffers runs in this thread (task_work); a thread exiting (killed, or
+ * at the end) runs its own io_uring cancellation first thing in do_exit,
+ * before it is marked exiting, but that pass stops early unless the thread
+ * has a *tracked* request in flight, and FUSE's entries are not tracked: they
+ * would stay on offer until the ring is torn down, and a request handed to
+ * one meanwhile ends with ECANCELED (docs/fuse-io-uring.md). A poll of
+ * another io_uring's fd is tracked (the kernel must break such reference
+ * cycles at exit), so one poll of a ring that never completes anything
+ * makes the pass run: it takes our free entries off offer (-ENOTCONN) and
+ * runs the copies of requests already handed to them while the thread can
+ * still take them, so the requests wait in their slots for the replacement
+ * (adopt_orphans). */
+static void arm_exit_cancel(struct uring_thread *t) {
+        struct io_uring_sqe *sqe;
+
+        if (!t->u->idle_ok || !(sqe = io_uring_get_sqe(&t->ring)))
+                return;
+        io_uring_prep_poll_add(sqe, t->u->idle.ring_fd, POLLIN);
+        io_uring_sqe_set_data64(sqe, EXIT_CANCEL_TAG);
+}
+
 static uint64_t now_ns(void) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -431,6 +460,7 @@ static void *ring_main(void *arg) {
         r = io_uring_queue_init_params(2 * SERVE_URING_DEPTH * POOL_FACTOR, &t->ring, &p);
         if (r == 0) {
                 t->ring_ok = true;
+                arm_exit_cancel(t);
                 /* what processes gone left on our queue first (the kernel
                  * gives us those entries), then DEPTH fresh entries besides:
                  * the kernel may refuse an orphan's commit (ENOENT: it had
@@ -479,6 +509,13 @@ static void *ring_main(void *arg) {
                 io_uring_for_each_cqe(&t->ring, head, cqe) {
                         unsigned slot = (unsigned)cqe->user_data;
                         seen++;
+                        if (cqe->user_data == EXIT_CANCEL_TAG) {
+                                /* the idle ring never completes it: only an
+                                 * error does (logged, not armed again) */
+                                ulog(u->s, "io_uring: queue %u: the exit trigger ended: %s", t->qid,
+                                     strerror(-cqe->res));
+                                continue;
+                        }
                         if (slot >= u->nslots)
                                 continue;
                         if (cqe->res == 0)
@@ -563,15 +600,24 @@ int serve_uring_start(struct serve *s, const char *mnt) {
         }
         if (sched_getaffinity(0, sizeof(u->allowed), &u->allowed) < 0)
                 CPU_ZERO(&u->allowed);
+        r = io_uring_queue_init(1, &u->idle, 0);
+        if (r < 0)
+                ulog(s, "io_uring: cannot make the idle ring: %s; a killed process's entries stay on offer until "
+                        "its rings close", strerror(-r));
+        u->idle_ok = r == 0;
         r = map_area(u);
         if (r < 0) {
                 ulog(s, "io_uring: cannot map the buffers at %#lx: %s", (unsigned long)SERVE_URING_ADDR, strerror(-r));
+                if (u->idle_ok)
+                        io_uring_queue_exit(&u->idle);
                 free(u);
                 return r;
         }
         u->t = calloc(u->nqueues, sizeof(*u->t));
         if (!u->t) {
                 munmap(u->area, serve_uring_area_size(u->nqueues, NULL));
+                if (u->idle_ok)
+                        io_uring_queue_exit(&u->idle);
                 free(u);
                 return -ENOMEM;
         }
@@ -635,6 +681,10 @@ void serve_uring_stop(struct serve *s) {
         for (unsigned q = 0; q < u->nqueues; q++)
                 if (u->t[q].ring_ok)
                         io_uring_queue_exit(&u->t[q].ring);
+        /* the threads' polls of it ended with them */
+        if (u->idle_ok)
+                io_uring_queue_exit(&u->idle);
+        u->idle_ok = false;
         /* the area stays mapped: a kernel entry still registered with its
          * addresses may yet be handed a request until this process exits;
          * and U stays: a kick may still be under way (this process is

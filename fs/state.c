@@ -824,6 +824,11 @@ static void *sampler_main(void *arg) {
                  * arenas' free pages stay resident, growing with every
                  * thread that serves */
                 (void)malloc_trim(0);
+                if (c->heap_in_use) {
+                        struct mallinfo2 mi = mallinfo2();
+                        atomic_store_explicit(c->heap_in_use, (uint64_t)(mi.uordblks + mi.hblkhd),
+                                              memory_order_relaxed);
+                }
                 pthread_mutex_lock(&c->stop_lock);
         }
         pthread_mutex_unlock(&c->stop_lock);

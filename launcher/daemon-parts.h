@@ -54,14 +54,16 @@ int daemon_parts_json(pid_t holder, json_object *into);
 struct daemon_stats {
         uint64_t served, failed, restarts, readers;
         uint64_t served_uring, transport, uring_queues;
+        uint64_t heap_in_use; /* bytes, at the serving process's last sampler pass; 0: none yet */
 };
 /* Read them from HOLDER's journal memfd via /proc/HOLDER/fd (root). 0 or
  * -errno (-ENOENT: no journal, an old-style curatefs; -ESRCH: gone). */
 int daemon_stats_read(pid_t holder, struct daemon_stats *ret);
 /* Add "restarts", "requests_served", "requests_failed", "readers",
- * "transport" ("uring" or "dev"), "uring_queues" and
- * "requests_served_uring" to INTO (null each when unreadable, transport
- * also for a value unknown here); returns daemon_stats_read's result. */
+ * "transport" ("uring" or "dev"), "uring_queues",
+ * "requests_served_uring" and "heap_in_use_bytes" to INTO (null each when
+ * unreadable, transport also for a value unknown here, heap_in_use_bytes
+ * before the first pass); returns daemon_stats_read's result. */
 int daemon_stats_json(pid_t holder, json_object *into);
 /* The status line "transport: io_uring (2 queues), 123 of 456 requests
  * through io_uring" or "transport: /dev/fuse"; nothing for an old-style

@@ -75,6 +75,7 @@ int daemon_stats_read(pid_t holder, struct daemon_stats *ret) {
                 .served_uring = atomic_load(&j.stats.served_uring),
                 .transport = atomic_load(&j.stats.transport),
                 .uring_queues = atomic_load(&j.stats.uring_queues),
+                .heap_in_use = atomic_load(&j.stats.heap_in_use),
         };
         return 0;
 }
@@ -92,6 +93,8 @@ int daemon_stats_json(pid_t holder, json_object *into) {
         json_object_object_add(into, "uring_queues", r < 0 ? NULL : json_object_new_int64((int64_t)s.uring_queues));
         json_object_object_add(into, "requests_served_uring",
                                r < 0 ? NULL : json_object_new_int64((int64_t)s.served_uring));
+        json_object_object_add(into, "heap_in_use_bytes",
+                               r < 0 || s.heap_in_use == 0 ? NULL : json_object_new_int64((int64_t)s.heap_in_use));
         return r;
 }
 

@@ -659,7 +659,7 @@ static void daemon_help(void) {
                "                        their binaries, RSS and age, rss_kib_total, unit,\n"
                "                        requests_served, requests_failed, restarts,\n"
                "                        readers, transport, uring_queues,\n"
-               "                        requests_served_uring)\n"
+               "                        requests_served_uring, heap_in_use_bytes)\n"
                "  -h, --help            show this help and exit\n"
                "\n"
                "Environment:\n"

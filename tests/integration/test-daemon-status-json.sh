@@ -88,6 +88,17 @@ check "readers ($(st readers)) >= the 2 cgroups that read" test "$(st readers)" 
 check_eq "requests_served_uring stays 0 on /dev/fuse after the reads" 0 "$(st requests_served_uring)"
 cat "$FRESH/proc/no-such-view" 2>/dev/null
 check_eq "a lookup of a missing name (ENOENT) is no failure" "$failed0" "$(st requests_failed)"
+# the heap in use, published by the sampler after each pass (every 5 s;
+# null before the first); glibc's figure, which AddressSanitizer's own
+# allocator leaves at nothing
+heap=null
+for _ in $(seq 80); do heap=$(st heap_in_use_bytes); [ "$heap" != null ] && break; sleep 0.1; done
+if ldd "$CURATEFS" 2>/dev/null | grep -q libasan; then
+        echo "# heap_in_use_bytes under ASan: $heap (not glibc's malloc: not checked)"
+else
+        check "heap_in_use_bytes within 8 s: a figure between 16 KiB and 64 MiB ($heap)" \
+                test "$heap" != null -a "${heap/null/0}" -ge 16384 -a "${heap/null/0}" -le 67108864
+fi
 
 out=$("$CURATE" daemon restart --mountpoint "$FRESH" 2>&1)
 restarts1=$(st restarts)

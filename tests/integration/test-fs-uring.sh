@@ -9,7 +9,8 @@
 # stays on /dev/fuse when the switch is turned on later (the kernel offers
 # io_uring in INIT only). A serving process killed under readers is
 # replaced and its queues are served again, even with the switch turned off
-# since the mount. The switch is restored at exit.
+# since the mount; the entries of one killed while idle fail no read from
+# any CPU, even with its rings kept open. The switch is restored at exit.
 . "$(dirname "$0")/lib.sh"
 require_curate
 trap 'cleanup_run; cleanup' EXIT
@@ -102,6 +103,66 @@ u0=$(st "$M" requests_served_uring)
 cr run --mountpoint "$M" --memory 256M -- head -n 1 /proc/meminfo
 check_eq "… and answers a new container" "MemTotal:         262144 kB" "$OUT"
 check "… through io_uring" test "$(st "$M" requests_served_uring)" -gt "$u0"
+
+# ---- a killed process's entries are off offer the moment it dies ----
+# The holder is stopped (SIGSTOP) before the kill, so no replacement comes
+# until it is let go, and the dead process's rings live on: this test takes
+# their fds (pidfd_getfd) first, so the kernel never tears them down. An
+# entry still on offer then fails the first request each CPU hands it
+# (ECANCELED: its copy can no longer run in the dead thread). curatefs makes
+# each ring thread's exit take its free entries off offer
+# (serve-uring.c, arm_exit_cancel): a read from every CPU then waits, and
+# the replacement answers it.
+victim=$(pgrep -P "$holder" | head -n 1)
+python3 -c '
+import ctypes, os, sys, time
+pid, out, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+libc = ctypes.CDLL(None, use_errno=True)
+pidfd = os.pidfd_open(pid)
+held = []
+for name in os.listdir(f"/proc/{pid}/fd"):
+    try:
+        if os.readlink(f"/proc/{pid}/fd/{name}") == "anon_inode:[io_uring]":
+            fd = libc.syscall(438, pidfd, int(name), 0)  # pidfd_getfd
+            if fd >= 0:
+                held.append(fd)
+    except OSError:
+        pass
+with open(out, "w") as f:
+    f.write(f"{len(held)}\n")
+while not os.path.exists(stop):
+    time.sleep(0.05)
+' "$victim" "$T/held" "$T/held-stop" &
+keeper=$!
+for _ in $(seq 100); do [ -s "$T/held" ] && break; sleep 0.05; done
+check "the rings of serving process $victim are held here ($(cat "$T/held" 2>/dev/null) fds)" \
+        test "$(cat "$T/held" 2>/dev/null || echo 0)" -gt "$NCPU"
+kill -STOP "$holder"
+kill -KILL "$victim"
+# dead: every thread gone (a zombie: its stopped parent cannot reap it)
+for _ in $(seq 400); do
+        [ "$(ls /proc/"$victim"/task 2>/dev/null | wc -l)" -le 1 ] &&
+                [[ "$(awk '{ print $3 }' /proc/"$victim"/stat 2>/dev/null)" != [RSDt] ]] && break
+        sleep 0.005
+done
+probes=()
+for ((c = 0; c < NCPU; c++)); do
+        timeout 20 taskset -c "$c" head -c 1 "$M/proc/loadavg" >/dev/null 2>"$T/probe-$c" &
+        probes+=($!)
+done
+sleep 1
+waiting=0
+for p in "${probes[@]}"; do kill -0 "$p" 2>/dev/null && waiting=$((waiting + 1)); done
+kill -CONT "$holder"
+probe_failed=""
+for ((c = 0; c < NCPU; c++)); do
+        wait "${probes[$c]}" || probe_failed+="cpu $c: $(cat "$T/probe-$c") "
+done
+touch "$T/held-stop"
+wait "$keeper"
+check_eq "… killed, no replacement yet: a read from each CPU waits ($waiting of $NCPU)" "$NCPU" "$waiting"
+check_eq "… and is answered once the holder replaces it" "" "$probe_failed"
+check_eq "… by a replacement through io_uring" uring "$(st "$M" transport)"
 cr daemon stop --kill --mountpoint "$M"
 
 echo Y >"$URING_SWITCH"
