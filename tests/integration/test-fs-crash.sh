@@ -446,10 +446,11 @@ if [ "$SOAK_LAUNCHES" -gt 0 ]; then
         # what malloc keeps of freed memory in partly used pages (its arenas'
         # fragmentation: 300-800 kB over the second half here, whatever the
         # transport), only a loose bound on the rest (stacks, mappings).
-        heap_of() {
-                "$CURATE" daemon status --json --mountpoint "$1" 2>/dev/null |
-                        python3 -c 'import json, sys; v = json.load(sys.stdin).get("heap_in_use_bytes"); print(-1 if v is None else v)' 2>/dev/null ||
-                        echo -1
+        heap_of() { # grep, not python: the qemu guest is busybox
+                local v
+                v=$("$CURATE" daemon status --json --mountpoint "$1" 2>/dev/null |
+                        grep -o '"heap_in_use_bytes": *[0-9]*' | grep -o '[0-9]*$')
+                echo "${v:--1}"
         }
         settled_figures() { sleep 8; echo "$(daemon_figures "$1") $(heap_of "$MS")"; }
         for i in $(seq 20); do launch; done # warm-up: caches filled
