@@ -600,28 +600,27 @@ int serve_uring_start(struct serve *s, const char *mnt) {
         }
         if (sched_getaffinity(0, sizeof(u->allowed), &u->allowed) < 0)
                 CPU_ZERO(&u->allowed);
-        r = io_uring_queue_init(1, &u->idle, 0);
-        if (r < 0)
-                ulog(s, "io_uring: cannot make the idle ring: %s; a killed process's entries stay on offer until "
-                        "its rings close", strerror(-r));
-        u->idle_ok = r == 0;
         r = map_area(u);
         if (r < 0) {
                 ulog(s, "io_uring: cannot map the buffers at %#lx: %s", (unsigned long)SERVE_URING_ADDR, strerror(-r));
-                if (u->idle_ok)
-                        io_uring_queue_exit(&u->idle);
                 free(u);
                 return r;
         }
         u->t = calloc(u->nqueues, sizeof(*u->t));
         if (!u->t) {
                 munmap(u->area, serve_uring_area_size(u->nqueues, NULL));
-                if (u->idle_ok)
-                        io_uring_queue_exit(&u->idle);
                 free(u);
                 return -ENOMEM;
         }
         s->uring = u;
+        /* before the threads (arm_exit_cancel); from here serve_uring_stop
+         * undoes everything */
+        r = io_uring_queue_init(1, &u->idle, 0);
+        if (r < 0)
+                ulog(s, "io_uring: cannot make the idle ring: %s; a killed process's entries stay on offer until "
+                        "its rings close", strerror(-r));
+        u->idle_ok = r == 0;
+        r = 0;
         for (unsigned q = 0; q < u->nqueues; q++) {
                 struct uring_thread *t = &u->t[q];
                 pthread_attr_t attr;

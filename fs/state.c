@@ -820,9 +820,9 @@ static void *sampler_main(void *arg) {
                 (void)runs_sweep(c);
                 /* what the passes above freed goes back to the kernel:
                  * snapshots are made by the serving threads (each with its
-                 * own malloc arena) and dropped here, and without this the
-                 * arenas' free pages stay resident, growing with every
-                 * thread that serves */
+                 * own malloc arena) and dropped here, and without this those
+                 * arenas kept the freed pages resident (the crash test's
+                 * soak: 2 MiB over 500 launches) */
                 (void)malloc_trim(0);
                 if (c->heap_in_use) {
                         struct mallinfo2 mi = mallinfo2();

@@ -183,6 +183,9 @@ finish() {
 
 kb_of() { awk -v k="$1:" '$1 == k { print $2 }'; }
 
+# Is curatefs built with AddressSanitizer (its own allocator, not glibc's)?
+curatefs_asan() { ldd "$CURATEFS" 2>/dev/null | grep -q libasan; }
+
 # ---- helpers for the launcher tests (test-run-*.sh) ----------------------------
 declare -a OUR_CURATE_PIDS=() OUR_DAEMON_MOUNTS=()
 

@@ -93,7 +93,7 @@ check_eq "a lookup of a missing name (ENOENT) is no failure" "$failed0" "$(st re
 # allocator leaves at nothing
 heap=null
 for _ in $(seq 80); do heap=$(st heap_in_use_bytes); [ "$heap" != null ] && break; sleep 0.1; done
-if ldd "$CURATEFS" 2>/dev/null | grep -q libasan; then
+if curatefs_asan; then
         echo "# heap_in_use_bytes under ASan: $heap (not glibc's malloc: not checked)"
 else
         check "heap_in_use_bytes within 8 s: a figure between 16 KiB and 64 MiB ($heap)" \

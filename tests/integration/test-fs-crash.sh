@@ -485,7 +485,7 @@ if [ "$SOAK_LAUNCHES" -gt 0 ]; then
         # malloc arenas and stacks): a leak shows as growth over the second half, where 256 KiB
         # of heap over SOAK_LAUNCHES/2 launches is 512 bytes a launch at the default 1000, and
         # 2048 kB of RSS 4 kB a launch
-        if ldd "$CURATEFS" 2>/dev/null | grep -q libasan; then
+        if curatefs_asan; then
                 echo "# soak: heap in use not checked under ASan (its allocator is not glibc's; LeakSanitizer checks at exit)"
         else
                 check "soak: the daemon's heap in use was read at all three points ($h0/$h1/$h2)" \

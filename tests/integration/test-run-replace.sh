@@ -147,6 +147,8 @@ for i in $(seq 10); do
 done
 check_eq "one curatefs mount still" 1 "$(fuse_mounts_at "$M")"
 check "the holder ($holder0) is the process of the pid file still" test "$HOLDER" = "$holder0"
+# over io_uring (the @uring run): the readers' requests went through the rings
+[ "${CURATEFS_TRANSPORT:-}" = uring ] && uring_checks "$M" 100
 stop_readers "10 restarts"
 cr daemon stop --mountpoint "$M"
 check_eq "stop ($ERR)" 0 "$RC"
@@ -183,6 +185,7 @@ check_eq "  status: the serving binary is current" "  serving: pid $SERVING, $BI
 check "  (true: it runs the new file)" same_file "/proc/$SERVING/exe" "$BIN"
 check "  the holder's binary is still the replaced one ($HOLDER_LINE)" grep -qF "(replaced on disk" <<<"$HOLDER_LINE"
 check "  the views answer" grep -q MemTotal "$M2/proc/meminfo"
+[ "${CURATEFS_TRANSPORT:-}" = uring ] && uring_checks "$M2" 100
 stop_readers "upgrade"
 
 # ---- errors ------------------------------------------------------------------------------------
