@@ -264,15 +264,34 @@ requests() {
 		sed -n 's/.*"requests_served": *\([0-9]*\).*/\1/p' | grep . || echo 0
 }
 
+# bind-run SOURCE TARGET CMD...: CMD with SOURCE bound on TARGET, in a mount
+# namespace of its own (private: nothing reaches the host's mounts). The bind
+# is made from the readers' cgroup, so curatefs's proc link leads it to that
+# cgroup's own copy, as an engine's bind for a container does.
+cat >"$TMP/bind-run" <<'EOS'
+src=$1 dst=$2
+shift 2
+mount --bind "$src" "$dst" || exit 98
+exec "$@"
+EOS
+: >"$TMP/bind-target"
+
 # measure MODE THREADS FILE [PID MOUNT]: prints "reads/s ops ticks requests"
-# (the daemon PID's CPU ticks and MOUNT's requests over the run), "err" or "-"
+# (the daemon PID's CPU ticks and MOUNT's requests over the run), "err" or "-".
+# MODE bind: open+read+close of FILE bound on a file of its own, the way a
+# container reads its /proc/meminfo (no walk of the mount point's names).
 measure() {
 	local mode=$1 threads=$2 file=$3 pid=${4:-} mnt=${5:-} out rps errors ops t0 t1 q0=0 q1=0
+	local -a wrap=()
 	[ -n "$file" ] || { echo "-"; return; }
+	if [ "$mode" = bind ]; then
+		wrap=(unshare -m --propagation private sh "$TMP/bind-run" "$file" "$TMP/bind-target")
+		mode=open file=$TMP/bind-target
+	fi
 	[ -n "$pid" ] && t0=$(tree_ticks "$pid")
 	[ -n "$mnt" ] && q0=$(requests "$mnt")
 	out=$(sh -c 'for d in $1; do echo $$ >"$d/cgroup.procs" || exit 99; done; shift; exec "$@"' \
-		sh "$BENCH_CG" "$READBENCH" --threads "$threads" --seconds "$SECS" --mode "$mode" "$file" 2>"$TMP/rb.err")
+		sh "$BENCH_CG" "${wrap[@]}" "$READBENCH" --threads "$threads" --seconds "$SECS" --mode "$mode" "$file" 2>"$TMP/rb.err")
 	[ -n "$pid" ] && t1=$(tree_ticks "$pid")
 	[ -n "$mnt" ] && q1=$(requests "$mnt")
 	rps=$(sed -n 's/^reads_per_sec=\([0-9.]*\) .*/\1/p' <<<"$out")
@@ -334,6 +353,10 @@ echo "curatefs = --transport dev (/dev/fuse), uring = --transport uring (FUSE ov
 echo
 for thr in $READERS; do
 	run_case "meminfo open, $thr thr" open "$thr" /proc/meminfo "$(path "$FLOOR" meminfo)" \
+		"$(path "$CUR" proc/meminfo)" "$(path "$URG" proc/meminfo)" "$(path "$LXC" proc/meminfo)"
+done
+for thr in $READERS; do
+	run_case "meminfo bind open, $thr thr" bind "$thr" /proc/meminfo "$(path "$FLOOR" meminfo)" \
 		"$(path "$CUR" proc/meminfo)" "$(path "$URG" proc/meminfo)" "$(path "$LXC" proc/meminfo)"
 done
 for thr in $READERS; do

@@ -115,6 +115,7 @@ struct curate {
         int root_fd;               /* host root (CURATE_HOST_ROOT or /) */
         struct cg_layout layout;
         uint64_t self_pidns;       /* inode of the daemon's pid namespace */
+        uint64_t pidcg_gen;        /* this instance's slots in pidcg.c */
         pthread_mutex_t lock;
         struct cg_record **buckets;
         size_t nbuckets, nrecords;

@@ -40,8 +40,16 @@
  * (cnodes_reader_find); a handle's fh carries the size its OPEN took, and
  * a process that has reported no size yet makes an open ask again
  * (cnode_open_handle) and fails a fill it cannot serve whole (cnode_read_snap).
- * Entry and attribute timeouts are 0: names and sizes are asked again on
- * every walk. */
+ * Every walk asks c/<id> and the view's name again (entry timeout 0), and
+ * each LOOKUP checks that the reader is in the container (cnode_resolve), so
+ * no cached entry lets another reader through to a view; the directories
+ * between them are kept (cnode_entry_timeout). Views' attributes time out
+ * at once (their size); directories' never change and are kept
+ * (cnode_attr_timeout): the kernel then checks a walk's search permission
+ * itself instead of asking GETATTR for each directory. An open of
+ * MOUNTPOINT/proc/meminfo from a container's cgroup: READLINK, LOOKUP of the
+ * id and of meminfo (proc once), GETATTR, OPEN, READ, READ, RELEASE: 8
+ * requests, 11 before the directories were kept. */
 struct cn_entry {
         uint64_t serial;
         enum view_id view;
@@ -282,8 +290,24 @@ static int cnode_attr(fuse_req_t req, const char *id, size_t index, const char *
         return 0;
 }
 
+/* A directory's mode and link count are fixed: kept as long as the shared
+ * tree's. A view's size is the next OPEN's: asked each time. */
+static double cnode_attr_timeout(size_t index) {
+        return nodes[index].kind == NODE_DIR ? ATTR_TIMEOUT : 0;
+}
+
+/* How long the kernel may keep the name: c/<id> itself and every view are
+ * asked again at each walk, and each ask checks the reader (a walk to a view
+ * passes both); the directories between them (c/<id>/proc, .../sys/devices)
+ * are the same for every reader who gets that far, and kept. */
+static double cnode_entry_timeout(size_t index) {
+        return index != INO_ROOT - 1 && nodes[index].kind == NODE_DIR ? ATTR_TIMEOUT : 0;
+}
+
 static void cnode_reply_entry(fuse_req_t req, const char *id, size_t index, const char *text) {
-        struct fuse_entry_param e = { .ino = cnodes_ino(cnodes_serial(id), index) };
+        struct fuse_entry_param e = { .ino = cnodes_ino(cnodes_serial(id), index),
+                                      .attr_timeout = cnode_attr_timeout(index),
+                                      .entry_timeout = cnode_entry_timeout(index) };
         struct cn_report report;
         int r = cnode_attr(req, id, index, text, &e.attr, &report);
         if (r < 0)
@@ -386,7 +410,7 @@ void cnode_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
         if (r < 0)
                 fuse_reply_err(req, -r);
         else
-                cnode_unreport(&report, fuse_reply_attr(req, &st, 0));
+                cnode_unreport(&report, fuse_reply_attr(req, &st, cnode_attr_timeout(index)));
 }
 
 void cnode_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off) {

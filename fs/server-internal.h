@@ -12,6 +12,12 @@ static inline struct curate *ctx_of(fuse_req_t req) {
 }
 
 /* ---- the fixed node table (server.c) ---- */
+/* The tree never changes and every reader sees the same names and modes, so
+ * the kernel may cache its entries and attributes for long (and those of
+ * c/<id>'s directories: server-cnodes.c); contents are never cached
+ * (direct_io). */
+#define ATTR_TIMEOUT 86400.0
+
 /* The fixed tree. proc and sys have LXCFS's layout, so recipes that
  * bind-mount LXCFS files work by changing the source directory; dev is what
  * a container's /dev holds (as runc and bubblewrap make it), and the launcher

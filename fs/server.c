@@ -71,11 +71,9 @@ const struct node nodes[] = {
 _Static_assert(ELEMENTSOF(nodes) == NNODES, "server-internal.h counts the table");
 _Static_assert(INO_PRESSURE <= NNODES, "the pressure directory is in the table");
 _Static_assert(NNODES == INO_C, "c is the last node");
-/* The tree never changes and every reader sees the same names and modes, so
- * the kernel may cache entries and attributes for long; contents are never
- * cached (direct_io). proc and sys are links whose target is the reader's
- * (top_lookup), asked again at every walk. */
-#define ATTR_TIMEOUT 86400.0
+/* ATTR_TIMEOUT (server-internal.h) for the fixed tree. proc and sys are
+ * links whose target is the reader's (top_lookup), asked again at every
+ * walk. */
 
 
 static bool host_has_psi(const struct curate *c) {

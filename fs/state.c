@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include "curatefs.h"
+#include "pidcg.h"
 
 #define B(c) (1u << (c))
 const struct view_desc view_table[_VIEW_MAX] = {
@@ -101,12 +102,27 @@ uint64_t curate_reader_cgroup_ino(struct curate *c, const char *text) {
         return ino;
 }
 
+/* Read /proc/PID/cgroup in one read(): it is a single seq_file record, so a
+ * read with room to spare returns all of it. Returns length, -EFBIG when it
+ * does not fit, or -errno. Through the thread's kept fds (pidcg.c). */
+static int read_pid_cgroup(struct curate *c, pid_t pid, char *buf, size_t size) {
+        return pidcg_read(c->root_fd, c->pidcg_gen, pid, buf, size);
+}
+
 int curate_reader_cgroup(struct curate *c, pid_t pid, char **ret) {
-        char path[32];
+        char buf[4096];
         if (pid <= 0)
                 return -EIO;
-        snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
-        return read_file_at(c->root_fd, path, ret, NULL);
+        int r = read_pid_cgroup(c, pid, buf, sizeof(buf));
+        if (r == -EFBIG) {
+                char path[32];
+                snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
+                return read_file_at(c->root_fd, path, ret, NULL);
+        }
+        if (r < 0)
+                return r;
+        *ret = strdup(buf);
+        return *ret ? 0 : -ENOMEM;
 }
 
 /* inode of PID's pid namespace (0: the daemon's own); 0 when unknown */
@@ -126,7 +142,8 @@ static uint64_t pidns_inode(int root_fd, pid_t pid) {
 int curate_init(struct curate *c, const char *host_root, curate_log_fn log) {
         int r;
 
-        *c = (struct curate){ .root_fd = -EBADF, .log = log, .now = now_monotonic_ns };
+        *c = (struct curate){ .root_fd = -EBADF, .log = log, .now = now_monotonic_ns,
+                              .pidcg_gen = pidcg_generation() };
         c->root_fd = open(host_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (c->root_fd < 0)
                 return -errno;
@@ -482,25 +499,6 @@ static int record_snapshot(struct curate *c, struct cg_record *rec, enum view_id
         return 0;
 }
 
-/* Read /proc/PID/cgroup in one read(): it is a single seq_file record, so a
- * read with room to spare returns all of it. Returns length or -errno. */
-static int read_pid_cgroup(struct curate *c, pid_t pid, char *buf, size_t size) {
-        char path[32];
-        snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
-        _cleanup_close_ int fd = open_beneath(c->root_fd, path, O_RDONLY);
-        if (fd < 0)
-                return fd;
-        ssize_t n;
-        do
-                n = read(fd, buf, size - 1);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return -errno;
-        if ((size_t)n >= size - 1)
-                return -EFBIG;
-        buf[n] = 0;
-        return (int)n;
-}
 
 /* Is PID's /proc/PID/cgroup still TEXT? Asked once a snapshot was made for
  * it: its cgroup could have been replaced only after it left. */

@@ -170,17 +170,23 @@ at_kill() {
              END { for (i = 1; i <= n; i++) print m[i] + 0 }' "$kills" "$@"
 }
 
-# daemon_figures HOLDER: "RSS_KB FDS" summed over the holder and its
-# children; the fewest fds of 5 looks 20 ms apart (a request being served
-# holds a cgroup file open for a moment)
+# daemon_figures HOLDER: "RSS_KB FDS ANON_KB SHMEM_KB KEPT BOUND" summed over
+# the holder and its children; FDS leaves out the readers' /proc/PID/cgroup
+# files a serving thread keeps open (fs/pidcg.c), which are KEPT; BOUND is
+# what those may come to, 32 a thread. The fewest fds of 5 looks 20 ms
+# apart (a request being served holds a cgroup file open for a moment)
 daemon_figures() {
-        local p rss=0 fds n k r
+        local p rss=0 fds n k r kept=0 bound=0 c
         for ((k = 0; k < 5; k++)); do
-                n=0
-                for p in "$1" $(live_kids "$1"); do n=$((n + $(ls /proc/"$p"/fd 2>/dev/null | wc -l))); done
-                [ -z "${fds:-}" ] || [ "$n" -lt "$fds" ] && fds=$n
+                n=0 c=0
+                for p in "$1" $(live_kids "$1"); do
+                        n=$((n + $(ls /proc/"$p"/fd 2>/dev/null | wc -l)))
+                        c=$((c + $(ls -l /proc/"$p"/fd 2>/dev/null | grep -c '/proc/[0-9]*/cgroup$')))
+                done
+                [ -z "${fds:-}" ] || [ $((n - c)) -lt "$fds" ] && fds=$((n - c)) kept=$c
                 sleep 0.02
         done
+        for p in "$1" $(live_kids "$1"); do bound=$((bound + 32 * $(ls /proc/"$p"/task 2>/dev/null | wc -l))); done
         local anon=0 shm=0 a s
         for p in "$1" $(live_kids "$1"); do
                 # a here-string, not <(...): the qemu guest has no /dev/fd
@@ -188,7 +194,7 @@ daemon_figures() {
                                         END { print r + 0, a + 0, s + 0 }' /proc/"$p"/status 2>/dev/null)"
                 rss=$((rss + ${r:-0})) anon=$((anon + ${a:-0})) shm=$((shm + ${s:-0}))
         done
-        echo "$rss $fds $anon $shm"
+        echo "$rss $fds $anon $shm $kept $bound"
 }
 
 # field KEY LINE: the value of KEY=VALUE in a summary line (0 when absent)
@@ -471,15 +477,16 @@ if [ "$SOAK_LAUNCHES" -gt 0 ]; then
         fig2=$(settled_figures "$HOLDER")
         touch "$T/soak-stop"
         wait_readers 60 "soak"
-        r0= f0= a0= s0= h0= r1= f1= a1= s1= h1= r2= f2= a2= s2= h2=
-        read -r r0 f0 a0 s0 h0 <<<"$fig0"
-        read -r r1 f1 a1 s1 h1 <<<"${fig1:-$fig0}"
-        read -r r2 f2 a2 s2 h2 <<<"$fig2"
+        r0= f0= a0= s0= k0= b0= h0= r1= f1= a1= s1= k1= b1= h1= r2= f2= a2= s2= k2= b2= h2=
+        read -r r0 f0 a0 s0 k0 b0 h0 <<<"$fig0"
+        read -r r1 f1 a1 s1 k1 b1 h1 <<<"${fig1:-$fig0}"
+        read -r r2 f2 a2 s2 k2 b2 h2 <<<"$fig2"
         echo "# soak: $SOAK_LAUNCHES launches in $(( (t1 - t0) / 1000 )) ms; daemon RSS kB start/mid/end $r0/$r1/$r2" \
                 "(of which anonymous $a0/$a1/$a2, shared memory $s0/$s1/$s2), heap in use bytes $h0/$h1/$h2, fds $f0/$f1/$f2" \
+                "besides the kept cgroup files $k0/$k1/$k2 (at most $b0/$b1/$b2)" \
                 "(holder and serving processes: $HOLDER $(live_kids "$HOLDER"))"
         echo "# figures soak launches=$SOAK_LAUNCHES failed=$failed ms=$(( (t1 - t0) / 1000 )) rss_kb=$r0/$r1/$r2" \
-                "anon_kb=$a0/$a1/$a2 shmem_kb=$s0/$s1/$s2 heap_bytes=$h0/$h1/$h2 fds=$f0/$f1/$f2 reader_ops=$RD_OPS reader_errors=$RD_ERRORS"
+                "anon_kb=$a0/$a1/$a2 shmem_kb=$s0/$s1/$s2 heap_bytes=$h0/$h1/$h2 fds=$f0/$f1/$f2 kept_fds=$k0/$k1/$k2 reader_ops=$RD_OPS reader_errors=$RD_ERRORS"
         check_eq "soak: every launch exits 0 (${first_err})" 0 "$failed"
         # the first half is warm-up (serving threads started as readers and launches overlap, their
         # malloc arenas and stacks): a leak shows as growth over the second half, where 256 KiB
@@ -496,7 +503,10 @@ if [ "$SOAK_LAUNCHES" -gt 0 ]; then
         check "soak: the daemon's RSS was read at all three points ($r0/$r1/$r2)" test "$r0" -gt 0 -a "$r1" -gt 0 -a "$r2" -gt 0
         check "soak: the daemon's RSS stays within 4 kB a launch over the second half (end $r2 kB <= mid $r1 kB + 2048; start $r0 kB)" \
                 test "$r2" -le $((r1 + 2048))
-        check "soak: its fd count stays flat (start $f0, end $f2, within 2)" test $((f2 - f0)) -le 2 -a $((f0 - f2)) -le 2
+        check "soak: its fd count stays flat (start $f0, end $f2, within 2; the kept cgroup files aside)" \
+                test $((f2 - f0)) -le 2 -a $((f0 - f2)) -le 2
+        check "soak: the kept cgroup files stay within 32 a thread (start $k0, mid $k1, end $k2 <= $b2)" \
+                test "${k2:-0}" -le "${b2:-0}" -a "${b2:-0}" -gt 0
         no_leftovers "soak"
         stop_daemon auto "$MS"
 fi
