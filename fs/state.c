@@ -499,7 +499,6 @@ static int record_snapshot(struct curate *c, struct cg_record *rec, enum view_id
         return 0;
 }
 
-
 /* Is PID's /proc/PID/cgroup still TEXT? Asked once a snapshot was made for
  * it: its cgroup could have been replaced only after it left. */
 static bool reader_still_in(struct curate *c, pid_t pid, const char *text) {

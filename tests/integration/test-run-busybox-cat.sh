@@ -465,6 +465,19 @@ if cg_create "$cgA" memory=268435456 && cg_create "$cgB" memory=536870912; then
         check "A's $MNT/proc points below c/ ($tA), B's elsewhere ($tB)" \
                 test "${tA#c/@}" != "$tA" -a "${tB#c/@}" != "$tB" -a "$tA" != "$tB"
         check_eq "B cannot walk A's target ($tA)" ENOENT "$(cg_exec "$cgB" "$SF" open "$MNT/$tA/meminfo")"
+        # c/<id>'s directories are kept by the kernel (their entries and
+        # attributes never change) while c/<id> and each view are asked at
+        # every walk: a process standing in A's copy that moves to B gets no
+        # view through it (the walk from its cwd passes no LOOKUP of c/<id>)
+        tAs=$(cg_exec "$cgA" readlink "$MNT/sys")
+        MOVE='cd "$1" || exit 1; echo "A:$("$3" open "$4")"; for d in $2; do echo $$ > $d/cgroup.procs || exit 125; done
+              echo "B:$("$3" open "$4")"; ls >/dev/null 2>&1 && echo "B:listed" || echo "B:no-list"'
+        for where in "$tA meminfo" "$tAs/devices/system/cpu online"; do
+                read -r wdir wfile <<<"$where"
+                r=$(cg_exec "$cgA" bash -c "$MOVE" _ "$MNT/$wdir" "$(_cg_dirs "$cgB")" "$SF" "$wfile" | tr '\n' ' ')
+                check "moved from A to B with its cwd in A's $wdir: opens $wfile there as A, not as B, nor lists it ($r)" \
+                        eval 'case "$r" in "A:ok B:ENOENT B:no-list " | "A:ok B:EACCES B:no-list ") true ;; *) false ;; esac'
+        done
         BINDS='f=0; touch "$1"; for i in $(seq 200); do unshare -m --propagation private sh -c "mount --bind $0/proc/meminfo $1 && mount --bind $0/sys/devices/system/cpu/online $1" 2>/dev/null || f=$((f + 1)); done; echo "$f"'
         cg_exec "$cgA" bash -c "$BINDS" "$MNT" "$T/tgtA" > "$T/bfA" & la=$!
         cg_exec "$cgB" bash -c "$BINDS" "$MNT" "$T/tgtB" > "$T/bfB" & lb=$!

@@ -71,7 +71,7 @@ else
 fi
 
 # --- every field, against the views ---------------------------------------------------------------
-run --memory 300M --memory-swap 400M -- sh -c "sleep 30 & sleep 30 & $P fields; echo mi_total=\$(awk '/^MemTotal:/ { print \$2 }' /proc/meminfo); echo mi_swap=\$(awk '/^SwapTotal:/ { print \$2 }' /proc/meminfo); echo up_view=\$(cut -d' ' -f1 /proc/uptime)"
+run --memory 300M --memory-swap 400M -- sh -c "sleep 30 & sleep 30 & echo up_before=\$(cut -d' ' -f1 /proc/uptime); $P fields; echo mi_total=\$(awk '/^MemTotal:/ { print \$2 }' /proc/meminfo); echo mi_swap=\$(awk '/^SwapTotal:/ { print \$2 }' /proc/meminfo); echo up_view=\$(cut -d' ' -f1 /proc/uptime)"
 check_eq "fields: mem_unit 1 ($ERR)" 1 "$(field mem_unit)"
 check_eq "  totalram = the limit" "$LIMIT" "$(field totalram)"
 check_eq "  totalram = meminfo's MemTotal" "$(field mi_total)" "$(( $(field totalram) / 1024 ))"
@@ -79,9 +79,13 @@ check "  0 < freeram <= totalram ($(field freeram))" test "$(field freeram)" -gt
 check_eq "  totalswap = meminfo's SwapTotal (the swap allowance, within the host's)" "$(field mi_swap)" "$(( $(field totalswap) / 1024 ))"
 check "  freeswap <= totalswap" test "$(field freeswap)" -le "$(field totalswap)"
 check_eq "  bufferram, totalhigh, freehigh 0" "0 0 0" "$(field bufferram) $(field totalhigh) $(field freehigh)"
-up_view=$(field up_view)
-check "  uptime ($(field uptime)s) is the uptime view's ($up_view) rounded up" \
-        awk -v s="$(field uptime)" -v v="$up_view" 'BEGIN { exit !(s >= v && s <= v + 2) }'
+# the view is read just before and after the call: sysinfo's whole seconds
+# are at least the earlier reading (to the view's 0.01 s: rounded up, not
+# cut down) and at most 2 s above the later one. (Compared with the later
+# reading alone, a container 0 ticks old at the call, sysinfo 0, failed.)
+up_before=$(field up_before) up_view=$(field up_view)
+check "  uptime ($(field uptime)s) is the uptime view's ($up_before before the call, $up_view after) rounded up" \
+        awk -v s="$(field uptime)" -v b="$up_before" -v v="$up_view" 'BEGIN { exit !(b ~ /^[0-9]+\.[0-9]+$/ && s >= b - 0.01 && s <= v + 2) }'
 # init, sh, two sleeps and the probe
 check_eq "  procs: the container's tasks" 5 "$(field procs)"
 run --memory 300M -- "$P" fields
