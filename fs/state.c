@@ -102,26 +102,31 @@ uint64_t curate_reader_cgroup_ino(struct curate *c, const char *text) {
         return ino;
 }
 
-/* Read /proc/PID/cgroup in one read(): it is a single seq_file record, so a
- * read with room to spare returns all of it. Returns length, -EFBIG when it
- * does not fit, or -errno. Through the thread's kept fds (pidcg.c). */
-static int read_pid_cgroup(struct curate *c, pid_t pid, char *buf, size_t size) {
-        return pidcg_read(c->root_fd, c->pidcg_gen, pid, buf, size);
-}
-
-int curate_reader_cgroup(struct curate *c, pid_t pid, char **ret) {
-        char buf[4096];
-        if (pid <= 0)
-                return -EIO;
-        int r = read_pid_cgroup(c, pid, buf, sizeof(buf));
+/* PID's /proc/PID/cgroup into *RET: in one read() into BUF (a single
+ * seq_file record, so a read with room to spare returns all of it, through
+ * the thread's kept fds: pidcg.c), or, when it does not fit, read whole into
+ * *BIG (allocated, the caller's to free). 0 or -errno. */
+static int read_pid_cgroup(struct curate *c, pid_t pid, char *buf, size_t size, char **big, const char **ret) {
+        int r = pidcg_read(c->root_fd, c->pidcg_gen, pid, buf, size);
         if (r == -EFBIG) {
                 char path[32];
                 snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
-                return read_file_at(c->root_fd, path, ret, NULL);
-        }
+                r = read_file_at(c->root_fd, path, big, NULL);
+                *ret = *big;
+        } else
+                *ret = buf;
+        return r < 0 ? r : 0;
+}
+
+int curate_reader_cgroup(struct curate *c, pid_t pid, char **ret) {
+        char buf[4096], *big = NULL;
+        const char *text;
+        if (pid <= 0)
+                return -EIO;
+        int r = read_pid_cgroup(c, pid, buf, sizeof(buf), &big, &text);
         if (r < 0)
                 return r;
-        *ret = strdup(buf);
+        *ret = big ? big : strdup(text);
         return *ret ? 0 : -ENOMEM;
 }
 
@@ -504,14 +509,8 @@ static int record_snapshot(struct curate *c, struct cg_record *rec, enum view_id
 static bool reader_still_in(struct curate *c, pid_t pid, const char *text) {
         char buf[4096];
         _cleanup_free_ char *big = NULL;
-        int r = read_pid_cgroup(c, pid, buf, sizeof(buf));
-
-        if (r == -EFBIG) {
-                char path[32];
-                snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
-                r = read_file_at(c->root_fd, path, &big, NULL);
-        }
-        return r >= 0 && streq(big ? big : buf, text);
+        const char *now_text;
+        return read_pid_cgroup(c, pid, buf, sizeof(buf), &big, &now_text) == 0 && streq(now_text, text);
 }
 
 /* The record of the cgroups described by TEXT (a /proc/PID/cgroup), created
@@ -552,14 +551,8 @@ static int reader_cgroup_text(struct curate *c, pid_t pid, struct reader_hint *h
                 *ret = hint->cgroup_text;
                 return 0;
         }
-        const char *text = buf;
-        int r = read_pid_cgroup(c, pid, buf, size);
-        if (r == -EFBIG) {
-                char path[32];
-                snprintf(path, sizeof(path), "proc/%d/cgroup", (int)pid);
-                r = read_file_at(c->root_fd, path, big, NULL);
-                text = *big;
-        }
+        const char *text;
+        int r = read_pid_cgroup(c, pid, buf, size, big, &text);
         if (r < 0)
                 return r;
         if (hint) {

@@ -134,6 +134,7 @@ while not os.path.exists(stop):
     time.sleep(0.05)
 ' "$victim" "$T/held" "$T/held-stop" &
 keeper=$!
+OUR_PIDS+=("$keeper") # killed at exit should the test stop before its stop file
 for _ in $(seq 100); do [ -s "$T/held" ] && break; sleep 0.05; done
 check "the rings of serving process $victim are held here ($(cat "$T/held" 2>/dev/null) fds)" \
         test "$(cat "$T/held" 2>/dev/null || echo 0)" -gt "$NCPU"
@@ -160,6 +161,9 @@ for ((c = 0; c < NCPU; c++)); do
 done
 touch "$T/held-stop"
 wait "$keeper"
+kept=() # reaped: no longer ours to kill at exit
+for p in "${OUR_PIDS[@]}"; do [ "$p" = "$keeper" ] || kept+=("$p"); done
+OUR_PIDS=("${kept[@]}")
 check_eq "… killed, no replacement yet: a read from each CPU waits ($waiting of $NCPU)" "$NCPU" "$waiting"
 check_eq "… and is answered once the holder replaces it" "" "$probe_failed"
 check_eq "… by a replacement through io_uring" uring "$(st "$M" transport)"

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include "curatefs.h"
 
 static int nlogs;
@@ -330,6 +331,31 @@ static void recreated_cgroup(const char *tree, const char *box, const char *set_
         close_copy(&c, dir);
 }
 
+/* A /proc/PID/cgroup longer than the 4 KiB buffer it is read into (many
+ * named hierarchies, deep paths): read whole another way, and both the
+ * reader's text and its view are its own, never cut. */
+static void test_long_cgroup_text(void **state) {
+        char dir[] = "/tmp/curate-gather-XXXXXX";
+        struct curate c;
+        char *text = NULL;
+
+        open_copy(&c, "v1", dir);
+        fake_now = 1000000000000ULL;
+        sh(dir, "for i in $(seq 100 160); do printf '%%s:name=pad%%s:/%%s\\n' $i $i "
+                "$(printf 'p%%.0s' $(seq 80)); done >> %s", "proc/200/cgroup");
+        struct stat st;
+        char path[600];
+        snprintf(path, sizeof(path), "%s/proc/200/cgroup", dir);
+        assert_int_equal(stat(path, &st), 0);
+        assert_true(st.st_size > 4096);
+        assert_int_equal(curate_reader_cgroup(&c, 200, &text), 0);
+        assert_int_equal(strlen(text), (size_t)st.st_size);
+        assert_non_null(strstr(text, "name=pad160:/"));
+        free(text);
+        assert_int_equal(meminfo_total(&c, 200), 262144);
+        close_copy(&c, dir);
+}
+
 static void test_recreated_cgroup_v1(void **state) {
         recreated_cgroup("v1", "sys/fs/cgroup/memory/box",
                          "sed -i 's/^hierarchical_memory_limit .*/hierarchical_memory_limit 134217728/' %s/memory.stat");
@@ -550,6 +576,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_forgets_idle_cgroups, setup_v1, teardown),
                 cmocka_unit_test_setup_teardown(test_v2_meminfo_and_swap, setup_v2, teardown),
                 cmocka_unit_test(test_forgets_vanished_cgroups),
+                cmocka_unit_test(test_long_cgroup_text),
                 cmocka_unit_test(test_recreated_cgroup_v1),
                 cmocka_unit_test(test_recreated_cgroup_v2),
                 cmocka_unit_test(test_recreated_cgroup_state),
