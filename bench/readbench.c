@@ -1,13 +1,16 @@
 /* readbench: how many times per second can a file be read?
  *
- *   readbench [--threads N] [--seconds S] [--mode open|seek] FILE
+ *   readbench [--threads N] [--seconds S] [--mode open|seek] [--pin] FILE
  *
  * N threads (default 1) run for S seconds (default 3) each, in one of two
  * client patterns:
  *   open  open + read-to-EOF (4 KiB buffer, until read returns 0) + close:
  *         what cat, free, uptime and node do;
  *   seek  FILE stays open; lseek(0) + one read per op: what top/procps do.
- * Prints one line: reads_per_sec=<float> ops=<n> errors=<n>. Any failing
+ * --pin puts thread i on the i-th CPU it may run on (modulo their number),
+ * the way a container whose workers each own a CPU runs (a cpuset of one CPU
+ * a worker, Kubernetes' static CPU manager); without it the scheduler places
+ * the threads. Prints one line: reads_per_sec=<float> ops=<n> errors=<n>. Any failing
  * open/lseek/read or an empty result is an error; the first one is reported
  * on stderr, and the exit status is 1 when there was any.
  */
@@ -15,6 +18,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -29,6 +33,7 @@ enum mode { MODE_OPEN, MODE_SEEK };
 
 struct worker {
         pthread_t thread;
+        int cpu; /* -1: not pinned */
         unsigned long long ops;
         unsigned long long errors;
         /* Workers write counters only when done; padding keeps them off each
@@ -38,6 +43,7 @@ struct worker {
 
 static const char *file;
 static enum mode mode = MODE_OPEN;
+static bool pin;
 static atomic_bool stop;
 static atomic_bool error_reported;
 static pthread_barrier_t start_barrier;
@@ -107,6 +113,18 @@ static void *worker_run(void *arg) {
         char buf[BUF_SIZE];
         int fd = -1;
 
+        if (w->cpu >= 0) {
+                cpu_set_t one;
+                int r;
+
+                CPU_ZERO(&one);
+                CPU_SET(w->cpu, &one);
+                r = pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+                if (r != 0) {
+                        report_error("pinning to its CPU", r);
+                        errors++;
+                }
+        }
         if (mode == MODE_SEEK) {
                 fd = open(file, O_RDONLY | O_CLOEXEC);
                 if (fd < 0) {
@@ -144,7 +162,7 @@ static double now(void) {
 }
 
 static void usage(FILE *f, const char *argv0) {
-        fprintf(f, "usage: %s [--threads N] [--seconds S] [--mode open|seek] FILE\n", argv0);
+        fprintf(f, "usage: %s [--threads N] [--seconds S] [--mode open|seek] [--pin] FILE\n", argv0);
 }
 
 static int parse_args(int argc, char *argv[], long *ret_threads, double *ret_seconds) {
@@ -152,6 +170,7 @@ static int parse_args(int argc, char *argv[], long *ret_threads, double *ret_sec
                 { "threads", required_argument, NULL, 't' },
                 { "seconds", required_argument, NULL, 's' },
                 { "mode", required_argument, NULL, 'm' },
+                { "pin", no_argument, NULL, 'p' },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
@@ -160,7 +179,7 @@ static int parse_args(int argc, char *argv[], long *ret_threads, double *ret_sec
         char *end;
         int c;
 
-        while ((c = getopt_long(argc, argv, "t:s:m:h", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "t:s:m:ph", options, NULL)) >= 0) {
                 switch (c) {
                 case 't':
                         threads = strtol(optarg, &end, 10);
@@ -179,6 +198,9 @@ static int parse_args(int argc, char *argv[], long *ret_threads, double *ret_sec
                                 mode = MODE_SEEK;
                         else
                                 return -EINVAL;
+                        break;
+                case 'p':
+                        pin = true;
                         break;
                 case 'h':
                         usage(stdout, argv[0]);
@@ -211,6 +233,22 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "readbench: out of memory\n");
                 return 1;
         }
+        if (pin) {
+                cpu_set_t allowed;
+                int n = 0, cpus[CPU_SETSIZE];
+
+                if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0) {
+                        fprintf(stderr, "readbench: sched_getaffinity: %s\n", strerror(errno));
+                        return 1;
+                }
+                for (int c = 0; c < CPU_SETSIZE; c++)
+                        if (CPU_ISSET(c, &allowed))
+                                cpus[n++] = c;
+                for (long i = 0; i < threads; i++)
+                        workers[i].cpu = n ? cpus[i % n] : -1;
+        } else
+                for (long i = 0; i < threads; i++)
+                        workers[i].cpu = -1;
         pthread_barrier_init(&start_barrier, NULL, (unsigned) threads + 1);
         for (long i = 0; i < threads; i++) {
                 int r = pthread_create(&workers[i].thread, NULL, worker_run, &workers[i]);

@@ -22,6 +22,10 @@
 #                   it mounts and put back as it was right after
 #   CURATE          the curate binary (default $BUILD/launcher/curate): reads
 #                   the daemons' request counters for the CPU per request
+#   BENCH_VARIANTS=0  skip the meminfo cases at 1 and 2 readers with each
+#                   reader on a CPU of its own ("pinned": readbench --pin, as in
+#                   a container whose workers each own a CPU) and with every
+#                   CPU running a busy loop besides ("CPUs busy": a loaded node)
 #
 # Every reader runs inside a cgroup limited to 256 MiB (v1: memory plus the cpu
 # and cpuacct hierarchies, which curatefs and LXCFS key loadavg on; v2: one
@@ -282,7 +286,8 @@ EOS
 # container reads its /proc/meminfo (no walk of the mount point's names).
 measure() {
 	local mode=$1 threads=$2 file=$3 pid=${4:-} mnt=${5:-} out rps errors ops t0 t1 q0=0 q1=0
-	local -a wrap=()
+	local -a wrap=() opts=()
+	[ "$PIN" = 1 ] && opts=(--pin)
 	[ -n "$file" ] || { echo "-"; return; }
 	if [ "$mode" = bind ]; then
 		wrap=(unshare -m --propagation private sh "$TMP/bind-run" "$file" "$TMP/bind-target")
@@ -291,7 +296,7 @@ measure() {
 	[ -n "$pid" ] && t0=$(tree_ticks "$pid")
 	[ -n "$mnt" ] && q0=$(requests "$mnt")
 	out=$(sh -c 'for d in $1; do echo $$ >"$d/cgroup.procs" || exit 99; done; shift; exec "$@"' \
-		sh "$BENCH_CG" "${wrap[@]}" "$READBENCH" --threads "$threads" --seconds "$SECS" --mode "$mode" "$file" 2>"$TMP/rb.err")
+		sh "$BENCH_CG" "${wrap[@]}" "$READBENCH" "${opts[@]}" --threads "$threads" --seconds "$SECS" --mode "$mode" "$file" 2>"$TMP/rb.err")
 	[ -n "$pid" ] && t1=$(tree_ticks "$pid")
 	[ -n "$mnt" ] && q1=$(requests "$mnt")
 	rps=$(sed -n 's/^reads_per_sec=\([0-9.]*\) .*/\1/p' <<<"$out")
@@ -345,11 +350,29 @@ run_case() { # LABEL MODE THREADS NATIVE FLOOR CURATEFS URING LXCFS
 
 path() { [ -n "$1" ] && echo "$1/$2"; } # empty when the mount is missing
 
+PIN=0            # 1: readbench --pin (each reader on a CPU of its own)
+declare -a BUSY=() # the busy loops of the "CPUs busy" cases
+busy_start() { # one busy loop on each CPU, outside the readers' cgroup
+	local c
+	for c in $(seq 0 $((NCPU - 1))); do
+		taskset -c "$c" sh -c 'while :; do :; done' &
+		BUSY+=($!)
+		PIDS+=($!)
+	done
+}
+busy_stop() {
+	[ ${#BUSY[@]} -gt 0 ] || return 0
+	kill -KILL "${BUSY[@]}" 2>/dev/null
+	wait "${BUSY[@]}" 2>/dev/null
+	BUSY=()
+}
+
 NCPU=$(nproc)
 READERS=${BENCH_READERS:-$(for n in 1 2 4 8 16; do [ "$n" -le "$NCPU" ] && echo "$n"; done)}
 echo "curatefs benchmark: $(uname -r), $NCPU CPUs, cgroup v$CGVER; reads/s, best of $ROUNDS interleaved ${SECS}s runs"
 echo "readers in $BENCH_CG (256 MiB); floor = static-fuse, one static 1.5 KiB file;"
-echo "curatefs = --transport dev (/dev/fuse), uring = --transport uring (FUSE over io_uring)"
+echo "curatefs = --transport dev (/dev/fuse), uring = --transport uring (FUSE over io_uring);"
+echo "\"pinned\": each reader on a CPU of its own; \"CPUs busy\": a busy loop on every CPU besides"
 echo
 for thr in $READERS; do
 	run_case "meminfo open, $thr thr" open "$thr" /proc/meminfo "$(path "$FLOOR" meminfo)" \
@@ -369,6 +392,24 @@ for f in loadavg cpuinfo; do
 			"$(path "$CUR" proc/$f)" "$(path "$URG" proc/$f)" "$(path "$LXC" proc/$f)"
 	done
 done
+# The scheduler's placement decides much of a one-reader figure: each reply
+# wakes the reader, and on an idle machine it may be woken on another CPU than
+# the one it asked from. Pinned readers and busy CPUs take that choice away.
+if [ "${BENCH_VARIANTS:-1}" != 0 ]; then
+	VTHR=$(for n in 1 2; do [ "$n" -le "$NCPU" ] && echo "$n"; done)
+	for variant in pinned "CPUs busy"; do
+		[ "$variant" = pinned ] && PIN=1
+		[ "$variant" = "CPUs busy" ] && busy_start
+		for m in seek open; do
+			for thr in $VTHR; do
+				run_case "meminfo $m, $thr thr, $variant" $m "$thr" /proc/meminfo "$(path "$FLOOR" meminfo)" \
+					"$(path "$CUR" proc/meminfo)" "$(path "$URG" proc/meminfo)" "$(path "$LXC" proc/meminfo)"
+			done
+		done
+		PIN=0
+		busy_stop
+	done
+fi
 
 echo "| case | native | floor | curatefs | uring | lxcfs | uring/curatefs | uring/lxcfs | uring/native | curatefs/lxcfs |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
