@@ -1,6 +1,7 @@
 #include "config.h"
 #include <stdio.h>
 #include <string.h>
+#include "clock.h"
 #include "cnodes.h"
 #include "devs.h"
 #include "macro.h"
@@ -183,16 +184,16 @@ uint64_t cnodes_serial(const char *id) {
 bool cnodes_unopened_swap(const struct cnode_clock *k, bool same_reporter, size_t old_len, size_t new_len,
                           uint64_t now) {
         return new_len <= old_len || !k->rendered_at || !k->reported_at || same_reporter ||
-               now - k->reported_at > CNODE_REPORT_GRACE_NS;
+               ns_age(now, k->reported_at) > CNODE_REPORT_GRACE_NS;
 }
 
 bool cnodes_snapshot_due(const struct cnode_clock *k, uint64_t now, uint64_t ttl_ns) {
-        uint64_t age = now - k->rendered_at;
+        uint64_t age = ns_age(now, k->rendered_at);
         if (!k->rendered_at)
                 return true;
         if (age <= ttl_ns)
                 return false;
         if (age > CNODE_PIN_MAX_NS)
                 return true;
-        return k->pins == 0 && (!k->reported_at || now - k->reported_at > CNODE_REPORT_GRACE_NS);
+        return k->pins == 0 && (!k->reported_at || ns_age(now, k->reported_at) > CNODE_REPORT_GRACE_NS);
 }

@@ -9,6 +9,7 @@
 #include <sys/sysinfo.h>
 #include <sys/types.h>
 #include "cgroup.h"
+#include "clock.h"
 #include "views.h"
 
 enum view_id {

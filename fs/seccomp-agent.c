@@ -75,7 +75,7 @@ static void agent_log(struct seccomp_agent *a, const char *fmt, ...) {
         va_list ap;
         int n;
 
-        if (a->last_log_ns && now - a->last_log_ns < 1000000000ULL) {
+        if (a->last_log_ns && ns_age(now, a->last_log_ns) < 1000000000ULL) {
                 a->suppressed++;
                 return;
         }

@@ -126,7 +126,7 @@ static int cnode_resolve(fuse_req_t req, fuse_ino_t ino, char id[static REG_ID_M
 }
 
 static bool cn_entry_idle(const struct cn_entry *e, uint64_t now) {
-        return e->refs == 0 && now - e->used_at > CN_IDLE_NS;
+        return e->refs == 0 && ns_age(now, e->used_at) > CN_IDLE_NS;
 }
 
 static void cn_entry_free(struct cn_entry *e) {
@@ -189,7 +189,7 @@ static int cn_current(struct curate *c, struct cn_entry *e, pid_t pid, const cha
         if (replace && reborn)
                 e->opened = false;
         bool due = !e->opened || cnodes_snapshot_due(&e->clock, now, CACHE_TTL_NS);
-        if (!e->snap || (replace && due && (own || now - e->clock.rendered_at > CNODE_PIN_MAX_NS))) {
+        if (!e->snap || (replace && due && (own || ns_age(now, e->clock.rendered_at) > CNODE_PIN_MAX_NS))) {
                 struct snap *s;
                 char *o = strdup(text);
                 int r = !o ? -ENOMEM
@@ -480,7 +480,7 @@ static unsigned cn_stale_next;
  * it); else remembers this one. */
 static bool cn_stale_retried(pid_t pid, fuse_ino_t ino, uint64_t now) {
         for (unsigned i = 0; i < CN_STALE_RING; i++)
-                if (cn_stale[i].pid == pid && cn_stale[i].ino == ino && now - cn_stale[i].at <= CN_STALE_NS) {
+                if (cn_stale[i].pid == pid && cn_stale[i].ino == ino && ns_age(now, cn_stale[i].at) <= CN_STALE_NS) {
                         cn_stale[i].pid = 0;
                         return true;
                 }

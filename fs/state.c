@@ -417,7 +417,7 @@ static struct cg_record *record_get(struct curate *c, struct cg_reader *reader, 
 }
 
 static int host_snapshot(struct curate *c, enum view_id v, uint64_t now, struct snap **ret) {
-        if (!c->host_snap[v] || now - c->host_rendered_at[v] > CACHE_TTL_NS) {
+        if (!c->host_snap[v] || ns_age(now, c->host_rendered_at[v]) > CACHE_TTL_NS) {
                 _cleanup_free_ char *text = NULL;
                 size_t len;
                 int r = read_file_at(c->root_fd, view_table[v].path, &text, &len);
@@ -466,7 +466,7 @@ static int record_snapshot(struct curate *c, struct cg_record *rec, enum view_id
                 ns_ino = pidns_inode(c->root_fd, pid);
         }
         rec->last_read = now;
-        if (!fresh && rec->snap[v] && now - rec->rendered_at[v] <= CACHE_TTL_NS &&
+        if (!fresh && rec->snap[v] && ns_age(now, rec->rendered_at[v]) <= CACHE_TTL_NS &&
             (v != VIEW_UPTIME || ns_ino == rec->uptime_ns_ino)) {
                 *ret = snap_ref(rec->snap[v]);
                 return 0;
@@ -547,7 +547,7 @@ void reader_hint_done(struct reader_hint *h) {
  * read (into BUF, or *BIG when it does not fit) and remembered in the hint. */
 static int reader_cgroup_text(struct curate *c, pid_t pid, struct reader_hint *hint, uint64_t now,
                               char *buf, size_t size, char **big, const char **ret) {
-        if (hint && hint->cgroup_text && hint->pid == pid && now - hint->checked_at <= CACHE_TTL_NS) {
+        if (hint && hint->cgroup_text && hint->pid == pid && ns_age(now, hint->checked_at) <= CACHE_TTL_NS) {
                 *ret = hint->cgroup_text;
                 return 0;
         }
@@ -691,7 +691,7 @@ static int sysinfo_once(struct curate *c, pid_t pid, struct reader_hint *hint, c
         }
         if (!idents_match(rec->ident, ids, dirs))
                 record_rebind(c, rec, dirs, ids);
-        if (rec->sysinfo_at && now - rec->sysinfo_at <= CACHE_TTL_NS && rec->sysinfo_ns_ino == ns_ino) {
+        if (rec->sysinfo_at && ns_age(now, rec->sysinfo_at) <= CACHE_TTL_NS && rec->sysinfo_ns_ino == ns_ino) {
                 *ret = rec->sysinfo;
                 r = 0;
                 goto out;
@@ -774,7 +774,7 @@ void curate_sample(struct curate *c) {
                         /* a cgroup removed, or removed and made again, is
                          * forgotten: a reader in the new one starts afresh */
                         bool sampled = !cg_reader_is_root(&rec->reader, CG_CPU);
-                        bool gone = now - rec->last_read > RECORD_IDLE_NS || record_check(c, rec) < 0 ||
+                        bool gone = ns_age(now, rec->last_read) > RECORD_IDLE_NS || record_check(c, rec) < 0 ||
                                     (sampled && record_sample(c, rec, now) == -ENOENT);
                         if (gone) {
                                 *pp = rec->next;

@@ -13,7 +13,8 @@
 # any CPU, even with its rings kept open. The switch is restored at exit.
 . "$(dirname "$0")/lib.sh"
 require_curate
-trap 'cleanup_run; cleanup' EXIT
+# a holder this test stopped is let go first, should it end before its SIGCONT
+trap '[ -z "${stopped_holder:-}" ] || kill -CONT "$stopped_holder" 2>/dev/null; cleanup_run; cleanup' EXIT
 export LC_ALL=C
 [ -w "$URING_SWITCH" ] || skip "this kernel has no FUSE over io_uring (no $URING_SWITCH)"
 run_tmpdir
@@ -138,6 +139,7 @@ OUR_PIDS+=("$keeper") # killed at exit should the test stop before its stop file
 for _ in $(seq 100); do [ -s "$T/held" ] && break; sleep 0.05; done
 check "the rings of serving process $victim are held here ($(cat "$T/held" 2>/dev/null) fds)" \
         test "$(cat "$T/held" 2>/dev/null || echo 0)" -gt "$NCPU"
+stopped_holder=$holder
 kill -STOP "$holder"
 kill -KILL "$victim"
 # dead: every thread gone (a zombie: its stopped parent cannot reap it)
@@ -155,6 +157,7 @@ sleep 1
 waiting=0
 for p in "${probes[@]}"; do kill -0 "$p" 2>/dev/null && waiting=$((waiting + 1)); done
 kill -CONT "$holder"
+stopped_holder=""
 probe_failed=""
 for ((c = 0; c < NCPU; c++)); do
         wait "${probes[$c]}" || probe_failed+="cpu $c: $(cat "$T/probe-$c") "

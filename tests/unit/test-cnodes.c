@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <string.h>
+#include "clock.h"
 #include "cnodes.h"
 #include "devs.h"
 #include "registration.h"
@@ -174,6 +175,26 @@ static void test_due(void **state) {
         assert_true(cnodes_snapshot_due(&k, t0 + CNODE_PIN_MAX_NS + 1, ttl));
 }
 
+/* Stamps later than the NOW a caller read before taking the lock (another
+ * thread stamped after it): as fresh as can be, never centuries old. */
+static void test_stamps_after_now(void **state) {
+        const uint64_t ttl = 100 * MS, t0 = 1000 * MS;
+        struct cnode_clock k = { .rendered_at = t0 + 1 };
+
+        assert_int_equal(ns_age(t0, t0 + 1), 0);
+        assert_int_equal(ns_age(t0 + 5, t0), 5);
+        /* rendered just now by another thread: not due */
+        assert_false(cnodes_snapshot_due(&k, t0, ttl));
+        /* old, but a size reported just now and its OPEN not seen yet */
+        k = (struct cnode_clock){ .rendered_at = t0 - 200 * MS, .reported_at = t0 + 1 };
+        assert_false(cnodes_snapshot_due(&k, t0, ttl));
+        /* nothing opened it yet: a longer rendering waits out the grace of
+         * a size another reader was told just now (not its own) */
+        assert_false(cnodes_unopened_swap(&k, false, 100, 200, t0));
+        assert_true(cnodes_unopened_swap(&k, false, 200, 100, t0)); /* shorter: safe */
+        assert_true(cnodes_unopened_swap(&k, true, 100, 200, t0)); /* its own reporter */
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_reader_in),
@@ -183,6 +204,7 @@ int main(void) {
                 cmocka_unit_test(test_reader_find_generic),
                 cmocka_unit_test(test_ino),
                 cmocka_unit_test(test_due),
+                cmocka_unit_test(test_stamps_after_now),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
