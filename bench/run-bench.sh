@@ -360,10 +360,18 @@ busy_start() { # one busy loop on each CPU, outside the readers' cgroup
 		PIDS+=($!)
 	done
 }
-busy_stop() {
+busy_stop() { # and out of PIDS: reaped, their numbers may go to others
 	[ ${#BUSY[@]} -gt 0 ] || return 0
 	kill -KILL "${BUSY[@]}" 2>/dev/null
 	wait "${BUSY[@]}" 2>/dev/null
+	local p b keep
+	local -a left=()
+	for p in "${PIDS[@]}"; do
+		keep=1
+		for b in "${BUSY[@]}"; do [ "$p" = "$b" ] && keep=0; done
+		[ $keep = 1 ] && left+=("$p")
+	done
+	PIDS=("${left[@]}")
 	BUSY=()
 }
 
